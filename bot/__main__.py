@@ -1,0 +1,92 @@
+"""The `herald` command (also `python -m bot`): `herald run` and `herald demo`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from telegram.error import InvalidToken, NetworkError
+
+from bot.app import ALLOWED_UPDATES, build_application, check_health
+from bot.storage.database import StorageError
+from config import Settings, SettingsError, configure_logging, load_settings, redact
+
+log = logging.getLogger("bot")
+
+NO_TOKEN = (
+    "herald: HERALD_TELEGRAM_TOKEN is not set. Talk to @BotFather in Telegram, send /newbot, "
+    "and put the token it gives you in HERALD_TELEGRAM_TOKEN (environment or .env). "
+    "To try Herald without a token, run: herald demo"
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="herald",
+        description="Herald: a Telegram bot that pushes news-feed entries to the chats "
+        "whose topics they match.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("run", help="run the bot against Telegram (needs HERALD_TELEGRAM_TOKEN)")
+    commands.add_parser(
+        "health", help="exit 0 if a bot running on HERALD_DATABASE is alive (for health checks)"
+    )
+    arguments = parser.parse_args(argv)
+
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"herald: {error}", file=sys.stderr)
+        return 2
+    if arguments.command == "health":
+        return health(settings)
+    return run(settings)
+
+
+def health(settings: Settings) -> int:
+    try:
+        report = asyncio.run(check_health(settings))
+    except StorageError as error:
+        print(f"herald: unhealthy: {error}", file=sys.stderr)
+        return 1
+    print(f"herald: {'healthy' if report.healthy else 'unhealthy'}: {report.detail}")
+    return 0 if report.healthy else 1
+
+
+def run(settings: Settings) -> int:
+    token = settings.token
+    if token is None:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, secrets=[token])
+    application = build_application(settings)
+    try:
+        application.run_polling(
+            allowed_updates=ALLOWED_UPDATES,
+            stop_signals=(signal.SIGINT, signal.SIGTERM),
+        )
+    except InvalidToken:
+        print(
+            "herald: Telegram rejected HERALD_TELEGRAM_TOKEN; check it with @BotFather",
+            file=sys.stderr,
+        )
+        return 2
+    except StorageError as error:
+        print(f"herald: HERALD_DATABASE: {error}", file=sys.stderr)
+        return 2
+    except NetworkError as error:
+        message = redact(str(error), [token])
+        print(
+            f"herald: cannot reach the Bot API at {settings.telegram_api_url}: {message}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The outbox, its paced sender and the handling of Telegram's answers."""

@@ -1,0 +1,712 @@
+"""A loopback Telegram Bot API server, strict like Telegram, with a control API for tests.
+
+The bot under test talks to it over real HTTP (``{api_root}/bot{token}/{method}``); tests and
+the demo drive users, chats and buttons through the methods of ``BotApiEmulator`` and read
+back what every chat received. It runs on the caller's event loop and depends only on the
+standard library and aiohttp, so it can share a process with the bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from aiohttp import web
+
+from bot.sandbox.entities import Entity, bot_commands, utf16_slice
+from bot.sandbox.errors import ApiError, SandboxError, not_found, unauthorized
+from bot.sandbox.flood import FloodControl, FloodLimits, Rate
+from bot.sandbox.methods import BotApi
+from bot.sandbox.parameters import Params, read_params
+from bot.sandbox.records import (
+    BotCommand,
+    Button,
+    CallbackAnswer,
+    MessageVersion,
+    RequestRecord,
+    SentMessage,
+    UserMessage,
+)
+from bot.sandbox.world import (
+    JSON,
+    Chat,
+    ChatType,
+    CommandScope,
+    MemberStatus,
+    User,
+    World,
+    member_json,
+)
+
+__all__ = [
+    "DEFAULT_TOKEN",
+    "BotApiEmulator",
+    "BotCommand",
+    "Button",
+    "CallbackAnswer",
+    "Chat",
+    "ChatType",
+    "Entity",
+    "FloodLimits",
+    "MemberStatus",
+    "MessageVersion",
+    "Rate",
+    "RequestRecord",
+    "SandboxError",
+    "SentMessage",
+    "User",
+    "UserMessage",
+]
+
+DEFAULT_TOKEN = "123456789:AAHerald-sandbox-token-0123456789abcd"
+_DEFAULT_BOT_ID = 123456789
+_TRIMMED = " \t\n\r\x0b\x0c"
+
+_log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+
+ChatRef = int | Chat
+UserRef = int | User
+
+
+class BotApiEmulator:
+    """The Telegram Bot API on 127.0.0.1, as strict as Telegram, for one bot token.
+
+    Use ``async with BotApiEmulator() as emulator:`` (or ``start``/``stop``) and point the
+    bot at ``emulator.api_root``. In groups the bot has privacy mode on, as bots do by
+    default: it sees commands, replies to it and mentions of it, not other chatter.
+    """
+
+    def __init__(
+        self,
+        token: str = DEFAULT_TOKEN,
+        *,
+        limits: FloodLimits | None = None,
+        username: str = "herald_bot",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        privacy_mode: bool = True,
+        strict_ampersands: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.token = token
+        prefix = token.partition(":")[0]
+        bot = User(
+            id=int(prefix) if prefix.isdigit() else _DEFAULT_BOT_ID,
+            first_name="Herald",
+            username=username,
+            is_bot=True,
+        )
+        self._clock = clock
+        self._host = host
+        self._port = port
+        self._world = World(bot, wall_clock)
+        self._flood = FloodControl(limits or FloodLimits(), clock)
+        self._api = BotApi(
+            self._world,
+            self._flood,
+            clock,
+            strict_ampersands=strict_ampersands,
+            privacy_mode=privacy_mode,
+        )
+        self._runner: web.AppRunner | None = None
+        self._taken: set[tuple[int, int]] = set()
+        self.requests: list[RequestRecord] = []
+        self.calls: Counter[str] = Counter()
+        self.responses: Counter[tuple[str, int]] = Counter()
+
+    # Lifecycle
+
+    async def start(self) -> None:
+        if self._runner is not None:
+            raise RuntimeError("the emulator is already running")
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_route("*", "/{tail:.*}", self._unknown_path)
+        # handler_cancellation ends a long poll whose client hung up instead of keeping it
+        # as the "current" getUpdates until its timeout.
+        runner = web.AppRunner(
+            app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0
+        )
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, self._host, self._port)
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._port = runner.addresses[0][1]
+        self._runner = runner
+        self._api.closing = False
+
+    async def stop(self) -> None:
+        """Stops serving; open long polls return an empty list first so nothing hangs."""
+        if self._runner is None:
+            return
+        self._api.stop_polling()
+        runner, self._runner = self._runner, None
+        await runner.cleanup()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    @property
+    def api_root(self) -> str:
+        """What goes in HERALD_TELEGRAM_API_URL: requests go to ``{api_root}/bot{token}/...``."""
+        if self._runner is None:
+            raise RuntimeError("the emulator is not running; start it first")
+        return f"http://{self._host}:{self._port}"
+
+    @property
+    def limits(self) -> FloodLimits:
+        return self._flood.limits
+
+    @limits.setter
+    def limits(self, limits: FloodLimits) -> None:
+        self._flood.reset(limits)
+
+    # HTTP
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        arrived = self._clock()
+        method = request.match_info["method"]
+        found = self._api.lookup(method)
+        name = found[0] if found is not None else method
+        params = Params({})
+        description: str | None
+        try:
+            if request.match_info["token"] != self.token:
+                raise unauthorized()
+            if found is None:
+                raise not_found()
+            params = await read_params(request)
+            result = await found[1](params)
+        except ApiError as error:
+            status, body, description = error.status, error.to_json(), error.description
+        except Exception as error:
+            _log.exception("%s failed inside the emulator", name)
+            status, description = 500, f"Internal Server Error: {error!r}"
+            body = {"ok": False, "error_code": status, "description": description}
+        else:
+            status, body, description = 200, {"ok": True, "result": result}, None
+        self.requests.append(RequestRecord(name, params.values, status, arrived, description))
+        self.calls[name] += 1
+        self.responses[name, status] += 1
+        self._world.changed.notify()
+        return web.json_response(body, status=status)
+
+    async def _unknown_path(self, request: web.Request) -> web.Response:
+        return web.json_response(not_found().to_json(), status=404)
+
+    # Users and chats
+
+    @property
+    def bot(self) -> User:
+        return self._world.bot
+
+    def add_user(
+        self,
+        first_name: str,
+        *,
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = "en",
+    ) -> User:
+        """A new Telegram user; the bot can't write to them until ``private_chat`` opens one."""
+        return self._world.new_user(
+            first_name=first_name,
+            last_name=last_name,
+            username=username,
+            language_code=language_code,
+        )
+
+    def private_chat(self, user: UserRef) -> Chat:
+        """The user's private chat with the bot, opened as if they had pressed Start."""
+        return self._world.open_private_chat(self.user(user))
+
+    def add_group(
+        self,
+        title: str,
+        *,
+        members: Iterable[UserRef] = (),
+        admins: Iterable[UserRef] = (),
+        owner: UserRef | None = None,
+        supergroup: bool = False,
+        username: str | None = None,
+        bot_is_admin: bool = False,
+    ) -> Chat:
+        """A group the bot is already in; the owner defaults to the first admin."""
+        admin_list = [self.user(admin).id for admin in admins]
+        admin_ids = set(admin_list)
+        owner_id = self.user(owner).id if owner is not None else None
+        if owner_id is None and admin_list:
+            owner_id = admin_list[0]
+        member_ids = {self.user(member).id for member in members} | admin_ids
+        if owner_id is not None:
+            member_ids.add(owner_id)
+        return self._world.new_chat(
+            ChatType.SUPERGROUP if supergroup else ChatType.GROUP,
+            title=title,
+            username=username if supergroup else None,
+            owner_id=owner_id,
+            admin_ids=admin_ids - {owner_id},
+            member_ids=member_ids,
+            bot_status=MemberStatus.ADMINISTRATOR if bot_is_admin else MemberStatus.MEMBER,
+        )
+
+    def add_channel(
+        self, title: str, *, username: str | None = None, owner: UserRef | None = None
+    ) -> Chat:
+        """A channel in which the bot is an administrator, as posting there requires."""
+        owner_id = self.user(owner).id if owner is not None else None
+        return self._world.new_chat(
+            ChatType.CHANNEL,
+            title=title,
+            username=username,
+            owner_id=owner_id,
+            member_ids={owner_id} if owner_id is not None else set(),
+            bot_status=MemberStatus.ADMINISTRATOR,
+        )
+
+    def user(self, user: UserRef) -> User:
+        if isinstance(user, User):
+            return user
+        found = self._world.users.get(user)
+        if found is None:
+            raise SandboxError(f"no user {user}; create one with add_user")
+        return found
+
+    def chat(self, chat: ChatRef) -> Chat:
+        if isinstance(chat, Chat):
+            return chat
+        found = self._world.chats.get(chat)
+        if found is None:
+            raise SandboxError(f"no chat {chat}; create one with private_chat or add_group")
+        return found
+
+    # Users acting
+
+    async def user_says(
+        self,
+        chat: ChatRef,
+        user: UserRef,
+        text: str,
+        *,
+        reply_to_message_id: int | None = None,
+    ) -> UserMessage:
+        """A user sends ``text``; the bot gets a ``message`` update if Telegram would send one.
+
+        Commands (``/start``, ``/latest@herald_bot 3``) carry ``bot_command`` entities at their
+        UTF-16 offsets. A private chat opens on its user's first message.
+        """
+        sender = self.user(user)
+        if chat == sender.id and sender.id not in self._world.chats:
+            self._world.open_private_chat(sender)
+        target = self._chat_for(sender, chat)
+        clean = text.strip(_TRIMMED)
+        if not clean:
+            raise SandboxError("Telegram doesn't send empty messages")
+        replied = None
+        if reply_to_message_id is not None:
+            replied = self._world.messages.get((target.id, reply_to_message_id))
+            if replied is None:
+                raise SandboxError(f"no message {reply_to_message_id} in chat {target.id}")
+        entities = tuple(bot_commands(clean))
+        date = self._world.now()
+        data: JSON = {
+            "message_id": target.next_message_id(),
+            "from": sender.to_json(),
+            "chat": target.to_json(),
+            "date": int(date.timestamp()),
+        }
+        if replied is not None:
+            data["reply_to_message"] = self._message_json(replied)
+        data["text"] = clean
+        if entities:
+            data["entities"] = [entity.to_json() for entity in entities]
+        delivered = self._bot_sees(target, clean, entities, replied)
+        message = UserMessage(
+            chat_id=target.id,
+            message_id=data["message_id"],
+            user_id=sender.id,
+            text=clean,
+            entities=entities,
+            date=date,
+            delivered=delivered,
+            json=data,
+        )
+        self._world.messages[target.id, message.message_id] = message
+        if delivered:
+            self._world.enqueue("message", data)
+        self._world.changed.notify()
+        return message
+
+    async def press_button(
+        self, chat: ChatRef, message_id: int, user: UserRef, button: str
+    ) -> str:
+        """A user presses a callback button (by text, else by data); returns the query id."""
+        presser = self.user(user)
+        target = self._chat_for(presser, chat)
+        message = self._world.messages.get((target.id, message_id))
+        if not isinstance(message, SentMessage):
+            raise SandboxError(f"no bot message {message_id} in chat {target.id}")
+        try:
+            pressed = message.button(button)
+        except LookupError as error:
+            raise SandboxError(str(error)) from error
+        if pressed.callback_data is None:
+            raise SandboxError(f"button {pressed.text!r} opens a URL; the bot hears nothing")
+        query_id = self._world.new_query_id()
+        self._world.pending_queries[query_id] = (target.id, message_id)
+        self._world.enqueue(
+            "callback_query",
+            {
+                "id": query_id,
+                "from": presser.to_json(),
+                "message": self._world.message_json(message),
+                "chat_instance": target.chat_instance,
+                "data": pressed.callback_data,
+            },
+        )
+        return query_id
+
+    async def block_bot(self, user: UserRef) -> None:
+        """The user blocks the bot: sends to them fail with 403 and a my_chat_member arrives."""
+        blocker = self.user(user)
+        chat = self._world.open_private_chat(blocker)
+        if chat.bot_blocked:
+            raise SandboxError(f"user {blocker.id} already blocked the bot")
+        chat.bot_blocked = True
+        self._my_chat_member(chat, blocker, MemberStatus.MEMBER, MemberStatus.KICKED)
+
+    async def unblock_bot(self, user: UserRef) -> None:
+        unblocker = self.user(user)
+        chat = self._world.open_private_chat(unblocker)
+        if not chat.bot_blocked:
+            raise SandboxError(f"user {unblocker.id} has not blocked the bot")
+        chat.bot_blocked = False
+        self._my_chat_member(chat, unblocker, MemberStatus.KICKED, MemberStatus.MEMBER)
+
+    async def deactivate_user(self, user: UserRef) -> None:
+        """The user deletes their account; Telegram tells the bot nothing until it sends."""
+        self.user(user).deactivated = True
+        self._world.changed.notify()
+
+    async def remove_bot_from_group(self, chat: ChatRef, by_user: UserRef | None = None) -> None:
+        """An admin (the owner by default) removes the bot: sends fail with 403 "kicked"."""
+        group = self._group(chat)
+        if not group.bot_status.is_present:
+            raise SandboxError(f"the bot is not in chat {group.id}")
+        remover = self._actor(group, by_user)
+        old, group.bot_status = group.bot_status, MemberStatus.KICKED
+        self._my_chat_member(group, remover, old, MemberStatus.KICKED)
+
+    async def add_bot_to_group(
+        self, chat: ChatRef, by_user: UserRef, *, as_admin: bool = False
+    ) -> None:
+        """A member adds the bot back; it gets my_chat_member and the new_chat_members message."""
+        group = self._group(chat)
+        if group.bot_status.is_present:
+            raise SandboxError(f"the bot is already in chat {group.id}")
+        adder = self._actor(group, by_user)
+        new = MemberStatus.ADMINISTRATOR if as_admin else MemberStatus.MEMBER
+        old, group.bot_status = group.bot_status, new
+        self._my_chat_member(group, adder, old, new)
+        self._service_message(group, adder, new_chat_members=[self._world.bot_json()])
+
+    async def migrate_group(self, chat: ChatRef, by_user: UserRef | None = None) -> int:
+        """Upgrades a group to a supergroup and returns the new id; the old id then fails."""
+        group = self._group(chat)
+        if group.type is not ChatType.GROUP:
+            raise SandboxError(f"chat {group.id} is a {group.type.value}, not a basic group")
+        upgrader = self._actor(group, by_user)
+        supergroup = self._world.new_chat(
+            ChatType.SUPERGROUP,
+            title=group.title,
+            owner_id=group.owner_id,
+            admin_ids=set(group.admin_ids),
+            member_ids=set(group.member_ids),
+            bot_status=group.bot_status,
+        )
+        group.migrated_to_chat_id = supergroup.id
+        if group.bot_status.is_present:
+            self._service_message(group, upgrader, migrate_to_chat_id=supergroup.id)
+            self._service_message(supergroup, upgrader, migrate_from_chat_id=group.id)
+        self._world.changed.notify()
+        return supergroup.id
+
+    # What the bot did
+
+    def messages(self, chat: ChatRef) -> list[SentMessage]:
+        """Every message the bot sent to the chat, oldest first, deleted ones flagged."""
+        return list(self._world.sent.get(self._chat_id(chat), []))
+
+    @property
+    def all_messages(self) -> list[SentMessage]:
+        """Every message the bot sent, in the order they arrived."""
+        return list(self._world.sent_in_order)
+
+    @property
+    def callback_answers(self) -> list[CallbackAnswer]:
+        return list(self._world.callback_answers)
+
+    @property
+    def commands(self) -> list[BotCommand]:
+        """The command list users see by default (no scope, no language)."""
+        return self.commands_for()
+
+    def commands_for(
+        self,
+        scope: str = "default",
+        *,
+        chat: ChatRef | None = None,
+        user: UserRef | None = None,
+        language_code: str = "",
+    ) -> list[BotCommand]:
+        key: CommandScope = (
+            scope,
+            self._chat_id(chat) if chat is not None else None,
+            self.user(user).id if user is not None else None,
+        )
+        return list(self._world.commands.get((key, language_code), []))
+
+    @property
+    def chat_actions(self) -> list[tuple[int, str]]:
+        return list(self._world.chat_actions)
+
+    @property
+    def pending_updates(self) -> list[JSON]:
+        """Updates the bot has not confirmed yet."""
+        return list(self._world.updates)
+
+    @property
+    def long_polling(self) -> bool:
+        """Whether the bot has a getUpdates request waiting right now."""
+        return self._api.polling
+
+    @property
+    def flood_rejections(self) -> int:
+        """How many requests were refused with 429."""
+        return sum(count for (_, status), count in self.responses.items() if status == 429)
+
+    def on_message(self, callback: Callable[[SentMessage], None]) -> Callable[[], None]:
+        """Calls ``callback`` for every message the bot sends or edits; returns an unsubscriber.
+
+        An edit passes the same record again with ``edit_count`` raised. A failing callback is
+        logged and doesn't fail the bot's request.
+        """
+        self._world.message_listeners.append(callback)
+        return lambda: self._world.message_listeners.remove(callback)
+
+    def on_callback_answer(self, callback: Callable[[CallbackAnswer], None]) -> Callable[[], None]:
+        self._world.answer_listeners.append(callback)
+        return lambda: self._world.answer_listeners.remove(callback)
+
+    # Waiting
+
+    async def wait_until(
+        self,
+        condition: Callable[[], _T | None],
+        *,
+        timeout: float = 5.0,  # noqa: ASYNC109 - the deadline is part of what a test states
+        description: str = "",
+    ) -> _T:
+        """Returns the condition's first truthy value, re-checked on every state change.
+
+        Raises TimeoutError listing what the bot sent and which requests failed, so a failing
+        test shows what happened instead of only what didn't.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            value = condition()
+            if value:
+                return value
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                wanted = description or getattr(condition, "__name__", "the condition")
+                raise TimeoutError(f"no {wanted} within {timeout}s\n{self.report()}")
+            await self._world.changed.wait(remaining)
+
+    async def wait_for_message(
+        self,
+        chat: ChatRef,
+        predicate: Callable[[SentMessage], bool] | None = None,
+        *,
+        timeout: float = 5.0,  # noqa: ASYNC109 - the deadline is part of what a test states
+    ) -> SentMessage:
+        """The oldest bot message in the chat not yet returned by this method (and matching).
+
+        Each message is returned once, so consecutive calls walk through a conversation.
+        """
+        chat_id = self._chat_id(chat)
+
+        def next_message() -> SentMessage | None:
+            for message in self._world.sent.get(chat_id, []):
+                key = (chat_id, message.message_id)
+                if key not in self._taken and (predicate is None or predicate(message)):
+                    return message
+            return None
+
+        message = await self.wait_until(
+            next_message, timeout=timeout, description=f"new bot message in chat {chat_id}"
+        )
+        self._taken.add((chat_id, message.message_id))
+        return message
+
+    async def wait_for_answer(
+        self,
+        query_id: str,
+        *,
+        timeout: float = 5.0,  # noqa: ASYNC109 - the deadline is part of what a test states
+    ) -> CallbackAnswer:
+        """The bot's answer to a pressed button."""
+
+        def answer() -> CallbackAnswer | None:
+            for candidate in self._world.callback_answers:
+                if candidate.query_id == query_id:
+                    return candidate
+            return None
+
+        return await self.wait_until(
+            answer, timeout=timeout, description=f"answer to callback query {query_id}"
+        )
+
+    def report(self, *, last: int = 10) -> str:
+        """The last messages the bot sent and its last failed requests, for failure output."""
+        lines = ["messages the bot sent (last first):"]
+        for message in reversed(self._world.sent_in_order[-last:]):
+            flags = []
+            if message.edit_count:
+                flags.append(f"edited {message.edit_count}x")
+            if message.deleted:
+                flags.append("deleted")
+            suffix = f" ({', '.join(flags)})" if flags else ""
+            lines.append(
+                f"  chat {message.chat_id} #{message.message_id}{suffix}: {message.text[:200]!r}"
+            )
+        if len(lines) == 1:
+            lines.append("  none")
+        failures = [record for record in self.requests if record.status != 200][-last:]
+        if failures:
+            lines.append("failed requests (last first):")
+            lines.extend(
+                f"  {record.method} -> {record.description}" for record in reversed(failures)
+            )
+        return "\n".join(lines)
+
+    # Helpers
+
+    def _chat_id(self, chat: ChatRef) -> int:
+        return chat.id if isinstance(chat, Chat) else chat
+
+    def _chat_for(self, user: User, chat: ChatRef) -> Chat:
+        """The chat ``user`` acts in, refusing what a Telegram client would not let them do."""
+        target = self.chat(chat)
+        if user.deactivated:
+            raise SandboxError(f"user {user.id} is deactivated")
+        if target.migrated_to_chat_id is not None:
+            raise SandboxError(
+                f"chat {target.id} became supergroup {target.migrated_to_chat_id}; act there"
+            )
+        if target.is_private:
+            if target.user is not user:
+                raise SandboxError(f"chat {target.id} is another user's private chat")
+            if target.bot_blocked:
+                raise SandboxError(f"user {user.id} blocked the bot; unblock_bot first")
+            return target
+        if not target.status_of(user.id).is_present:
+            raise SandboxError(f"user {user.id} is not a member of chat {target.id}")
+        if not target.bot_status.is_present:
+            raise SandboxError(f"the bot is not in chat {target.id}; it would see nothing")
+        return target
+
+    def _group(self, chat: ChatRef) -> Chat:
+        group = self.chat(chat)
+        if group.is_private:
+            raise SandboxError(f"chat {group.id} is a private chat")
+        if group.migrated_to_chat_id is not None:
+            raise SandboxError(f"chat {group.id} became supergroup {group.migrated_to_chat_id}")
+        return group
+
+    def _actor(self, group: Chat, user: UserRef | None) -> User:
+        if user is not None:
+            return self.user(user)
+        actor_id = group.owner_id or min(group.admin_ids, default=None)
+        if actor_id is None:
+            raise SandboxError(f"chat {group.id} has no owner or admin; say who acts")
+        return self.user(actor_id)
+
+    def _bot_sees(
+        self,
+        chat: Chat,
+        text: str,
+        entities: tuple[Entity, ...],
+        replied: SentMessage | UserMessage | None,
+    ) -> bool:
+        """Whether privacy mode lets the bot see a group message, as Telegram decides it."""
+        if chat.is_private or not self._api.privacy_mode:
+            return True
+        if chat.bot_status is MemberStatus.ADMINISTRATOR or isinstance(replied, SentMessage):
+            return True
+        username = (self.bot.username or "").lower()
+        for entity in entities:
+            if entity.offset == 0:
+                command = utf16_slice(text, entity.offset, entity.length)
+                addressee = command.partition("@")[2].lower()
+                return not addressee or addressee == username
+        return f"@{username}" in text.lower()
+
+    def _message_json(self, message: SentMessage | UserMessage) -> JSON:
+        if isinstance(message, SentMessage):
+            return self._world.message_json(message, with_reply=False)
+        return {key: value for key, value in message.json.items() if key != "reply_to_message"}
+
+    def _my_chat_member(self, chat: Chat, by: User, old: MemberStatus, new: MemberStatus) -> None:
+        channel = chat.type is ChatType.CHANNEL
+        update: dict[str, Any] = {
+            "chat": chat.to_json(),
+            "from": by.to_json(),
+            "date": int(self._world.now().timestamp()),
+            "old_chat_member": member_json(self.bot, old, channel=channel),
+            "new_chat_member": member_json(self.bot, new, channel=channel),
+        }
+        self._world.enqueue("my_chat_member", update)
+        self._world.changed.notify()
+
+    def _service_message(self, chat: Chat, by: User, **fields: Any) -> None:
+        date = self._world.now()
+        data: JSON = {
+            "message_id": chat.next_message_id(),
+            "from": by.to_json(),
+            "chat": chat.to_json(),
+            "date": int(date.timestamp()),
+            **fields,
+        }
+        # Stored like a user's message, so the bot can reply to it or delete it.
+        self._world.messages[chat.id, data["message_id"]] = UserMessage(
+            chat_id=chat.id,
+            message_id=data["message_id"],
+            user_id=by.id,
+            text="",
+            entities=(),
+            date=date,
+            delivered=True,
+            json=data,
+        )
+        self._world.enqueue("message", data)

@@ -1,0 +1,57 @@
+"""Subscribing and unsubscribing chats, and following the bot's membership in them."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from bot.domain import Chat, ChatKind, Clock, InactiveReason
+from bot.storage.chats import ChatRepository
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Registration:
+    chat: Chat
+    is_new: bool
+
+
+class ChatService:
+    def __init__(self, chats: ChatRepository, *, default_timezone: str, clock: Clock) -> None:
+        self._chats = chats
+        self._default_timezone = default_timezone
+        self._clock = clock
+
+    async def start(self, chat_id: int, kind: ChatKind, title: str) -> Registration:
+        """Subscribe the chat, or bring it back if it had left; its settings are kept."""
+        chat, is_new = await self._chats.register(
+            chat_id, kind, title, timezone=self._default_timezone, now=self._clock()
+        )
+        if is_new:
+            log.info("Chat %s (%s) subscribed", chat_id, kind.value)
+        return Registration(chat, is_new)
+
+    async def get(self, chat_id: int) -> Chat | None:
+        return await self._chats.get(chat_id)
+
+    async def stop(self, chat_id: int) -> bool:
+        """Delete the chat and all its data; False if Herald did not know it."""
+        deleted = await self._chats.delete(chat_id)
+        if deleted:
+            log.info("Chat %s unsubscribed and its data deleted", chat_id)
+        return deleted
+
+    async def deactivate(self, chat_id: int, reason: InactiveReason) -> bool:
+        """Stop sending to the chat until it comes back; False if already inactive or unknown."""
+        changed = await self._chats.set_inactive(chat_id, reason, self._clock())
+        if changed:
+            log.info("Chat %s is inactive: %s", chat_id, reason.value)
+        return changed
+
+    async def reactivate(self, chat_id: int) -> bool:
+        """A chat that had blocked or removed the bot is back; False if it was not away."""
+        changed = await self._chats.set_active(chat_id, self._clock())
+        if changed:
+            log.info("Chat %s is active again", chat_id)
+        return changed

@@ -1,0 +1,38 @@
+"""The bot's heartbeat, and the check `herald health` runs against it."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from bot.domain import Clock
+from bot.storage.meta import MetaRepository
+
+BEAT_EVERY = dt.timedelta(seconds=30)
+# Four missed beats: long enough to ride out a slow disk, short enough for an orchestrator
+# to restart a wedged bot within a few minutes.
+STALE_AFTER = dt.timedelta(minutes=2)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class HealthReport:
+    healthy: bool
+    detail: str
+
+
+class HealthService:
+    def __init__(self, meta: MetaRepository, *, clock: Clock) -> None:
+        self._meta = meta
+        self._clock = clock
+
+    async def beat(self) -> None:
+        await self._meta.beat(self._clock())
+
+    async def check(self) -> HealthReport:
+        last = await self._meta.last_beat()
+        if last is None:
+            return HealthReport(False, "the bot has not run against this database yet")
+        age = self._clock() - last
+        if age > STALE_AFTER:
+            return HealthReport(False, f"no heartbeat for {age.total_seconds():.0f} s")
+        return HealthReport(True, f"heartbeat {age.total_seconds():.0f} s ago")

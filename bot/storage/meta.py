@@ -1,0 +1,25 @@
+"""The meta table: small named facts about the running bot."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.storage.database import Database, from_epoch, to_epoch
+
+HEARTBEAT = "heartbeat_at"
+
+
+class MetaRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def beat(self, now: dt.datetime) -> None:
+        await self._db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (HEARTBEAT, to_epoch(now)),
+        )
+
+    async def last_beat(self) -> dt.datetime | None:
+        value = await self._db.fetchvalue("SELECT value FROM meta WHERE key = ?", (HEARTBEAT,))
+        return None if value is None else from_epoch(float(value))

@@ -1,0 +1,50 @@
+"""Logging set-up: one stderr handler whose output never contains a secret."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable
+
+REDACTED = "[REDACTED]"
+
+# Libraries that log every HTTP request at INFO; the Bot API URL carries the token, and the
+# request lines drown out Herald's own logs anyway.
+_CHATTY_LOGGERS = ("httpx", "httpcore", "apscheduler", "aiohttp.access", "aiosqlite")
+
+
+class RedactingFormatter(logging.Formatter):
+    """Formats records, then blanks out every secret in the finished text.
+
+    Redacting the final string (rather than ``record.msg``) also covers arguments,
+    exception messages and tracebacks, where httpx puts request URLs.
+    """
+
+    def __init__(self, fmt: str, secrets: Iterable[str]) -> None:
+        super().__init__(fmt)
+        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record), self._secrets)
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def configure_logging(level: str, *, secrets: Iterable[str] = ()) -> None:
+    """Route every logger to stderr at ``level``, redacting ``secrets``; safe to call twice."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets)
+    )
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in _CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

@@ -1,0 +1,189 @@
+"""Herald's settings: every HERALD_* variable, read once from the environment or `.env`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_FEED = "https://www.independent.co.uk/news/world/rss"
+
+# Telegram tokens are "<bot id>:<secret>"; the secret is URL-safe base64-ish.
+_TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+_CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+_UTC_OFFSET = re.compile(r"^(?:UTC|GMT)?([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+# What each variable expects, in the words of the one-line start-up error.
+_EXPECTED = {
+    "telegram_token": "a bot token from @BotFather, shaped like 123456789:AAE...",
+    "telegram_api_url": "an http(s) URL such as https://api.telegram.org",
+    "admin_ids": "comma-separated numeric Telegram user ids, e.g. 12345,67890",
+    "feeds": "comma-separated http(s) feed URLs",
+    "database": "a path to the SQLite file, e.g. herald.db",
+    "poll_interval": "a number of seconds, at least 1 (fractions allowed), e.g. 120",
+    "send_rate": "a number of messages per second above 0 and at most 1000, e.g. 30",
+    "digest_time": "a time of day as HH:MM, e.g. 08:00",
+    "timezone": "an IANA time zone such as Europe/London, or UTC+3",
+    "log_level": "one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
+    "retention_days": "a whole number of days, at least 1, e.g. 90",
+}
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; ``str()`` is the one line to show the operator."""
+
+
+def parse_clock_time(text: str) -> dt.time:
+    """``"8:05"`` or ``"08:05"`` → 08:05; raises ValueError for anything else."""
+    match = _CLOCK_TIME.match(text.strip())
+    if match is None:
+        raise ValueError(f"{text!r} is not HH:MM")
+    hour, minute = int(match[1]), int(match[2])
+    if hour > 23 or minute > 59:
+        raise ValueError(f"{text!r} is not a time of day")
+    return dt.time(hour, minute)
+
+
+def parse_timezone(text: str) -> str:
+    """Normalise an IANA name or a ``UTC±H[:MM]`` offset to a name zoneinfo knows.
+
+    Offsets become ``Etc/GMT∓H`` when whole hours (note POSIX's inverted sign) and
+    are refused otherwise, since zoneinfo has no zones for arbitrary fractional offsets.
+    Raises ValueError when nothing matches.
+    """
+    name = text.strip()
+    if name.upper() in {"UTC", "GMT", "Z"}:
+        return "UTC"
+    offset = _UTC_OFFSET.match(name)
+    if offset is not None:
+        sign, hours, minutes = offset[1], int(offset[2]), int(offset[3] or 0)
+        if minutes or hours > 14:
+            raise ValueError(f"{text!r} is not a whole-hour offset between UTC-12 and UTC+14")
+        if hours == 0:
+            return "UTC"
+        return f"Etc/GMT{'-' if sign == '+' else '+'}{hours}"
+    if not name or ".." in name or name.startswith("/"):
+        raise ValueError(f"{text!r} is not a time zone")
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(f"{text!r} is not a time zone") from error
+    return name
+
+
+def _split_commas(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Validated settings; built once by the entry point and passed down as a value."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HERALD_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    feeds: Annotated[tuple[str, ...], NoDecode] = (DEFAULT_FEED,)
+    database: Path = Path("herald.db")
+    poll_interval: float = Field(default=120.0, ge=1.0)
+    send_rate: float = Field(default=30.0, gt=0.0, le=1000.0)
+    digest_time: dt.time = dt.time(8, 0)
+    timezone: str = "UTC"
+    log_level: LogLevel = "INFO"
+    retention_days: int = Field(default=90, ge=1)
+
+    @field_validator("telegram_token", mode="before")
+    @classmethod
+    def _check_token(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            if not _TOKEN_SHAPE.match(value):
+                # Never echo the value: it may be a real token with a typo.
+                raise ValueError("malformed token")
+        return value
+
+    @field_validator("telegram_api_url", mode="before")
+    @classmethod
+    def _check_api_url(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip().rstrip("/")
+            parts = urlsplit(value)
+            if parts.scheme not in {"http", "https"} or not parts.netloc:
+                raise ValueError("not an http(s) URL")
+        return value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_admin_ids(cls, value: Any) -> Any:
+        return _split_commas(value)
+
+    @field_validator("feeds", mode="before")
+    @classmethod
+    def _check_feeds(cls, value: Any) -> Any:
+        urls = _split_commas(value)
+        if isinstance(urls, list | tuple):
+            for url in urls:
+                parts = urlsplit(str(url))
+                if parts.scheme not in {"http", "https"} or not parts.netloc:
+                    raise ValueError(f"{url!r} is not an http(s) URL")
+        return urls
+
+    @field_validator("digest_time", mode="before")
+    @classmethod
+    def _parse_digest_time(cls, value: Any) -> Any:
+        return parse_clock_time(value) if isinstance(value, str) else value
+
+    @field_validator("timezone", mode="before")
+    @classmethod
+    def _parse_timezone(cls, value: Any) -> Any:
+        return parse_timezone(value) if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @property
+    def token(self) -> str | None:
+        return self.telegram_token.get_secret_value() if self.telegram_token else None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read and validate the settings, or raise SettingsError with one line for the operator."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise SettingsError(describe_errors(error)) from None
+
+
+def describe_errors(error: ValidationError) -> str:
+    problems: list[str] = []
+    for detail in error.errors():
+        field = str(detail["loc"][0]) if detail["loc"] else ""
+        variable = f"HERALD_{field.upper()}"
+        expected = _EXPECTED.get(field, detail["msg"])
+        if field == "telegram_token":
+            problems.append(f"{variable} is not valid: expected {expected}")
+            continue
+        shown = detail.get("input")
+        given = f" (got {shown!r})" if isinstance(shown, str | int | float) else ""
+        problems.append(f"{variable} is not valid{given}: expected {expected}")
+    return "; ".join(dict.fromkeys(problems))

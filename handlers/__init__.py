@@ -1,0 +1,21 @@
+"""Telegram-facing callbacks: commands, buttons, member updates and jobs, each thin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram.ext import Application
+
+from handlers import chats, errors
+from handlers.jobs import schedule as schedule_jobs
+from handlers.texts import BOT_COMMANDS
+
+__all__ = ["BOT_COMMANDS", "register", "schedule_jobs"]
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Add every handler, in the order PTB should try them."""
+    # Subscription commands and membership updates first: they create the chat rows the
+    # other handlers work on.
+    application.add_handlers(chats.HANDLERS)
+    application.add_error_handler(errors.report_error)

@@ -1,0 +1,96 @@
+"""/start, /help and /stop, and the bot's own membership changes."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Chat, ChatMember, ChatMemberUpdated, Update
+from telegram.error import TelegramError
+from telegram.ext import ChatMemberHandler, CommandHandler
+
+from bot.domain import ChatKind, InactiveReason
+from handlers import texts
+from handlers.context import BotContext
+from handlers.permissions import may_change_settings
+
+log = logging.getLogger(__name__)
+
+_PRESENT = {ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER, ChatMember.RESTRICTED}
+
+
+def chat_title(chat: Chat) -> str:
+    if chat.title:
+        return chat.title
+    return " ".join(part for part in (chat.first_name, chat.last_name) if part) or (
+        chat.username or ""
+    )
+
+
+async def start(update: Update, context: BotContext) -> None:
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None:
+        return
+    registration = await context.services.chats.start(
+        chat.id, ChatKind(chat.type), chat_title(chat)
+    )
+    await message.reply_text(texts.WELCOME if registration.is_new else texts.WELCOME_BACK)
+
+
+async def show_help(update: Update, context: BotContext) -> None:
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(texts.HELP)
+
+
+async def stop(update: Update, context: BotContext) -> None:
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None:
+        return
+    if not await may_change_settings(update, context):
+        await message.reply_text(texts.GROUP_ADMINS_ONLY)
+        return
+    deleted = await context.services.chats.stop(chat.id)
+    await message.reply_text(texts.STOPPED if deleted else texts.NOT_SUBSCRIBED)
+
+
+def _is_present(member: ChatMember) -> bool:
+    if member.status == ChatMember.RESTRICTED:
+        return bool(getattr(member, "is_member", True))
+    return member.status in _PRESENT
+
+
+async def track_membership(update: Update, context: BotContext) -> None:
+    """Follow the bot being blocked, unblocked, removed from or added to a chat."""
+    change: ChatMemberUpdated | None = update.my_chat_member
+    if change is None:
+        return
+    chat, chats = change.chat, context.services.chats
+    was_present, is_present = (
+        _is_present(change.old_chat_member),
+        _is_present(change.new_chat_member),
+    )
+    if was_present == is_present:
+        return
+    if not is_present:
+        reason = InactiveReason.BLOCKED if chat.type == Chat.PRIVATE else InactiveReason.REMOVED
+        await chats.deactivate(chat.id, reason)
+        return
+    if chat.type == Chat.PRIVATE:
+        # Unblocking alone doesn't subscribe; a chat that had subscribed resumes.
+        await chats.reactivate(chat.id)
+        return
+    registration = await chats.start(chat.id, ChatKind(chat.type), chat_title(chat))
+    try:
+        await context.bot.send_message(
+            chat.id, texts.WELCOME if registration.is_new else texts.WELCOME_BACK
+        )
+    except TelegramError as error:
+        # Channels and restricted groups may not let the bot post; the chat stays subscribed.
+        log.info("Could not greet chat %s: %s", chat.id, error)
+
+
+HANDLERS = [
+    CommandHandler("start", start),
+    CommandHandler("help", show_help),
+    CommandHandler("stop", stop),
+    ChatMemberHandler(track_membership, ChatMemberHandler.MY_CHAT_MEMBER),
+]

@@ -1,0 +1,101 @@
+"""Runs `herald run` as a subprocess against the loopback emulator, as an operator would."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from bot.sandbox.emulator import BotApiEmulator
+
+START_TIMEOUT = 30.0
+
+
+class HeraldProcess:
+    def __init__(self, process: asyncio.subprocess.Process, log_path: Path) -> None:
+        self.process = process
+        self.log_path = log_path
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    async def wait_until_polling(self, emulator: BotApiEmulator) -> None:
+        """Wait until the bot long-polls, so it is ready for messages; fail if it exits."""
+        polling = asyncio.ensure_future(
+            emulator.wait_until(
+                lambda: emulator.long_polling,
+                timeout=START_TIMEOUT,
+                description="getUpdates long poll from herald",
+            )
+        )
+        exited = asyncio.ensure_future(self.process.wait())
+        await asyncio.wait({polling, exited}, return_when=asyncio.FIRST_COMPLETED)
+        exited.cancel()
+        if not polling.done():
+            polling.cancel()
+            raise AssertionError(f"herald exited with {self.process.returncode}:\n{self.log}")
+        try:
+            polling.result()
+        except TimeoutError as error:
+            raise AssertionError(f"herald did not start polling:\n{self.log}") from error
+
+    async def stop(self, sig: int = signal.SIGTERM, within: float = 10.0) -> int:
+        if self.process.returncode is None:
+            self.process.send_signal(sig)
+        return await asyncio.wait_for(self.process.wait(), within)
+
+    async def kill(self) -> None:
+        if self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+
+
+def herald_environment(**variables: str) -> dict[str, str]:
+    # No HERALD_* setting of the developer's leaks in, and no proxy sees loopback traffic.
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("HERALD_") and not name.lower().endswith("_proxy")
+    }
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(variables)
+    return env
+
+
+@contextlib.asynccontextmanager
+async def running_herald(
+    emulator: BotApiEmulator, workdir: Path, **variables: str
+) -> AsyncIterator[HeraldProcess]:
+    """`herald run` in ``workdir`` with its own database, no feeds unless given, polling."""
+    settings = {
+        "HERALD_TELEGRAM_TOKEN": emulator.token,
+        "HERALD_TELEGRAM_API_URL": emulator.api_root,
+        "HERALD_DATABASE": str(workdir / "herald.db"),
+        "HERALD_FEEDS": "",
+        "HERALD_LOG_LEVEL": "DEBUG",
+        **variables,
+    }
+    log_path = workdir / f"herald-{time.monotonic_ns()}.log"
+    with log_path.open("wb") as log_file:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=workdir,
+            env=herald_environment(**settings),
+            stdout=log_file,
+            stderr=log_file,
+        )
+    herald = HeraldProcess(process, log_path)
+    try:
+        await herald.wait_until_polling(emulator)
+        yield herald
+    finally:
+        await herald.kill()

@@ -1,0 +1,246 @@
+"""A subscriber's first minutes: /start, /help, /stop, in private and in groups."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+from bot.sandbox.emulator import BotApiEmulator
+from tests.e2e.harness import herald_environment, running_herald
+
+REPLY_WITHIN = 2.0
+
+
+async def test_start_help_and_stop_in_a_private_chat(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    ada = emulator.add_user("Ada", username="ada")
+    chat = emulator.private_chat(ada)
+
+    async with running_herald(emulator, tmp_path) as herald:
+        await emulator.user_says(chat, ada, "/start")
+        welcome = await emulator.wait_for_message(chat, timeout=REPLY_WITHIN)
+        await emulator.user_says(chat, ada, "/help")
+        help_text = await emulator.wait_for_message(chat, timeout=REPLY_WITHIN)
+        await emulator.user_says(chat, ada, "/stop")
+        stopped = await emulator.wait_for_message(chat, timeout=REPLY_WITHIN)
+        await emulator.user_says(chat, ada, "/stop")
+        again = await emulator.wait_for_message(chat, timeout=REPLY_WITHIN)
+        assert await herald.stop() == 0
+
+    assert "Welcome to Herald" in welcome.text
+    assert "/topic North Korea" in welcome.text
+    for command in ("/start", "/stop", "/help", "/topic", "/latest", "/search", "/digest"):
+        assert command in help_text.text
+    assert "Putin OR Kremlin" in help_text.text
+    assert "deleted" in stopped.text
+    assert "isn't subscribed" in again.text
+    assert _chat_ids(tmp_path) == []
+
+
+async def test_start_help_and_stop_in_a_group_addressed_to_the_bot(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    owner, member = emulator.add_user("Olga"), emulator.add_user("Max")
+    group = emulator.add_group("Newsroom", admins=[owner], members=[member])
+
+    async with running_herald(emulator, tmp_path):
+        await emulator.user_says(group, member, "/start@herald_bot")
+        welcome = await emulator.wait_for_message(group, timeout=REPLY_WITHIN)
+        await emulator.user_says(group, member, "/help@herald_bot")
+        help_text = await emulator.wait_for_message(group, timeout=REPLY_WITHIN)
+        await emulator.user_says(group, member, "/stop@herald_bot")
+        refused = await emulator.wait_for_message(group, timeout=REPLY_WITHIN)
+        subscribed_after_refusal = _chat_ids(tmp_path)
+        await emulator.user_says(group, owner, "/stop@herald_bot")
+        stopped = await emulator.wait_for_message(group, timeout=REPLY_WITHIN)
+
+    assert "Welcome to Herald" in welcome.text
+    assert "/topic" in help_text.text
+    assert "Only this group's admins" in refused.text
+    assert subscribed_after_refusal == [group.id]
+    assert "deleted" in stopped.text
+    assert _chat_ids(tmp_path) == []
+
+
+async def test_commands_for_another_bot_are_left_alone(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    member = emulator.add_user("Max")
+    group = emulator.add_group("Newsroom", members=[member])
+
+    async with running_herald(emulator, tmp_path):
+        await emulator.user_says(group, member, "/start@other_bot")
+        await emulator.user_says(group, member, "/help@herald_bot")
+        answer = await emulator.wait_for_message(group, timeout=REPLY_WITHIN)
+
+    assert "/topic" in answer.text
+    assert len(emulator.messages(group)) == 1
+
+
+async def test_each_reply_arrives_within_two_seconds(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    ada = emulator.add_user("Ada")
+    chat = emulator.private_chat(ada)
+
+    async with running_herald(emulator, tmp_path):
+        for command in ("/start", "/help", "/stop"):
+            started = time.monotonic()
+            await emulator.user_says(chat, ada, command)
+            await emulator.wait_for_message(chat, timeout=REPLY_WITHIN)
+            assert time.monotonic() - started < REPLY_WITHIN
+
+
+async def test_the_command_menu_is_registered_at_start(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    async with running_herald(emulator, tmp_path):
+        commands = {command.command for command in emulator.commands}
+
+    assert {"start", "help", "stop"} <= commands
+
+
+async def test_a_user_who_blocks_the_bot_makes_the_chat_inactive_until_unblocked(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    ada = emulator.add_user("Ada")
+    chat = emulator.private_chat(ada)
+
+    async with running_herald(emulator, tmp_path):
+        await emulator.user_says(chat, ada, "/start")
+        await emulator.wait_for_message(chat, timeout=REPLY_WITHIN)
+        await emulator.block_bot(ada)
+        await _wait_for_state(tmp_path, chat.id, "blocked")
+        await emulator.unblock_bot(ada)
+        await _wait_for_state(tmp_path, chat.id, None)
+
+
+async def test_a_group_that_removes_the_bot_is_inactive_and_greeted_when_it_returns(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    owner = emulator.add_user("Olga")
+    group = emulator.add_group("Newsroom", admins=[owner])
+
+    async with running_herald(emulator, tmp_path):
+        await emulator.user_says(group, owner, "/start")
+        await emulator.wait_for_message(group, timeout=REPLY_WITHIN)
+        await emulator.remove_bot_from_group(group, by_user=owner)
+        await _wait_for_state(tmp_path, group.id, "removed")
+        await emulator.add_bot_to_group(group, owner)
+        greeting = await emulator.wait_for_message(group, timeout=REPLY_WITHIN)
+        await _wait_for_state(tmp_path, group.id, None)
+
+    assert "Welcome back" in greeting.text
+
+
+async def test_a_failure_while_handling_a_command_gets_an_apology_not_silence(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    ada = emulator.add_user("Ada")
+    chat = emulator.private_chat(ada)
+
+    async with running_herald(emulator, tmp_path) as herald:
+        with sqlite3.connect(tmp_path / "herald.db") as database:
+            database.execute("DROP TABLE chats")
+        await emulator.user_says(chat, ada, "/start")
+        apology = await emulator.wait_for_message(chat, timeout=REPLY_WITHIN)
+        await emulator.user_says(chat, ada, "/help")
+        still_answering = await emulator.wait_for_message(chat, timeout=REPLY_WITHIN)
+
+    assert "Sorry, something went wrong" in apology.text
+    assert "/topic" in still_answering.text
+    assert "no such table: chats" in herald.log
+    assert "command '/start'" in herald.log
+
+
+async def test_sigterm_stops_the_bot_with_exit_code_0_within_ten_seconds(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    async with running_herald(emulator, tmp_path) as herald:
+        started = time.monotonic()
+        code = await herald.stop(signal.SIGTERM, within=10)
+
+    assert code == 0
+    assert time.monotonic() - started < 10
+
+
+async def test_sigint_stops_the_bot_with_exit_code_0(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    async with running_herald(emulator, tmp_path) as herald:
+        code = await herald.stop(signal.SIGINT, within=10)
+
+    assert code == 0
+
+
+async def test_the_token_never_appears_in_the_log(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    ada = emulator.add_user("Ada")
+    chat = emulator.private_chat(ada)
+
+    async with running_herald(emulator, tmp_path) as herald:
+        await emulator.user_says(chat, ada, "/start")
+        await emulator.wait_for_message(chat, timeout=REPLY_WITHIN)
+        await herald.stop()
+
+    assert "getUpdates" in herald.log or "Herald is up" in herald.log
+    assert emulator.token not in herald.log
+    assert emulator.token.split(":")[1] not in herald.log
+
+
+def _chat_ids(workdir: Path) -> list[int]:
+    with sqlite3.connect(workdir / "herald.db") as database:
+        return [row[0] for row in database.execute("SELECT id FROM chats ORDER BY id")]
+
+
+async def _wait_for_state(workdir: Path, chat_id: int, reason: str | None) -> None:
+    """Wait until the bot has recorded the chat's state; it does so as it handles the update."""
+    deadline = time.monotonic() + REPLY_WITHIN
+    while True:
+        with sqlite3.connect(workdir / "herald.db") as database:
+            row = database.execute(
+                "SELECT inactive_reason FROM chats WHERE id = ?", (chat_id,)
+            ).fetchone()
+        if row is not None and row[0] == reason:
+            return
+        assert time.monotonic() < deadline, f"chat {chat_id} is {row}, expected {reason}"
+        await asyncio.sleep(0.05)
+
+
+async def test_health_reports_a_running_bot_healthy_and_a_missing_one_not(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    environment = herald_environment(HERALD_DATABASE=str(tmp_path / "herald.db"))
+    before = await _health(tmp_path, environment)
+    async with running_herald(emulator, tmp_path):
+        # The first heartbeat follows the first poll by a moment.
+        deadline = time.monotonic() + 10
+        while (during := await _health(tmp_path, environment))[0] != 0:
+            assert time.monotonic() < deadline, during
+
+    assert before[0] == 1
+    assert "no database" in before[1]
+    assert during[0] == 0
+    assert "healthy: heartbeat" in during[1]
+
+
+async def _health(workdir: Path, environment: dict[str, str]) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "health",
+        cwd=workdir,
+        env=environment,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, output.decode()
