@@ -1,0 +1,394 @@
+"""Fetching one feed over HTTP(S): conditional GET, bounded size and time, checked redirects."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import email.utils
+import importlib.metadata
+import re
+import socket
+import ssl
+import time
+import zlib
+from collections.abc import Callable, Mapping
+from typing import Protocol, TypeAlias
+
+import httpx
+
+try:
+    _VERSION = importlib.metadata.version("herald")
+except importlib.metadata.PackageNotFoundError:
+    _VERSION = "dev"
+
+USER_AGENT = f"Herald/{_VERSION} (self-hosted Telegram news bot; polls politely)"
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, "
+    "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+)
+# Only what _Decoder undoes, so that the size limit can be applied to decoded bytes.
+ACCEPT_ENCODING = "gzip, deflate"
+
+MAX_BYTES = 10 * 1024 * 1024
+DEADLINE_SECONDS = 20.0
+MAX_REDIRECTS = 5
+
+_PERMANENT_REDIRECTS = frozenset({301, 308})
+_TEMPORARY_REDIRECTS = frozenset({302, 303, 307})
+_RETRY_AFTER_STATUSES = frozenset({429, 503})
+_NOT_HTTP = "not an http(s) URL"
+_BAD_REDIRECT = "redirected to an invalid or non-http(s) URL"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Fetched:
+    """New content.
+
+    ``body`` is decoded (gzip and deflate undone); ``headers`` has lower-case names;
+    ``url`` is where the body came from after redirects. ``moved_to`` is set when the feed
+    moved permanently (301/308 hops from the requested URL, up to the first temporary
+    redirect): the caller stores it in place of the URL it asked for, and ignores
+    temporary redirects.
+    """
+
+    url: str
+    body: bytes
+    headers: Mapping[str, str]
+    etag: str | None
+    last_modified: str | None
+    moved_to: str | None = None
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class NotModified:
+    """The server answered 304: the copy from the last fetch is current; ``moved_to`` as above."""
+
+    url: str
+    moved_to: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FetchFailed:
+    """The fetch gave nothing usable.
+
+    ``reason`` is short plain text for an admin ("HTTP 500", "timed out after 20 s");
+    ``retry_after`` is in seconds from now, when a 429 or 503 carried ``Retry-After``.
+    """
+
+    reason: str
+    retry_after: float | None = None
+    status: int | None = None
+
+
+FetchResult: TypeAlias = Fetched | NotModified | FetchFailed
+
+
+class FeedFetcher(Protocol):
+    async def fetch(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult:
+        """Fetch ``url``, conditionally when validators from the last response are given.
+
+        Never raises for network or HTTP trouble: every such failure is a ``FetchFailed``.
+        """
+        ...
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class _Failure(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class HttpFeedFetcher:
+    """Fetches feeds with a shared ``httpx.AsyncClient``; the caller owns and closes it.
+
+    ``deadline`` bounds the whole fetch (every redirect hop and the body, however slowly
+    it trickles), not each read. ``clock`` turns an HTTP-date ``Retry-After`` into seconds.
+    """
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        max_bytes: int = MAX_BYTES,
+        deadline: float = DEADLINE_SECONDS,
+        max_redirects: int = MAX_REDIRECTS,
+        clock: Callable[[], dt.datetime] = _utc_now,
+    ) -> None:
+        self._client = client
+        self.max_bytes = max_bytes
+        self.deadline = deadline
+        self.max_redirects = max_redirects
+        self._clock = clock
+
+    async def fetch(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult:
+        problem = _check_url(url)
+        if problem is not None:
+            return FetchFailed(problem)
+        try:
+            async with asyncio.timeout(self.deadline):
+                return await self._follow(url, etag, last_modified)
+        except TimeoutError:
+            return FetchFailed(self._timed_out())
+
+    async def _follow(self, url: str, etag: str | None, last_modified: str | None) -> FetchResult:
+        headers = {
+            "User-Agent": USER_AGENT,
+            "Accept": ACCEPT,
+            "Accept-Encoding": ACCEPT_ENCODING,
+        }
+        # A validator httpx cannot encode, or h11 would refuse, must not make every later
+        # fetch of the feed fail: drop it and fetch unconditionally instead.
+        if etag and _sendable(etag):
+            headers["If-None-Match"] = etag
+        if last_modified and _sendable(last_modified):
+            headers["If-Modified-Since"] = last_modified
+
+        started = time.monotonic()
+        moved_to: str | None = None
+        still_permanent = True
+        current = url
+        for _ in range(self.max_redirects + 1):
+            remaining = max(self.deadline - (time.monotonic() - started), 0.001)
+            try:
+                request = self._client.build_request(
+                    "GET", current, headers=headers, timeout=httpx.Timeout(remaining)
+                )
+            except httpx.InvalidURL:
+                return FetchFailed(_NOT_HTTP)
+            try:
+                response = await self._client.send(request, stream=True, follow_redirects=False)
+            except (httpx.InvalidURL, httpx.UnsupportedProtocol):
+                # The URL sent was checked, so this is httpx preparing the next hop from a
+                # Location it cannot use, even though it will not follow it.
+                return FetchFailed(_BAD_REDIRECT)
+            except httpx.HTTPError as error:
+                if isinstance(error, httpx.RemoteProtocolError) and "location" in str(error):
+                    return FetchFailed(_BAD_REDIRECT)
+                return FetchFailed(self._describe(error))
+            try:
+                status = response.status_code
+                if status in _PERMANENT_REDIRECTS or status in _TEMPORARY_REDIRECTS:
+                    target = _redirect_target(response)
+                    if still_permanent and status in _PERMANENT_REDIRECTS:
+                        moved_to = target
+                    else:
+                        still_permanent = False
+                    current = target
+                    continue
+                if status == 304:
+                    return NotModified(url=str(response.url), moved_to=moved_to)
+                if not 200 <= status < 300:
+                    return self._http_failure(response)
+                body = await self._read_body(response)
+                return Fetched(
+                    url=str(response.url),
+                    body=body,
+                    headers={name.lower(): value for name, value in response.headers.items()},
+                    etag=response.headers.get("etag"),
+                    last_modified=response.headers.get("last-modified"),
+                    moved_to=moved_to,
+                )
+            except _Failure as failure:
+                return FetchFailed(failure.reason, status=status)
+            except httpx.HTTPError as error:
+                return FetchFailed(self._describe(error), status=status)
+            finally:
+                await response.aclose()
+        return FetchFailed("too many redirects")
+
+    def _http_failure(self, response: httpx.Response) -> FetchFailed:
+        status = response.status_code
+        retry_after = None
+        if status in _RETRY_AFTER_STATUSES:
+            retry_after = _parse_retry_after(response.headers.get("retry-after"), self._clock())
+        return FetchFailed(f"HTTP {status}", retry_after=retry_after, status=status)
+
+    async def _read_body(self, response: httpx.Response) -> bytes:
+        if response.is_stream_consumed:
+            # Fakes built with httpx.Response(content=...) arrive read, and decoded, already.
+            if len(response.content) > self.max_bytes:
+                raise _Failure(self._too_large())
+            return response.content
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        decoder = _Decoder.for_encoding(encoding)
+        if decoder is None:
+            raise _Failure(f"unsupported Content-Encoding: {encoding[:40]}")
+        declared = response.headers.get("content-length", "")
+        if encoding == "identity" and declared.isdigit() and int(declared) > self.max_bytes:
+            raise _Failure(self._too_large())
+
+        body = bytearray()
+        # Reading raw bytes and inflating them here, at most up to the limit, is what stops a
+        # gzip bomb: httpx's own decoder would inflate each network chunk in full first.
+        async for chunk in response.aiter_raw():
+            body += decoder.decode(chunk, self.max_bytes - len(body) + 1)
+            if len(body) > self.max_bytes:
+                raise _Failure(self._too_large())
+        body += decoder.finish(self.max_bytes - len(body) + 1)
+        if len(body) > self.max_bytes:
+            raise _Failure(self._too_large())
+        return bytes(body)
+
+    def _too_large(self) -> str:
+        return f"response larger than {_format_size(self.max_bytes)}"
+
+    def _timed_out(self) -> str:
+        return f"timed out after {self.deadline:g} s"
+
+    def _describe(self, error: httpx.HTTPError) -> str:
+        if isinstance(error, httpx.TimeoutException):
+            # Each request's own timeout is what is left of the deadline, so this is it too.
+            return self._timed_out()
+        for cause in _causes(error):
+            if isinstance(cause, ConnectionRefusedError):
+                return "connection refused"
+            if isinstance(cause, socket.gaierror):
+                return "host not found"
+            if isinstance(cause, ssl.SSLCertVerificationError):
+                return "TLS certificate not trusted"
+            if isinstance(cause, ssl.SSLError):
+                return "TLS handshake failed"
+            if isinstance(cause, ConnectionResetError):
+                return "connection reset"
+        if isinstance(error, httpx.DecodingError):
+            return "could not decode the response body"
+        if isinstance(error, httpx.RemoteProtocolError):
+            return "the server broke off or sent invalid HTTP"
+        if isinstance(error, httpx.ConnectError):
+            return "could not connect"
+        if isinstance(error, httpx.ReadError | httpx.WriteError):
+            return "connection lost"
+        return f"network error ({type(error).__name__})"
+
+
+class _Decoder:
+    """Undoes one Content-Encoding, never producing more than the caller has room for."""
+
+    def __init__(self, encoding: str) -> None:
+        self._encoding = encoding
+        self._inflater: zlib._Decompress | None = None
+        self._pending = b""
+        if encoding in ("gzip", "x-gzip"):
+            self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+
+    @classmethod
+    def for_encoding(cls, encoding: str) -> _Decoder | None:
+        if encoding in ("identity", "", "gzip", "x-gzip", "deflate"):
+            return cls(encoding)
+        return None
+
+    def decode(self, chunk: bytes, room: int) -> bytes:
+        if self._encoding in ("identity", ""):
+            return chunk
+        try:
+            return self._inflate(chunk, room)
+        except zlib.error as error:
+            raise _Failure(f"could not decode the {self._encoding} body") from error
+
+    def finish(self, room: int) -> bytes:
+        if self._inflater is None and self._pending:
+            return self.decode(b"", room)
+        return b""
+
+    def _inflate(self, chunk: bytes, room: int) -> bytes:
+        if self._inflater is None:
+            # "deflate" should be zlib-wrapped, but some servers send raw deflate: the first
+            # two bytes tell which, so wait for them.
+            self._pending += chunk
+            if len(self._pending) < 2 and chunk:
+                return b""
+            chunk, self._pending = self._pending, b""
+            wbits = zlib.MAX_WBITS if _is_zlib_header(chunk[:2]) else -zlib.MAX_WBITS
+            self._inflater = zlib.decompressobj(wbits)
+        out = bytearray()
+        data = chunk
+        while data and len(out) < room:
+            piece = self._inflater.decompress(data, room - len(out))
+            out += piece
+            if self._inflater.eof:
+                # A gzip body may be several members back to back.
+                data = self._inflater.unused_data
+                if data and self._encoding != "deflate":
+                    self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                    continue
+                break
+            data = self._inflater.unconsumed_tail
+        return bytes(out)
+
+
+def _is_zlib_header(head: bytes) -> bool:
+    return len(head) == 2 and head[0] & 0x0F == 8 and int.from_bytes(head, "big") % 31 == 0
+
+
+def _check_url(url: str) -> str | None:
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        return _NOT_HTTP
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        return _NOT_HTTP
+    return None
+
+
+def _redirect_target(response: httpx.Response) -> str:
+    location = response.headers.get("location")
+    if not location:
+        raise _Failure(f"HTTP {response.status_code} without a Location")
+    try:
+        target = str(response.url.join(location))
+    except httpx.InvalidURL as error:
+        raise _Failure(_BAD_REDIRECT) from error
+    if _check_url(target) is not None:
+        raise _Failure(_BAD_REDIRECT)
+    return target
+
+
+_SECONDS = re.compile(r"\d{1,10}", re.ASCII)
+
+
+def _parse_retry_after(value: str | None, now: dt.datetime) -> float | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if _SECONDS.fullmatch(value):
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max((when - now).total_seconds(), 0.0)
+
+
+def _sendable(value: str) -> bool:
+    return value.isascii() and value.isprintable()
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def _format_size(size: int) -> str:
+    for unit, scale in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if size >= scale and size % scale == 0:
+            return f"{size // scale} {unit}"
+    return f"{size} bytes"
