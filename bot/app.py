@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 from typing import Any
 
+import httpx
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, Defaults
 
 import handlers
 from bot.delivery.pacing import Pacer
-from bot.delivery.sender import PacedRateLimiter
+from bot.delivery.sender import PacedRateLimiter, TelegramSender
+from bot.delivery.worker import Deliverer
 from bot.domain import Clock, utc_now
+from bot.feeds import HttpFeedFetcher
 from bot.services import Services
+from bot.services.broadcasts import BroadcastService
 from bot.services.chats import ChatService
+from bot.services.feeds import FeedService
 from bot.services.health import HealthReport, HealthService
+from bot.services.outbox import OutboxService
+from bot.services.stats import StatsService
 from bot.storage.chats import ChatRepository
 from bot.storage.database import Database
+from bot.storage.entries import EntryRepository
+from bot.storage.feeds import FeedRepository
 from bot.storage.meta import MetaRepository
+from bot.storage.outbox import OutboxRepository
 from config import Settings
 from handlers.context import CONTEXT_TYPES, BotContext, BotData
 
@@ -32,34 +43,75 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
 
 class Herald:
-    """Owns the resources that live as long as the bot: the database and the services."""
+    """Owns what lives as long as the bot: the database, HTTP clients and services."""
 
     def __init__(self, settings: Settings, *, clock: Clock = utc_now) -> None:
         self.settings = settings
         self.clock = clock
-        self.database: Database | None = None
         self.pacer = Pacer(settings.send_rate)
+        self.database: Database | None = None
+        self.http: httpx.AsyncClient | None = None
+        self.services: Services | None = None
+        self.deliverer: Deliverer | None = None
 
     async def post_init(self, application: HeraldApplication) -> None:
-        self.database = await Database.open(self.settings.database)
-        application.bot_data.services = Services(
-            chats=ChatService(
-                ChatRepository(self.database),
-                default_timezone=self.settings.timezone,
-                clock=self.clock,
-            ),
-            health=HealthService(MetaRepository(self.database), clock=self.clock),
+        settings, clock = self.settings, self.clock
+        self.database = database = await Database.open(settings.database)
+        # Feeds get their own client: redirects are followed by the fetcher hop by hop, and
+        # a slow feed server must never hold a connection the Bot API needs.
+        self.http = httpx.AsyncClient(
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
         )
+        chats, entries = ChatRepository(database), EntryRepository(database)
+        outbox = OutboxRepository(database)
+        self.deliverer = deliverer = Deliverer(
+            outbox, TelegramSender(application.bot), self.pacer, clock=clock
+        )
+        outbox_service = OutboxService(
+            outbox, admin_ids=settings.admin_ids, clock=clock, wake=deliverer.wake
+        )
+        feeds = FeedService(
+            FeedRepository(database),
+            entries,
+            HttpFeedFetcher(self.http),
+            poll_interval=dt.timedelta(seconds=settings.poll_interval),
+            retention=dt.timedelta(days=settings.retention_days),
+            clock=clock,
+            notify_failing=outbox_service.feed_failing,
+        )
+        self.services = Services(
+            clock=clock,
+            chats=ChatService(chats, default_timezone=settings.timezone, clock=clock),
+            feeds=feeds,
+            health=HealthService(MetaRepository(database), clock=clock),
+            outbox=outbox_service,
+            broadcasts=BroadcastService(outbox, chats, entries, clock=clock, wake=deliverer.wake),
+            stats=StatsService(chats, entries, outbox, deliverer.stats, clock=clock),
+        )
+        application.bot_data.services = self.services
+        application.bot_data.admin_ids = settings.admin_ids
+        await feeds.ensure(settings.feeds)
         await application.bot.set_my_commands(
             [BotCommand(command, description) for command, description in handlers.BOT_COMMANDS]
         )
         handlers.schedule_jobs(application)
+        deliverer.start()
         log.info("Herald is up as @%s", application.bot.username)
 
     async def post_stop(self, application: HeraldApplication) -> None:
+        # Sends in flight finish and are recorded; what is still queued waits in the
+        # outbox for the next start.
+        if self.deliverer is not None:
+            await self.deliverer.stop()
+        if self.services is not None:
+            await self.services.feeds.close()
         log.info("Herald stopped taking updates")
 
     async def post_shutdown(self, application: HeraldApplication) -> None:
+        if self.http is not None:
+            await self.http.aclose()
+            self.http = None
         if self.database is not None:
             await self.database.close()
             self.database = None

@@ -97,3 +97,118 @@ class Entry:
     author: str
     published_at: dt.datetime
     first_seen_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Feed:
+    id: int
+    url: str
+    title: str
+    etag: str | None
+    last_modified: str | None
+    content_hash: str | None
+    next_poll_at: dt.datetime
+    last_polled_at: dt.datetime | None
+    last_success_at: dt.datetime | None
+    last_error: str | None
+    last_error_at: dt.datetime | None
+    failing_since: dt.datetime | None
+    consecutive_failures: int
+    failure_notified: bool
+    polls: int
+    polls_not_modified: int
+    baseline_done: bool
+    created_at: dt.datetime
+
+    @property
+    def name(self) -> str:
+        return self.title or self.url
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FeedHealth:
+    feed: Feed
+    entries_per_day: float
+    polling_now: bool = False
+
+
+class MessageKind(enum.StrEnum):
+    """What an outbox message is; the order of PRIORITY says which go first across chats."""
+
+    NOTICE = "notice"  # to admins: a feed failing, and the like
+    BREAKING = "breaking"
+    ALERT = "alert"
+    CATCHUP = "catchup"  # alerts held by quiet hours or mute, summarised
+    DIGEST = "digest"
+    BROADCAST = "broadcast"
+
+
+PRIORITY = {
+    MessageKind.NOTICE: 0,
+    MessageKind.BREAKING: 1,
+    MessageKind.ALERT: 2,
+    MessageKind.CATCHUP: 2,
+    MessageKind.DIGEST: 3,
+    MessageKind.BROADCAST: 4,
+}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """One message waiting to be sent: an entry to render as a card, or ready HTML."""
+
+    id: int
+    chat_id: int
+    kind: MessageKind
+    attempts: int
+    timezone: str  # the chat's, for rendering times
+    entry: Entry | None = None
+    topics: tuple[str, ...] = ()
+    text: str | None = None
+    broadcast_id: int | None = None
+
+
+class BroadcastState(enum.StrEnum):
+    DRAFT = "draft"
+    SENDING = "sending"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Broadcast:
+    id: int
+    admin_chat_id: int
+    text: str  # HTML, as the chats will see it
+    state: BroadcastState
+    audience: int
+    progress_message_id: int | None
+    created_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class BroadcastProgress:
+    broadcast: Broadcast
+    queued: int = 0
+    sent: int = 0
+    blocked: int = 0
+    failed: int = 0
+    cancelled: int = 0
+
+    @property
+    def finished(self) -> bool:
+        return self.queued == 0 and self.broadcast.state is not BroadcastState.DRAFT
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Stats:
+    active_chats: int
+    inactive_chats: int
+    entries: int
+    outbox: dict[MessageKind, int]
+    sent_last_minute: int
+    sent_last_hour: int
+    failed_last_day: int
+    throttled: int  # 429s since start-up
+    errors: int  # send errors since start-up
+    since: dt.datetime

@@ -6,7 +6,7 @@ from typing import Any
 
 from telegram.ext import Application
 
-from handlers import chats, errors
+from handlers import admin, chats, errors, feeds
 from handlers.jobs import schedule as schedule_jobs
 from handlers.texts import BOT_COMMANDS
 
@@ -18,4 +18,6 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # Subscription commands and membership updates first: they create the chat rows the
     # other handlers work on.
     application.add_handlers(chats.HANDLERS)
+    application.add_handlers(feeds.HANDLERS)
+    application.add_handlers(admin.HANDLERS)
     application.add_error_handler(errors.report_error)

@@ -6,12 +6,12 @@ import logging
 
 from telegram import Chat, ChatMember, ChatMemberUpdated, Update
 from telegram.error import TelegramError
-from telegram.ext import ChatMemberHandler, CommandHandler
+from telegram.ext import ChatMemberHandler, CommandHandler, MessageHandler, filters
 
 from bot.domain import ChatKind, InactiveReason
 from handlers import texts
 from handlers.context import BotContext
-from handlers.permissions import may_change_settings
+from handlers.permissions import is_admin, may_change_settings
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,8 @@ async def start(update: Update, context: BotContext) -> None:
 
 async def show_help(update: Update, context: BotContext) -> None:
     if update.effective_message is not None:
-        await update.effective_message.reply_text(texts.HELP)
+        extra = texts.ADMIN_HELP if is_admin(update, context) else ""
+        await update.effective_message.reply_text(texts.HELP + extra)
 
 
 async def stop(update: Update, context: BotContext) -> None:
@@ -88,9 +89,17 @@ async def track_membership(update: Update, context: BotContext) -> None:
         log.info("Could not greet chat %s: %s", chat.id, error)
 
 
+async def follow_migration(update: Update, context: BotContext) -> None:
+    """Telegram's service message in a group that just became a supergroup."""
+    message = update.effective_message
+    if message is not None and message.migrate_to_chat_id is not None:
+        await context.services.chats.move(message.chat.id, message.migrate_to_chat_id)
+
+
 HANDLERS = [
     CommandHandler("start", start),
     CommandHandler("help", show_help),
     CommandHandler("stop", stop),
     ChatMemberHandler(track_membership, ChatMemberHandler.MY_CHAT_MEMBER),
+    MessageHandler(filters.StatusUpdate.MIGRATE, follow_migration),
 ]

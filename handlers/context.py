@@ -15,6 +15,7 @@ class BotData:
     """Application-wide state; PTB creates it empty, ``post_init`` fills it."""
 
     services: Services | None = None
+    admin_ids: frozenset[int] = frozenset()
     # chat id → (monotonic expiry, ids of the group's admins)
     group_admins: dict[int, tuple[float, frozenset[int]]] = dataclasses.field(default_factory=dict)
 

@@ -8,11 +8,21 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.services.health import BEAT_EVERY
+from handlers.admin import report_broadcasts
 from handlers.context import BotContext
 
 
 async def beat(context: BotContext) -> None:
     await context.services.health.beat()
+
+
+async def poll_feeds(context: BotContext) -> None:
+    await context.services.feeds.poll_due()
+
+
+async def prune_entries(context: BotContext) -> None:
+    await context.services.feeds.prune()
+    await context.services.outbox.prune()
 
 
 # A run that comes due while the loop is busy runs late rather than not at all, and a backlog
@@ -21,6 +31,11 @@ JOB_KWARGS = {"misfire_grace_time": None, "coalesce": True}
 # APScheduler moves a first run that is already past when the scheduler starts to the next
 # interval, so first runs are set a moment after start-up (schedule() runs in post_init).
 FIRST_RUN = dt.timedelta(seconds=1)
+POLL_TICK = dt.timedelta(seconds=1)
+PRUNE_EVERY = dt.timedelta(hours=6)
+# Telegram allows about one edit a second in a chat; every two seconds leaves room for
+# the admin's own replies.
+BROADCAST_PROGRESS_EVERY = dt.timedelta(seconds=2)
 
 
 def schedule(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -30,4 +45,19 @@ def schedule(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         raise RuntimeError("Herald needs python-telegram-bot's job-queue extra")
     queue.run_repeating(
         beat, interval=BEAT_EVERY, first=FIRST_RUN, name="heartbeat", job_kwargs=JOB_KWARGS
+    )
+    # Each feed's next poll time lives in the database; this one job starts whatever is due,
+    # so a thousand feeds need no thousand scheduler jobs.
+    queue.run_repeating(
+        poll_feeds, interval=POLL_TICK, first=FIRST_RUN, name="poll feeds", job_kwargs=JOB_KWARGS
+    )
+    queue.run_repeating(
+        report_broadcasts,
+        interval=BROADCAST_PROGRESS_EVERY,
+        first=FIRST_RUN,
+        name="broadcast progress",
+        job_kwargs=JOB_KWARGS,
+    )
+    queue.run_repeating(
+        prune_entries, interval=PRUNE_EVERY, first=FIRST_RUN, name="prune", job_kwargs=JOB_KWARGS
     )

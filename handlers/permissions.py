@@ -41,3 +41,9 @@ async def group_admins(chat_id: int, context: BotContext) -> frozenset[int]:
     )
     cache[chat_id] = (now + ADMIN_CACHE_SECONDS, admins)
     return admins
+
+
+def is_admin(update: Update, context: BotContext) -> bool:
+    """Whether the sender is one of Herald's admins (HERALD_ADMIN_IDS)."""
+    user = update.effective_user
+    return user is not None and user.id in context.bot_data.admin_ids

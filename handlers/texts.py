@@ -46,6 +46,14 @@ HELP = (
     "<i>sanctions</i> and <i>sanctioned</i>."
 )
 
+ADMIN_HELP = (
+    "\n\n<b>Admin</b>\n"
+    "/feeds: feeds with their health; /feeds add <i>url</i>, /feeds remove <i>id</i>\n"
+    "/broadcast <i>message</i>: preview, then send to every subscriber\n"
+    "/breaking <i>entry id or link</i>: push a stored entry to everyone\n"
+    "/stats: chats, entries, outbox and delivery"
+)
+
 # The command menu Telegram shows; (command, description).
 BOT_COMMANDS = [
     ("start", "Subscribe this chat"),
@@ -63,3 +71,18 @@ NOT_SUBSCRIBED = (
 GROUP_ADMINS_ONLY = "Only this group's admins can change its Herald settings."
 APOLOGY = "Sorry, something went wrong on my side while handling that. Please try again shortly."
 APOLOGY_SHORT = "Sorry, something went wrong. Please try again."
+ADMINS_ONLY = "Sorry, that command is only for Herald's admins."
+FEEDS_USAGE = (
+    "Usage:\n"
+    "/feeds: every feed with its health\n"
+    "/feeds add <i>url</i>: watch a feed (or a page that links to one)\n"
+    "/feeds remove <i>id</i>: stop watching a feed"
+)
+BROADCAST_USAGE = (
+    "Usage: /broadcast <i>message</i>\n"
+    "You'll see a preview with the audience size and Send / Cancel buttons first."
+)
+BREAKING_USAGE = (
+    "Usage: /breaking <i>entry id or link</i>\n"
+    "Pushes a stored entry to every subscriber, whatever their topics, never twice to a chat."
+)

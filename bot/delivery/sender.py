@@ -7,10 +7,20 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram.error import RetryAfter
-from telegram.ext import BaseRateLimiter
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.ext import BaseRateLimiter, ExtBot
 
 from bot.delivery.pacing import Pacer
+from bot.delivery.worker import (
+    ChatGoneError,
+    ChatMigratedError,
+    RejectedError,
+    ThrottledError,
+    TransientError,
+)
+from bot.domain import InactiveReason
 
 log = logging.getLogger(__name__)
 
@@ -99,3 +109,47 @@ def _chat_id(value: object) -> int | None:
     if isinstance(value, str) and value.lstrip("-").isdigit():
         return int(value)
     return None
+
+
+class TelegramSender:
+    """Sends outbox messages through the bot, as bulk, turning Telegram's answers into types."""
+
+    def __init__(self, bot: ExtBot[Any]) -> None:
+        self._bot = bot
+
+    async def send(self, chat_id: int, text: str, *, html: bool = True) -> int:
+        try:
+            message = await self._bot.send_message(
+                chat_id,
+                text,
+                parse_mode=ParseMode.HTML if html else None,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                rate_limit_args={"bulk": True},
+            )
+        except RetryAfter as error:
+            raise ThrottledError(retry_seconds(error)) from error
+        except ChatMigrated as error:
+            raise ChatMigratedError(error.new_chat_id) from error
+        except Forbidden as error:
+            raise ChatGoneError(_forbidden_reason(error.message), error.message) from error
+        except BadRequest as error:
+            raise _bad_request(error.message) from error
+        except TelegramError as error:  # TimedOut, NetworkError and the rest
+            raise TransientError(f"{type(error).__name__}: {error.message}") from error
+        return message.message_id
+
+
+def _forbidden_reason(description: str) -> InactiveReason:
+    lowered = description.lower()
+    if "blocked" in lowered or "deactivated" in lowered:
+        return InactiveReason.BLOCKED
+    return InactiveReason.REMOVED  # kicked, not a member, can't initiate, and the like
+
+
+def _bad_request(description: str) -> Exception:
+    lowered = description.lower()
+    if "chat not found" in lowered or "peer_id_invalid" in lowered:
+        return ChatGoneError(InactiveReason.NOT_FOUND, description)
+    if "not enough rights" in lowered or "have no rights" in lowered:
+        return ChatGoneError(InactiveReason.REMOVED, description)
+    return RejectedError(description)

@@ -42,6 +42,11 @@ class ChatService:
             log.info("Chat %s unsubscribed and its data deleted", chat_id)
         return deleted
 
+    async def move(self, old_id: int, new_id: int) -> None:
+        """A group became a supergroup: its topics, settings and queue follow it."""
+        await self._chats.move(old_id, new_id, now=self._clock())
+        log.info("Chat %s moved to %s", old_id, new_id)
+
     async def deactivate(self, chat_id: int, reason: InactiveReason) -> bool:
         """Stop sending to the chat until it comes back; False if already inactive or unknown."""
         changed = await self._chats.set_inactive(chat_id, reason, self._clock())

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import aiosqlite
+
 from bot.domain import Chat, ChatKind, InactiveReason
 from bot.storage.database import Database, from_epoch, to_epoch
 
@@ -72,6 +74,34 @@ class ChatRepository:
             (to_epoch(now), chat_id),
         )
         return changed > 0
+
+    async def move(self, old_id: int, new_id: int, *, now: dt.datetime) -> None:
+        """A group became a supergroup: it and everything of it now live at ``new_id``."""
+        async with self._db.transaction() as sql:
+            cursor = await sql.execute("SELECT 1 FROM chats WHERE id = ?", (new_id,))
+            if await cursor.fetchone() is None:
+                # Foreign keys cascade the new id to every table that refers to the chat.
+                await sql.execute(
+                    "UPDATE chats SET id = ?, kind = 'supergroup', updated_at = ? WHERE id = ?",
+                    (new_id, to_epoch(now), old_id),
+                )
+                return
+            # The supergroup is known already (someone wrote /start there first): move
+            # what is left of the old group across, skipping what the new one has.
+            for table in await self._chat_tables(sql):
+                await sql.execute(
+                    f"UPDATE OR IGNORE {table} SET chat_id = ? WHERE chat_id = ?",
+                    (new_id, old_id),
+                )
+            await sql.execute("DELETE FROM chats WHERE id = ?", (old_id,))
+
+    @staticmethod
+    async def _chat_tables(sql: aiosqlite.Connection) -> list[str]:
+        cursor = await sql.execute(
+            "SELECT m.name FROM sqlite_master AS m, pragma_foreign_key_list(m.name) AS k"
+            " WHERE m.type = 'table' AND k.\"table\" = 'chats' AND k.\"from\" = 'chat_id'"
+        )
+        return [row[0] for row in await cursor.fetchall()]
 
     async def delete(self, chat_id: int) -> bool:
         """Delete the chat and, through foreign keys, everything that belongs to it."""

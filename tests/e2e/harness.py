@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
+from bot.domain import ChatKind
 from bot.sandbox.emulator import BotApiEmulator
+from bot.storage.chats import ChatRepository
+from bot.storage.database import Database
 
 START_TIMEOUT = 30.0
 
@@ -99,3 +103,23 @@ async def running_herald(
         yield herald
     finally:
         await herald.kill()
+
+
+async def seed_chats(workdir: Path, chats: Iterable[tuple[int, ChatKind]]) -> None:
+    """Subscribe chats in herald's database before it starts, as if each had sent /start."""
+    database = await Database.open(workdir / "herald.db")
+    try:
+        repository = ChatRepository(database)
+        now = dt.datetime.now(dt.UTC)
+        for chat_id, kind in chats:
+            await repository.register(chat_id, kind, f"Chat {chat_id}", timezone="UTC", now=now)
+    finally:
+        await database.close()
+
+
+def received(emulator: BotApiEmulator, chat_ids: Iterable[int], needle: str) -> dict[int, int]:
+    """How many messages containing ``needle`` each chat received."""
+    return {
+        chat_id: sum(needle in message.text for message in emulator.messages(chat_id))
+        for chat_id in chat_ids
+    }

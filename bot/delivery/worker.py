@@ -1,0 +1,337 @@
+"""The outbox's sender: every waiting message delivered, paced, in order per chat, none lost."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+import functools
+import logging
+from collections.abc import Sequence
+from typing import Protocol
+
+from bot import formatting
+from bot.delivery.pacing import Pacer
+from bot.domain import Clock, InactiveReason, MessageKind, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+# At most this many sends in flight: enough to keep a loopback or real Bot API busy at a
+# few hundred messages a second, and the bound on duplicates after a crash (a message sent
+# but not yet marked sent is sent again on restart).
+CONCURRENCY = 8
+BATCH = 500
+# Three or more alerts waiting for one chat go out as one list, this many at most.
+MERGE_FROM = 3
+MERGE_AT_MOST = 15
+MAX_RETRY_DELAY = dt.timedelta(minutes=10)
+IDLE_RECHECK = 1.0
+
+
+class ChatGoneError(Exception):
+    """Telegram says the chat can't receive anything from the bot any more."""
+
+    def __init__(self, reason: InactiveReason, description: str) -> None:
+        super().__init__(description)
+        self.reason = reason
+
+
+class ThrottledError(Exception):
+    """429: send this chat nothing for ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"retry after {retry_after:g} s")
+        self.retry_after = retry_after
+
+
+class ChatMigratedError(Exception):
+    """The group became a supergroup with a new id."""
+
+    def __init__(self, new_chat_id: int) -> None:
+        super().__init__(f"migrated to {new_chat_id}")
+        self.new_chat_id = new_chat_id
+
+
+class RejectedError(Exception):
+    """Telegram refused this message's content (bad markup, too long); retrying won't help."""
+
+
+class TransientError(Exception):
+    """A server error, a timeout or a network failure: worth trying again later."""
+
+
+class MessageSender(Protocol):
+    async def send(self, chat_id: int, text: str, *, html: bool = True) -> int:
+        """Send ``text`` (HTML unless told otherwise) and return the message id.
+
+        Raises one of the errors above for every failure Telegram reports.
+        """
+
+
+class OutboxStore(Protocol):
+    async def due_heads(self, *, now: dt.datetime, limit: int) -> list[OutboxMessage]: ...
+    async def waiting_alerts(
+        self, chat_id: int, *, now: dt.datetime, limit: int
+    ) -> list[OutboxMessage]: ...
+    async def still_pending(self, outbox_ids: Sequence[int]) -> set[int]: ...
+    async def next_due_at(self) -> dt.datetime | None: ...
+    async def mark_sent(
+        self, outbox_ids: Sequence[int], *, now: dt.datetime, message_id: int | None
+    ) -> None: ...
+    async def defer(
+        self, outbox_id: int, *, until: dt.datetime, error: str, count_attempt: bool = True
+    ) -> None: ...
+    async def mark_failed(self, outbox_ids: Sequence[int], *, error: str) -> None: ...
+    async def chat_gone(
+        self, chat_id: int, reason: InactiveReason, *, now: dt.datetime
+    ) -> int: ...
+    async def move_chat(self, old_id: int, new_id: int, *, now: dt.datetime) -> None: ...
+
+
+@dataclasses.dataclass
+class DeliveryStats:
+    """Counts since start-up, for /stats."""
+
+    sent: int = 0
+    throttled: int = 0
+    errors: int = 0
+    chats_gone: int = 0
+    rejected: int = 0
+
+
+class Deliverer:
+    """Runs for the life of the bot, sending what the outbox holds as fast as pacing allows.
+
+    Each pass reads every chat's oldest pending message, skips chats already being sent to
+    or still out of budget, and sends the rest with at most ``CONCURRENCY`` in flight. A
+    message is marked sent only after Telegram confirms it, so a crash re-sends at most the
+    few in flight: at-least-once, never lost.
+    """
+
+    def __init__(
+        self,
+        store: OutboxStore,
+        sender: MessageSender,
+        pacer: Pacer,
+        *,
+        clock: Clock,
+        concurrency: int = CONCURRENCY,
+    ) -> None:
+        self._store = store
+        self._sender = sender
+        self._pacer = pacer
+        self._clock = clock
+        self._slots = asyncio.Semaphore(concurrency)
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self.stats = DeliveryStats()
+
+    def wake(self) -> None:
+        """Something was queued: look now rather than at the next idle recheck."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name="deliver outbox")
+
+    async def stop(self, *, grace: float = 5.0) -> None:
+        """Stop taking new messages; give those in flight ``grace`` seconds to finish."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        tasks = list(self._in_flight.values())
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+
+    async def run(self) -> None:
+        while not self._stopping:
+            try:
+                launched, soonest = await self._pass()
+            except Exception:
+                log.exception("Delivery pass failed; retrying shortly")
+                launched, soonest = 0, IDLE_RECHECK
+            if launched == 0 and not self._stopping:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=soonest)
+
+    async def drain(self) -> None:
+        """Deliver until nothing is due or in flight (for tests and the demo's one-shots)."""
+        while True:
+            launched, _ = await self._pass()
+            if self._in_flight:
+                await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+            elif launched == 0:
+                return
+
+    async def _pass(self) -> tuple[int, float]:
+        """Launch what may go now; returns how many, and how long until more may."""
+        now = self._clock()
+        heads = await self._store.due_heads(now=now, limit=BATCH)
+        launched = 0
+        soonest = IDLE_RECHECK
+        for head in heads:
+            if self._stopping:
+                break
+            if head.chat_id in self._in_flight:
+                continue
+            wait = self._pacer.chat_wait(head.chat_id)
+            if wait > 0:
+                soonest = min(soonest, wait)
+                continue
+            await self._slots.acquire()
+            task = asyncio.create_task(self._deliver(head), name=f"deliver {head.id}")
+            self._in_flight[head.chat_id] = task
+            task.add_done_callback(functools.partial(self._done, head.chat_id))
+            launched += 1
+        if not heads:
+            next_due = await self._store.next_due_at()
+            if next_due is not None:
+                soonest = min(soonest, max(0.05, (next_due - now).total_seconds()))
+        return launched, soonest
+
+    def _done(self, chat_id: int, _: asyncio.Task[None]) -> None:
+        self._in_flight.pop(chat_id, None)
+        self._slots.release()
+        # The chat may have more waiting; the next pass looks.
+        self._wake.set()
+
+    async def _deliver(self, head: OutboxMessage) -> None:
+        try:
+            rows, text = await self._render(head)
+            if not rows:
+                return
+            await self._send(head, rows, text)
+        except Exception:
+            # Whatever went wrong, the message stays queued and is tried again.
+            self.stats.errors += 1
+            log.exception("Delivering outbox message %s to chat %s failed", head.id, head.chat_id)
+            with contextlib.suppress(Exception):
+                await self._store.defer(
+                    head.id, until=self._clock() + self._retry_delay(head), error="internal error"
+                )
+
+    async def _render(self, head: OutboxMessage) -> tuple[list[OutboxMessage], str]:
+        """The rows one message will carry, and its HTML; no rows if none is pending still."""
+        now = self._clock()
+        rows = [head]
+        if head.kind is MessageKind.ALERT:
+            waiting = await self._store.waiting_alerts(head.chat_id, now=now, limit=MERGE_AT_MOST)
+            if len(waiting) >= MERGE_FROM:
+                rows = waiting
+        pending = await self._store.still_pending([row.id for row in rows])
+        rows = [row for row in rows if row.id in pending]
+        if not rows:
+            return [], ""
+        missing = [row for row in rows if row.kind in _CARDS and row.entry is None]
+        if missing:
+            await self._store.mark_failed([row.id for row in missing], error="entry pruned")
+            rows = [row for row in rows if row not in missing]
+            if not rows:
+                return [], ""
+        if len(rows) >= MERGE_FROM:
+            return self._merged(rows, now)
+        row = rows[0]
+        if row.kind in _CARDS:
+            assert row.entry is not None
+            card = formatting.alert_card(
+                row.entry,
+                topics=row.topics,
+                timezone=row.timezone,
+                now=now,
+                breaking=row.kind is MessageKind.BREAKING,
+            )
+            return [row], card
+        return [row], formatting.fit(row.text or "")
+
+    def _merged(
+        self, rows: list[OutboxMessage], now: dt.datetime
+    ) -> tuple[list[OutboxMessage], str]:
+        while True:
+            items = [(row.entry, row.topics) for row in rows if row.entry is not None]
+            messages = formatting.alert_list(items, timezone=rows[0].timezone, now=now)
+            if len(messages) == 1 or len(rows) <= MERGE_FROM:
+                return rows, messages[0]
+            rows = rows[:-1]
+
+    async def _send(self, head: OutboxMessage, rows: list[OutboxMessage], text: str) -> None:
+        ids = [row.id for row in rows]
+        try:
+            message_id = await self._sender.send(head.chat_id, text)
+        except ThrottledError as error:
+            self.stats.throttled += 1
+            self._pacer.hold(head.chat_id, error.retry_after)
+            until = self._clock() + dt.timedelta(seconds=error.retry_after)
+            await self._store.defer(head.id, until=until, error=str(error), count_attempt=False)
+            return
+        except ChatGoneError as error:
+            self.stats.chats_gone += 1
+            cancelled = await self._store.chat_gone(head.chat_id, error.reason, now=self._clock())
+            log.info(
+                "Chat %s is gone (%s); %d waiting messages cancelled",
+                head.chat_id,
+                error,
+                cancelled,
+            )
+            return
+        except ChatMigratedError as error:
+            log.info("Chat %s moved to %s; resending there", head.chat_id, error.new_chat_id)
+            await self._store.move_chat(head.chat_id, error.new_chat_id, now=self._clock())
+            return
+        except RejectedError as error:
+            self.stats.rejected += 1
+            log.warning(
+                "Telegram refused outbox message %s for chat %s (%s); resending as plain text",
+                head.id,
+                head.chat_id,
+                error,
+            )
+            await self._send_plain(head, ids, text)
+            return
+        except TransientError as error:
+            self.stats.errors += 1
+            delay = self._retry_delay(head)
+            log.warning(
+                "Sending outbox message %s failed (%s); retrying in %.0f s",
+                head.id,
+                error,
+                delay.total_seconds(),
+            )
+            await self._store.defer(head.id, until=self._clock() + delay, error=str(error))
+            return
+        self.stats.sent += 1
+        await self._store.mark_sent(ids, now=self._clock(), message_id=message_id)
+
+    async def _send_plain(self, head: OutboxMessage, ids: list[int], html: str) -> None:
+        plain = formatting.shorten(formatting.plain_text(html), formatting.MAX_MESSAGE)
+        try:
+            message_id = await self._sender.send(head.chat_id, plain, html=False)
+        except RejectedError as error:
+            log.error(
+                "Outbox message %s refused as plain text too (%s); giving up", head.id, error
+            )
+            await self._store.mark_failed(ids, error=f"refused: {error}")
+            return
+        except (ThrottledError, TransientError, ChatGoneError, ChatMigratedError) as error:
+            # The next attempt starts over from the HTML; it is refused again only if the
+            # content is at fault, and then ends here as plain text.
+            await self._store.defer(
+                head.id, until=self._clock() + self._retry_delay(head), error=str(error)
+            )
+            return
+        self.stats.sent += 1
+        await self._store.mark_sent(ids, now=self._clock(), message_id=message_id)
+
+    @staticmethod
+    def _retry_delay(head: OutboxMessage) -> dt.timedelta:
+        return min(dt.timedelta(seconds=2 ** min(head.attempts + 1, 20)), MAX_RETRY_DELAY)
+
+
+_CARDS = frozenset({MessageKind.ALERT, MessageKind.BREAKING})

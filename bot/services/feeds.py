@@ -1,0 +1,361 @@
+"""The feed watcher: which feeds to poll when, politely, and what a poll stores."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import dataclasses
+import datetime as dt
+import functools
+import hashlib
+import logging
+import random
+from collections.abc import Awaitable, Callable, Iterable
+from urllib.parse import urlsplit
+
+from bot.domain import Clock, Feed, FeedHealth, HeraldError, ParsedFeed
+from bot.feeds import (
+    FeedFetcher,
+    FeedParseError,
+    Fetched,
+    FetchFailed,
+    NotModified,
+    discover_feed_links,
+    parse_feed,
+)
+from bot.storage.entries import EntryRepository
+from bot.storage.feeds import FeedRepository, PollSuccess, StoredPoll
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = dt.timedelta(hours=6)
+# Retry-After beyond this is taken as a server misconfiguration, not a wish to be obeyed.
+MAX_RETRY_AFTER = dt.timedelta(hours=24)
+NOTIFY_AFTER = dt.timedelta(hours=24)
+START_UP_SPREAD = dt.timedelta(seconds=60)
+MAX_POLLS = 8
+MAX_POLLS_PER_HOST = 2
+
+
+class FeedError(HeraldError):
+    """An admin's feed command can't be done; the message says why."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PollResult:
+    feed_id: int
+    stored: StoredPoll | None = None  # None when the poll failed
+    not_modified: bool = False
+    error: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AddedFeed:
+    feed: Feed
+    entries: int
+    discovered_from: str | None = None
+
+
+NotifyFailing = Callable[[Feed], Awaitable[None]]
+OnNewEntries = Callable[[], Awaitable[object]]
+
+
+def _host(url: str) -> str:
+    """The server a URL names (host and port), for per-server politeness."""
+    return urlsplit(url).netloc.lower()
+
+
+class FeedService:
+    """Polls feeds when the database says they are due, a bounded number at a time.
+
+    Each poll runs as its own task so one slow or hanging feed never delays the others;
+    ``poll_due()`` only starts them. A feed is never polled twice at once, and at most
+    ``MAX_POLLS_PER_HOST`` polls go to one host together.
+    """
+
+    def __init__(
+        self,
+        feeds: FeedRepository,
+        entries: EntryRepository,
+        fetcher: FeedFetcher,
+        *,
+        poll_interval: dt.timedelta,
+        retention: dt.timedelta,
+        clock: Clock,
+        on_new_entries: OnNewEntries | None = None,
+        notify_failing: NotifyFailing | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._feeds = feeds
+        self._entries = entries
+        self._fetcher = fetcher
+        self._interval = poll_interval
+        self._retention = retention
+        self._clock = clock
+        self._on_new_entries = on_new_entries
+        self._notify_failing = notify_failing
+        self._rng = rng or random.Random()
+        self._polling: dict[int, asyncio.Task[PollResult]] = {}
+        self._per_host: collections.Counter[str] = collections.Counter()
+
+    def set_new_entries_handler(self, handler: OnNewEntries) -> None:
+        self._on_new_entries = handler
+
+    def set_failing_feed_notifier(self, notify: NotifyFailing) -> None:
+        self._notify_failing = notify
+
+    # Scheduling
+
+    async def ensure(self, urls: Iterable[str]) -> None:
+        """Add the configured feeds that are missing and spread out those already due."""
+        now = self._clock()
+        for url in urls:
+            if await self._feeds.by_url(url) is None:
+                await self._feeds.add(url, now=now, next_poll_at=now)
+                log.info("Watching %s", url)
+        window = min(self._interval, START_UP_SPREAD)
+        await self._feeds.spread_overdue(now=now, window=window)
+
+    async def poll_due(self) -> int:
+        """Start polls for due feeds, as many as the limits allow; returns how many."""
+        room = MAX_POLLS - len(self._polling)
+        if room <= 0:
+            return 0
+        due = await self._feeds.due(self._clock(), limit=room + len(self._polling))
+        started = 0
+        for feed in due:
+            host = _host(feed.url)
+            if feed.id in self._polling or self._per_host[host] >= MAX_POLLS_PER_HOST:
+                continue
+            self._per_host[host] += 1
+            task = asyncio.create_task(self._poll_guarded(feed), name=f"poll feed {feed.id}")
+            self._polling[feed.id] = task
+            task.add_done_callback(functools.partial(self._finished, feed.id, host))
+            started += 1
+            if started >= room:
+                break
+        return started
+
+    def _finished(self, feed_id: int, host: str, _: asyncio.Task[PollResult]) -> None:
+        self._polling.pop(feed_id, None)
+        self._per_host[host] -= 1
+        if self._per_host[host] <= 0:
+            del self._per_host[host]
+
+    async def wait_idle(self) -> None:
+        """Wait for the polls under way to finish."""
+        while self._polling:
+            await asyncio.gather(*self._polling.values(), return_exceptions=True)
+
+    async def close(self) -> None:
+        """Abandon polls under way; each one's transaction rolls back, nothing half-stored."""
+        tasks = list(self._polling.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _poll_guarded(self, feed: Feed) -> PollResult:
+        try:
+            return await self.poll(feed)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # A bug or a database error must not leave the feed due every second.
+            log.exception("Polling feed %s (%s) failed unexpectedly", feed.id, feed.url)
+            return await self._failed(feed, "internal error while polling (see the log)")
+
+    # One poll
+
+    async def poll(self, feed: Feed) -> PollResult:
+        now = self._clock()
+        result = await self._fetcher.fetch(
+            feed.url, etag=feed.etag, last_modified=feed.last_modified
+        )
+        if isinstance(result, FetchFailed):
+            return await self._failed(feed, result.reason, retry_after=result.retry_after)
+        if isinstance(result, NotModified):
+            await self._feeds.record_success(
+                feed,
+                PollSuccess(
+                    etag=feed.etag,
+                    last_modified=feed.last_modified,
+                    next_poll_at=self._clock() + self._interval,
+                    moved_to=result.moved_to,
+                    not_modified=True,
+                ),
+                (),
+                now=now,
+                keep_after=now - self._retention,
+            )
+            return PollResult(feed.id, StoredPoll(), not_modified=True)
+        digest = hashlib.sha256(result.body).hexdigest()
+        if digest == feed.content_hash and feed.baseline_done:
+            # Many servers ignore conditional requests; the same bytes again are a 304
+            # in all but name, and cost no parsing.
+            await self._feeds.record_success(
+                feed,
+                PollSuccess(
+                    etag=result.etag,
+                    last_modified=result.last_modified,
+                    next_poll_at=self._clock() + self._interval,
+                    moved_to=result.moved_to,
+                    content_hash=digest,
+                    unchanged_body=True,
+                ),
+                (),
+                now=now,
+                keep_after=now - self._retention,
+            )
+            return PollResult(feed.id, StoredPoll())
+        try:
+            parsed = await self._parse(result, now)
+        except FeedParseError as error:
+            return await self._failed(feed, error.user_message)
+        stored = await self._store(feed, result, parsed, now, digest)
+        if stored.new or stored.updated:
+            log.info(
+                "Feed %s: %d new, %d edited, %d unchanged entries",
+                feed.id,
+                stored.new,
+                stored.updated,
+                stored.unchanged,
+            )
+        if stored.new and feed.baseline_done and self._on_new_entries is not None:
+            await self._on_new_entries()
+        return PollResult(feed.id, stored)
+
+    async def _parse(self, fetched: Fetched, now: dt.datetime) -> ParsedFeed:
+        # feedparser is CPU-bound for big feeds; a thread keeps replies flowing meanwhile.
+        return await asyncio.to_thread(
+            parse_feed, fetched.body, url=fetched.url, content_type=fetched.content_type, now=now
+        )
+
+    async def _store(
+        self,
+        feed: Feed,
+        fetched: Fetched,
+        parsed: ParsedFeed,
+        now: dt.datetime,
+        content_hash: str | None = None,
+    ) -> StoredPoll:
+        return await self._feeds.record_success(
+            feed,
+            PollSuccess(
+                etag=fetched.etag,
+                last_modified=fetched.last_modified,
+                next_poll_at=self._clock() + self._interval,
+                title=parsed.title,
+                moved_to=fetched.moved_to,
+                content_hash=content_hash,
+            ),
+            parsed.entries,
+            now=now,
+            keep_after=now - self._retention,
+        )
+
+    async def _failed(
+        self, feed: Feed, reason: str, *, retry_after: float | None = None
+    ) -> PollResult:
+        now = self._clock()
+        delay = self.backoff(feed.consecutive_failures + 1)
+        if retry_after is not None:
+            delay = max(delay, min(dt.timedelta(seconds=retry_after), MAX_RETRY_AFTER))
+        log.warning(
+            "Feed %s (%s) failed: %s; next try in %.0f s",
+            feed.id,
+            feed.url,
+            reason,
+            delay.total_seconds(),
+        )
+        updated = await self._feeds.record_failure(
+            feed.id, reason, now=now, next_poll_at=now + delay
+        )
+        if (
+            updated is not None
+            and updated.failing_since is not None
+            and now - updated.failing_since >= NOTIFY_AFTER
+            and not updated.failure_notified
+            and self._notify_failing is not None
+        ):
+            await self._notify_failing(updated)
+            await self._feeds.mark_failure_notified(feed.id)
+        return PollResult(feed.id, error=reason)
+
+    def backoff(self, failures: int) -> dt.timedelta:
+        """Delay before the next try after ``failures`` in a row: doubling, jittered, capped."""
+        doubled: dt.timedelta = self._interval * (2 ** min(failures, 20))
+        jittered: dt.timedelta = min(doubled * self._rng.uniform(0.8, 1.2), MAX_BACKOFF)
+        return max(self._interval, jittered)
+
+    # Admin commands
+
+    async def add(self, url: str) -> AddedFeed:
+        """Fetch ``url`` once and watch it; an HTML page that links to a feed adds that feed."""
+        url = url.strip()
+        if urlsplit(url).scheme not in {"http", "https"} or not urlsplit(url).netloc:
+            raise FeedError("That isn't an http(s) URL. Example: /feeds add https://site/rss")
+        await self._refuse_known(url)
+        now = self._clock()
+        fetched = await self._fetch_for_add(url)
+        discovered_from = None
+        try:
+            parsed = await self._parse(fetched, now)
+        except FeedParseError as error:
+            links = discover_feed_links(fetched.body, url=fetched.url)
+            if not links:
+                raise FeedError(f"{url} is not a feed: {error.user_message}.") from None
+            discovered_from, url = url, links[0]
+            await self._refuse_known(url)
+            fetched = await self._fetch_for_add(url)
+            try:
+                parsed = await self._parse(fetched, now)
+            except FeedParseError as inner:
+                raise FeedError(
+                    f"{discovered_from} links to {url}, which is not a readable feed: "
+                    f"{inner.user_message}."
+                ) from None
+        feed = await self._feeds.add(
+            fetched.moved_to or url, now=now, next_poll_at=now + self._interval
+        )
+        stored = await self._store(feed, fetched, parsed, now)
+        refreshed = await self._feeds.get(feed.id)
+        log.info("Feed %s added: %s (%d entries)", feed.id, feed.url, stored.new)
+        return AddedFeed(refreshed or feed, stored.new, discovered_from)
+
+    async def _refuse_known(self, url: str) -> None:
+        known = await self._feeds.by_url(url)
+        if known is not None:
+            raise FeedError(f"Already watching that feed: #{known.id} {known.name}")
+
+    async def _fetch_for_add(self, url: str) -> Fetched:
+        result = await self._fetcher.fetch(url)
+        if isinstance(result, FetchFailed):
+            raise FeedError(f"Couldn't fetch {url}: {result.reason}.")
+        if isinstance(result, NotModified):
+            raise FeedError(f"Couldn't fetch {url}: the server answered 304 Not Modified.")
+        return result
+
+    async def remove(self, feed_id: int) -> Feed:
+        feed = await self._feeds.get(feed_id)
+        if feed is None:
+            raise FeedError(f"There is no feed #{feed_id}. /feeds lists them with their ids.")
+        task = self._polling.get(feed_id)
+        if task is not None:
+            task.cancel()
+        await self._feeds.remove(feed_id)
+        log.info("Feed %s removed: %s", feed.id, feed.url)
+        return feed
+
+    async def health(self) -> list[FeedHealth]:
+        per_day = await self._feeds.entries_per_day(now=self._clock())
+        return [
+            FeedHealth(feed, per_day.get(feed.id, 0.0), polling_now=feed.id in self._polling)
+            for feed in await self._feeds.all()
+        ]
+
+    async def prune(self) -> int:
+        now = self._clock()
+        deleted = await self._entries.prune(published_before=now - self._retention, now=now)
+        if deleted:
+            log.info("Pruned %d entries older than %s", deleted, self._retention)
+        return deleted

@@ -1,0 +1,45 @@
+"""What /stats reports: chats, archive, outbox and how delivery is going."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.delivery.worker import DeliveryStats
+from bot.domain import Clock, Stats
+from bot.storage.chats import ChatRepository
+from bot.storage.entries import EntryRepository
+from bot.storage.outbox import OutboxRepository
+
+
+class StatsService:
+    def __init__(
+        self,
+        chats: ChatRepository,
+        entries: EntryRepository,
+        outbox: OutboxRepository,
+        delivery: DeliveryStats,
+        *,
+        clock: Clock,
+    ) -> None:
+        self._chats = chats
+        self._entries = entries
+        self._outbox = outbox
+        self._delivery = delivery
+        self._clock = clock
+        self._started = clock()
+
+    async def collect(self) -> Stats:
+        now = self._clock()
+        active, inactive = await self._chats.count()
+        return Stats(
+            active_chats=active,
+            inactive_chats=inactive,
+            entries=await self._entries.count(),
+            outbox=await self._outbox.depth_by_kind(),
+            sent_last_minute=await self._outbox.sent_since(now - dt.timedelta(minutes=1)),
+            sent_last_hour=await self._outbox.sent_since(now - dt.timedelta(hours=1)),
+            failed_last_day=await self._outbox.failed_since(now - dt.timedelta(days=1)),
+            throttled=self._delivery.throttled,
+            errors=self._delivery.errors,
+            since=self._started,
+        )

@@ -1,0 +1,303 @@
+"""The feeds table and what one poll writes: feed state and the entries it brought."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import aiosqlite
+
+from bot.domain import Feed, ParsedEntry
+from bot.storage.database import Database, from_epoch, to_epoch
+
+_COLUMNS = (
+    "id, url, title, etag, last_modified, content_hash, next_poll_at, last_polled_at,"
+    " last_success_at, last_error, last_error_at, failing_since, consecutive_failures,"
+    " failure_notified, polls, polls_not_modified, baseline_done, created_at"
+)
+# SQLite allows 32766 bound parameters; lookups by key go in slices well below that.
+_CHUNK = 500
+
+
+def _maybe(seconds: float | None) -> dt.datetime | None:
+    return None if seconds is None else from_epoch(seconds)
+
+
+def _feed(row: Any) -> Feed:
+    return Feed(
+        id=row["id"],
+        url=row["url"],
+        title=row["title"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        content_hash=row["content_hash"],
+        next_poll_at=from_epoch(row["next_poll_at"]),
+        last_polled_at=_maybe(row["last_polled_at"]),
+        last_success_at=_maybe(row["last_success_at"]),
+        last_error=row["last_error"],
+        last_error_at=_maybe(row["last_error_at"]),
+        failing_since=_maybe(row["failing_since"]),
+        consecutive_failures=row["consecutive_failures"],
+        failure_notified=bool(row["failure_notified"]),
+        polls=row["polls"],
+        polls_not_modified=row["polls_not_modified"],
+        baseline_done=bool(row["baseline_done"]),
+        created_at=from_epoch(row["created_at"]),
+    )
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StoredPoll:
+    """What one successful poll changed in the store."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0  # pruned before, or older than the retention period
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PollSuccess:
+    etag: str | None
+    last_modified: str | None
+    next_poll_at: dt.datetime
+    title: str | None = None
+    moved_to: str | None = None  # a permanent redirect's target
+    content_hash: str | None = None
+    not_modified: bool = False  # answered 304
+    unchanged_body: bool = False  # answered 200 with the very bytes of the last poll
+
+
+class FeedRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def add(self, url: str, *, now: dt.datetime, next_poll_at: dt.datetime) -> Feed:
+        """The feed with this URL, created if new."""
+        async with self._db.transaction() as sql:
+            await sql.execute(
+                "INSERT INTO feeds (url, next_poll_at, created_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (url) DO NOTHING",
+                (url, to_epoch(next_poll_at), to_epoch(now)),
+            )
+            cursor = await sql.execute(f"SELECT {_COLUMNS} FROM feeds WHERE url = ?", (url,))
+            return _feed(await cursor.fetchone())
+
+    async def get(self, feed_id: int) -> Feed | None:
+        row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM feeds WHERE id = ?", (feed_id,))
+        return None if row is None else _feed(row)
+
+    async def by_url(self, url: str) -> Feed | None:
+        row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM feeds WHERE url = ?", (url,))
+        return None if row is None else _feed(row)
+
+    async def all(self) -> list[Feed]:
+        rows = await self._db.fetchall(f"SELECT {_COLUMNS} FROM feeds ORDER BY id")
+        return [_feed(row) for row in rows]
+
+    async def due(self, now: dt.datetime, *, limit: int) -> list[Feed]:
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM feeds WHERE next_poll_at <= ? ORDER BY next_poll_at LIMIT ?",
+            (to_epoch(now), limit),
+        )
+        return [_feed(row) for row in rows]
+
+    async def next_due_at(self) -> dt.datetime | None:
+        value = await self._db.fetchvalue("SELECT MIN(next_poll_at) FROM feeds")
+        return _maybe(value)
+
+    async def remove(self, feed_id: int) -> bool:
+        """Delete the feed and, through foreign keys, its entries."""
+        return await self._db.execute("DELETE FROM feeds WHERE id = ?", (feed_id,)) > 0
+
+    async def spread_overdue(self, *, now: dt.datetime, window: dt.timedelta) -> int:
+        """Spread feeds already due over ``window``, oldest first, so they don't fire at once."""
+        rows = await self._db.fetchall(
+            "SELECT id FROM feeds WHERE next_poll_at <= ? ORDER BY next_poll_at, id",
+            (to_epoch(now),),
+        )
+        if not rows:
+            return 0
+        step = window.total_seconds() / len(rows)
+        await self._db.executemany(
+            "UPDATE feeds SET next_poll_at = ? WHERE id = ?",
+            [(to_epoch(now) + rank * step, row["id"]) for rank, row in enumerate(rows)],
+        )
+        return len(rows)
+
+    async def record_failure(
+        self, feed_id: int, error: str, *, now: dt.datetime, next_poll_at: dt.datetime
+    ) -> Feed | None:
+        async with self._db.transaction() as sql:
+            await sql.execute(
+                """
+                UPDATE feeds SET
+                    last_polled_at = :now, last_error = :error, last_error_at = :now,
+                    failing_since = COALESCE(failing_since, :now),
+                    consecutive_failures = consecutive_failures + 1,
+                    polls = polls + 1, next_poll_at = :next
+                WHERE id = :id
+                """,
+                {
+                    "now": to_epoch(now),
+                    "error": error,
+                    "next": to_epoch(next_poll_at),
+                    "id": feed_id,
+                },
+            )
+            cursor = await sql.execute(f"SELECT {_COLUMNS} FROM feeds WHERE id = ?", (feed_id,))
+            row = await cursor.fetchone()
+        return None if row is None else _feed(row)
+
+    async def mark_failure_notified(self, feed_id: int) -> None:
+        await self._db.execute("UPDATE feeds SET failure_notified = 1 WHERE id = ?", (feed_id,))
+
+    async def record_success(
+        self,
+        feed: Feed,
+        poll: PollSuccess,
+        entries: Sequence[ParsedEntry],
+        *,
+        now: dt.datetime,
+        keep_after: dt.datetime,
+    ) -> StoredPoll:
+        """Store a successful poll: the feed's state and its entries, in one transaction.
+
+        Entries new to the store wait to be routed to topics, except on the feed's first
+        successful poll, which only builds the archive. Entries edited in place are
+        updated and stay routed; entries published before ``keep_after`` are not stored.
+        """
+        async with self._db.transaction() as sql:
+            stored = (
+                StoredPoll()
+                if poll.not_modified or poll.unchanged_body
+                else await self._store_entries(sql, feed, entries, now=now, keep_after=keep_after)
+            )
+            await sql.execute(
+                """
+                UPDATE feeds SET
+                    url = CASE
+                        WHEN :moved_to IS NOT NULL
+                             AND NOT EXISTS (SELECT 1 FROM feeds WHERE url = :moved_to)
+                        THEN :moved_to ELSE url END,
+                    title = COALESCE(NULLIF(:title, ''), title),
+                    etag = :etag, last_modified = :last_modified,
+                    content_hash = COALESCE(:content_hash, content_hash),
+                    last_polled_at = :now, last_success_at = :now,
+                    failing_since = NULL, consecutive_failures = 0, failure_notified = 0,
+                    polls = polls + 1,
+                    polls_not_modified = polls_not_modified + :not_modified,
+                    baseline_done = baseline_done OR NOT :not_modified,
+                    next_poll_at = :next
+                WHERE id = :id
+                """,
+                {
+                    "moved_to": poll.moved_to,
+                    "title": poll.title,
+                    "etag": poll.etag,
+                    "last_modified": poll.last_modified,
+                    "content_hash": poll.content_hash,
+                    "now": to_epoch(now),
+                    "not_modified": int(poll.not_modified),
+                    "next": to_epoch(poll.next_poll_at),
+                    "id": feed.id,
+                },
+            )
+        return stored
+
+    async def _store_entries(
+        self,
+        sql: aiosqlite.Connection,
+        feed: Feed,
+        entries: Sequence[ParsedEntry],
+        *,
+        now: dt.datetime,
+        keep_after: dt.datetime,
+    ) -> StoredPoll:
+        keys = [entry.key for entry in entries]
+        existing: dict[str, Any] = {}
+        pruned: set[str] = set()
+        for chunk in _chunks(keys):
+            marks = ",".join("?" * len(chunk))
+            cursor = await sql.execute(
+                f"SELECT id, key, title, summary, link, author FROM entries"
+                f" WHERE feed_id = ? AND key IN ({marks})",
+                (feed.id, *chunk),
+            )
+            existing.update({row["key"]: row for row in await cursor.fetchall()})
+            cursor = await sql.execute(
+                f"SELECT key FROM pruned_keys WHERE feed_id = ? AND key IN ({marks})",
+                (feed.id, *chunk),
+            )
+            pruned.update(row["key"] for row in await cursor.fetchall())
+
+        new, updated, unchanged, skipped = [], [], 0, 0
+        for entry in entries:
+            row = existing.get(entry.key)
+            if row is None:
+                published = min(entry.published or now, now)
+                if entry.key in pruned or published < keep_after:
+                    skipped += 1
+                    continue
+                new.append((entry, published))
+            elif (row["title"], row["summary"], row["link"], row["author"]) != (
+                entry.title,
+                entry.summary,
+                entry.link,
+                entry.author,
+            ):
+                updated.append((entry, row["id"]))
+            else:
+                unchanged += 1
+
+        # Oldest first, so entry ids follow publication order for whoever routes them.
+        new.sort(key=lambda item: item[1])
+        routed = 0 if feed.baseline_done else 1
+        await sql.executemany(
+            """
+            INSERT INTO entries (feed_id, key, title, summary, link, author,
+                                 published_at, first_seen_at, updated_at, routed)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                (
+                    feed.id,
+                    entry.key,
+                    entry.title,
+                    entry.summary,
+                    entry.link,
+                    entry.author,
+                    to_epoch(published),
+                    to_epoch(now),
+                    to_epoch(now),
+                    routed,
+                )
+                for entry, published in new
+            ],
+        )
+        await sql.executemany(
+            "UPDATE entries SET title = ?, summary = ?, link = ?, author = ?, updated_at = ?"
+            " WHERE id = ?",
+            [
+                (entry.title, entry.summary, entry.link, entry.author, to_epoch(now), entry_id)
+                for entry, entry_id in updated
+            ],
+        )
+        return StoredPoll(new=len(new), updated=len(updated), unchanged=unchanged, skipped=skipped)
+
+    async def entries_per_day(self, *, now: dt.datetime) -> dict[int, float]:
+        """Each feed's entries published in the last week, per day."""
+        week_ago = now - dt.timedelta(days=7)
+        rows = await self._db.fetchall(
+            "SELECT feed_id, COUNT(*) AS recent FROM entries WHERE published_at >= ?"
+            " GROUP BY feed_id",
+            (to_epoch(week_ago),),
+        )
+        return {row["feed_id"]: row["recent"] / 7 for row in rows}
