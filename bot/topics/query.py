@@ -1,0 +1,213 @@
+"""The topic language: parsing a topic or search text into an immutable query."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Literal
+
+from bot.domain import HeraldError
+from bot.topics.normalize import stems, tokenize
+
+__all__ = [
+    "MAX_SEARCH_LENGTH",
+    "MAX_TOPIC_LENGTH",
+    "MAX_WORDS",
+    "InvalidQueryError",
+    "Phrase",
+    "Query",
+    "QueryMode",
+    "parse_query",
+]
+
+QueryMode = Literal["topic", "search"]
+
+MAX_TOPIC_LENGTH = 200
+MAX_SEARCH_LENGTH = 4096  # a Telegram message is at most 4096 characters
+MAX_WORDS = 64  # over every phrase and exclusion: keeps a hostile query cheap to compile
+
+_QUOTES = '"“”„‟«»＂'  # phones replace " with typographic quotes as it is typed
+_MINUS = "-−–—"  # phones turn a typed - into a dash, and -- into an em dash
+_OPERATORS = frozenset({"OR", "AND"})
+
+# One item of a query: an optional exclusion sign (only at the start of a word), then either a
+# quoted phrase (its closing quote may be missing) or a bare word up to a space or quote.
+_ITEM = re.compile(
+    rf"(?:(?<!\S)(?P<minus>[{_MINUS}])(?=\S))?"
+    rf"(?:(?P<open>[{_QUOTES}])(?P<quoted>[^{_QUOTES}]*)(?P<close>[{_QUOTES}])?"
+    rf"|(?P<bare>[^\s{_QUOTES}]+))"
+)
+
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+class InvalidQueryError(HeraldError):
+    """A topic or search text that is not a valid query; ``user_message`` says why."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True, order=True)
+class Phrase:
+    """Words that must appear in this order, adjacent, as whole words.
+
+    ``words`` are normalised (casefolded, no diacritics or apostrophes) but not stemmed. An
+    exact phrase is matched on those words; any other on their stems, so inflections match.
+    """
+
+    words: tuple[str, ...]
+    exact: bool = False
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The token sequence that matching compares against an entry's."""
+        return self.words if self.exact else tuple(stems(self.words))
+
+    def _render(self, joiner: str) -> str:
+        if self.exact:
+            return '"' + " ".join(self.words) + '"'
+        return joiner.join(self.words)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Query:
+    """Any of ``clauses`` (each all of its phrases, anywhere) and none of ``exclusions``.
+
+    ``canonical`` (also ``str(query)``) is the same for every spelling of one query and parses
+    back to an equal query; ``display`` is the text as the person wrote it, tidied.
+    """
+
+    clauses: tuple[tuple[Phrase, ...], ...]
+    exclusions: tuple[Phrase, ...] = ()
+    mode: QueryMode = "topic"
+    display: str = dataclasses.field(default="", compare=False)
+    canonical: str = dataclasses.field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # In a topic, bare words side by side form one phrase; in a search they are separate
+        # terms, so a several-word phrase there is written as one hyphenated word.
+        joiner = " " if self.mode == "topic" else "-"
+        clauses = " OR ".join(
+            " AND ".join(phrase._render(joiner) for phrase in clause) for clause in self.clauses
+        )
+        exclusions = "".join(f" -{phrase._render('-')}" for phrase in self.exclusions)
+        object.__setattr__(self, "canonical", clauses + exclusions)
+        if not self.display:
+            object.__setattr__(self, "display", self.canonical)
+
+    def __str__(self) -> str:
+        return self.canonical
+
+    @property
+    def phrases(self) -> tuple[Phrase, ...]:
+        """Every phrase the query looks for, each once."""
+        return tuple(sorted({phrase for clause in self.clauses for phrase in clause}))
+
+
+def parse_query(text: str, *, mode: QueryMode, max_length: int | None = None) -> Query:
+    """The query ``text`` means, or InvalidQueryError saying what to fix.
+
+    ``OR`` and ``AND`` (uppercase only) combine terms, AND binding tighter; ``-word`` and
+    ``-"a phrase"`` exclude entries anywhere in the query; ``"quoted words"`` are an exact
+    phrase. In a topic, bare words side by side form one phrase; in a search each is a term.
+    ``max_length`` defaults to 200 characters for a topic and 4096 for a search.
+    """
+    if mode not in ("topic", "search"):
+        raise ValueError(f"unknown query mode {mode!r}")
+    noun = "a topic" if mode == "topic" else "a search"
+    limit = max_length if max_length is not None else _default_length(mode)
+    text = text.strip()
+    if len(text) > limit:
+        raise InvalidQueryError(f"{noun} is at most {limit} characters")
+
+    segments, operators = _segments(text, mode)
+    positive = [phrase for segment in segments for phrase in segment.phrases]
+    exclusions = [phrase for segment in segments for phrase in segment.exclusions]
+    if not positive:
+        if exclusions:
+            raise InvalidQueryError(
+                f"{noun} can't only exclude words: add a word to look for before the -"
+            )
+        raise InvalidQueryError(f"{noun} needs at least one word to look for")
+    for index, operator in enumerate(operators):
+        if not segments[index].phrases or not segments[index + 1].phrases:
+            raise InvalidQueryError(f"{operator} needs words on both sides")
+    if operators and any(segment.bracketed for segment in segments):
+        raise InvalidQueryError(
+            "brackets aren't supported: AND binds tighter than OR, "
+            "so write Putin AND Vietnam OR Kremlin AND Vietnam"
+        )
+    words = sum(len(phrase.words) for phrase in positive + exclusions)
+    if words > MAX_WORDS:
+        raise InvalidQueryError(f"{noun} can have at most {MAX_WORDS} words")
+
+    clauses: list[set[Phrase]] = [set(segments[0].phrases)]
+    for operator, segment in zip(operators, segments[1:], strict=True):
+        if operator == "OR":
+            clauses.append(set())
+        clauses[-1].update(segment.phrases)
+    return Query(
+        clauses=tuple(sorted({tuple(sorted(clause)) for clause in clauses})),
+        exclusions=tuple(sorted(set(exclusions))),
+        mode=mode,
+        display=_tidy(text),
+    )
+
+
+def _default_length(mode: QueryMode) -> int:
+    return MAX_TOPIC_LENGTH if mode == "topic" else MAX_SEARCH_LENGTH
+
+
+@dataclasses.dataclass(slots=True)
+class _Segment:
+    """The items between two operators."""
+
+    phrases: list[Phrase] = dataclasses.field(default_factory=list)
+    exclusions: list[Phrase] = dataclasses.field(default_factory=list)
+    bracketed: bool = False
+
+
+def _segments(text: str, mode: QueryMode) -> tuple[list[_Segment], list[str]]:
+    segments = [_Segment()]
+    operators: list[str] = []
+    pending: list[str] = []  # bare words of a topic, gathering into one phrase
+
+    def flush() -> None:
+        if pending:
+            segments[-1].phrases.append(Phrase(tuple(pending)))
+            pending.clear()
+
+    for item in _ITEM.finditer(text):
+        bare, quoted = item["bare"], item["quoted"]
+        if item["open"] is not None and item["close"] is None:
+            raise InvalidQueryError('unbalanced quote: add the closing "')
+        if bare in _OPERATORS and item["minus"] is None:
+            flush()
+            operators.append(bare)
+            segments.append(_Segment())
+            continue
+        words = tuple(tokenize(bare if bare is not None else quoted))
+        segment = segments[-1]
+        if bare is not None and ("(" in bare or ")" in bare):
+            segment.bracketed = True
+        if item["minus"] is not None:
+            flush()
+            if words:
+                segment.exclusions.append(Phrase(words, exact=quoted is not None))
+        elif quoted is not None:
+            flush()
+            if words:
+                segment.phrases.append(Phrase(words, exact=True))
+        elif mode == "topic":
+            pending.extend(words)
+        elif words:
+            segment.phrases.append(Phrase(words))
+    flush()
+    return segments, operators
+
+
+def _tidy(text: str) -> str:
+    """``text`` on one line, single-spaced, with a replacement mark for each unprintable code.
+
+    A control character or lone surrogate separates words where it stands, and so does the
+    mark, so the tidy text parses to the same query.
+    """
+    return _UNPRINTABLE.sub("\ufffd", " ".join(text.split()))
