@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import os
 from typing import Any
@@ -19,18 +20,25 @@ from bot.delivery.worker import Deliverer
 from bot.domain import Clock, utc_now
 from bot.feeds import HttpFeedFetcher
 from bot.services import Services
+from bot.services.alerts import AlertRouter
 from bot.services.broadcasts import BroadcastService
 from bot.services.chats import ChatService
+from bot.services.digests import DigestService
 from bot.services.feeds import FeedService
 from bot.services.health import HealthReport, HealthService
 from bot.services.outbox import OutboxService
+from bot.services.quiet import QuietService
+from bot.services.reading import ReadingService
 from bot.services.stats import StatsService
+from bot.services.topics import TopicService
 from bot.storage.chats import ChatRepository
 from bot.storage.database import Database
 from bot.storage.entries import EntryRepository
 from bot.storage.feeds import FeedRepository
 from bot.storage.meta import MetaRepository
 from bot.storage.outbox import OutboxRepository
+from bot.storage.topics import TopicRepository
+from bot.topics import TopicIndex
 from config import Settings
 from handlers.context import CONTEXT_TYPES, BotContext, BotData
 
@@ -53,6 +61,7 @@ class Herald:
         self.http: httpx.AsyncClient | None = None
         self.services: Services | None = None
         self.deliverer: Deliverer | None = None
+        self.router: AlertRouter | None = None
 
     async def post_init(self, application: HeraldApplication) -> None:
         settings, clock = self.settings, self.clock
@@ -71,6 +80,12 @@ class Herald:
         outbox_service = OutboxService(
             outbox, admin_ids=settings.admin_ids, clock=clock, wake=deliverer.wake
         )
+        topic_repository = TopicRepository(database)
+        index = TopicIndex()
+        topics = TopicService(topic_repository, entries, index, clock=clock)
+        self.router = router = AlertRouter(
+            entries, topic_repository, index, clock=clock, wake=deliverer.wake
+        )
         feeds = FeedService(
             FeedRepository(database),
             entries,
@@ -79,24 +94,46 @@ class Herald:
             retention=dt.timedelta(days=settings.retention_days),
             clock=clock,
             notify_failing=outbox_service.feed_failing,
+            on_new_entries=router.route_pending,
         )
         self.services = Services(
             clock=clock,
-            chats=ChatService(chats, default_timezone=settings.timezone, clock=clock),
+            default_timezone=settings.timezone,
+            chats=ChatService(
+                chats,
+                topics,
+                default_timezone=settings.timezone,
+                default_digest_time=settings.digest_time,
+                clock=clock,
+            ),
             feeds=feeds,
             health=HealthService(MetaRepository(database), clock=clock),
             outbox=outbox_service,
             broadcasts=BroadcastService(outbox, chats, entries, clock=clock, wake=deliverer.wake),
-            stats=StatsService(chats, entries, outbox, deliverer.stats, clock=clock),
+            stats=StatsService(
+                chats, entries, outbox, topic_repository, deliverer.stats, clock=clock
+            ),
+            topics=topics,
+            reading=ReadingService(entries, clock=clock),
+            digests=DigestService(
+                chats, topic_repository, entries, outbox, clock=clock, wake=deliverer.wake
+            ),
+            quiet=QuietService(chats, outbox, clock=clock, wake=deliverer.wake),
         )
         application.bot_data.services = self.services
         application.bot_data.admin_ids = settings.admin_ids
+        await topics.load_index()
+        # The index is built once and lives as long as the bot: moving it out of the
+        # collector's reach keeps full collections from walking it (they'd take seconds).
+        gc.freeze()
         await feeds.ensure(settings.feeds)
         await application.bot.set_my_commands(
             [BotCommand(command, description) for command, description in handlers.BOT_COMMANDS]
         )
         handlers.schedule_jobs(application)
         deliverer.start()
+        # Entries stored but not routed when the bot last stopped are routed now.
+        await router.route_pending()
         log.info("Herald is up as @%s", application.bot.username)
 
     async def post_stop(self, application: HeraldApplication) -> None:

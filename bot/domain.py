@@ -46,6 +46,11 @@ class Chat:
     timezone: str
     created_at: dt.datetime
     inactive_reason: InactiveReason | None = None
+    digest_enabled: bool = False
+    digest_time: dt.time = dt.time(8, 0)  # local to ``timezone``
+    quiet_hours: tuple[dt.time, dt.time] | None = None  # local; may cross midnight
+    muted_until: dt.datetime | None = None
+    held_since: dt.datetime | None = None
 
     @property
     def active(self) -> bool:
@@ -204,6 +209,7 @@ class BroadcastProgress:
 class Stats:
     active_chats: int
     inactive_chats: int
+    topics: int
     entries: int
     outbox: dict[MessageKind, int]
     sent_last_minute: int
@@ -212,3 +218,41 @@ class Stats:
     throttled: int  # 429s since start-up
     errors: int  # send errors since start-up
     since: dt.datetime
+
+
+class TopicMode(enum.StrEnum):
+    INSTANT = "instant"  # an alert as each entry arrives, and in the digest
+    DIGEST = "digest"  # only in the digest
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Topic:
+    id: int
+    chat_id: int
+    query: str  # as the person wrote it
+    canonical: str
+    mode: TopicMode
+    created_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AddedTopic:
+    topic: Topic
+    recent_matches: int  # entries of the last PREVIEW_DAYS days it would have matched
+    examples: tuple[Entry, ...]
+    more_than_counted: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SearchHit:
+    """A search result: the entry, and a snippet as (text, matched) segments."""
+
+    entry: Entry
+    snippet: tuple[tuple[str, bool], ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DigestSection:
+    topic: str
+    entries: tuple[Entry, ...]  # newest first
+    more: int  # matching entries not listed

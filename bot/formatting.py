@@ -5,11 +5,24 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-import zoneinfo
 from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
-from bot.domain import BroadcastProgress, BroadcastState, Entry, Feed, FeedHealth, Stats
+from bot.domain import (
+    AddedTopic,
+    BroadcastProgress,
+    BroadcastState,
+    Chat,
+    DigestSection,
+    Entry,
+    Feed,
+    FeedHealth,
+    SearchHit,
+    Stats,
+    Topic,
+    TopicMode,
+)
+from config.timezones import zone as tz_zone
 
 # Telegram counts a message's length in UTF-16 code units after parsing entities. Measuring
 # the HTML source instead is an upper bound, so a message that fits here always fits there.
@@ -62,16 +75,9 @@ def plain_text(markup: str) -> str:
     return html.unescape(_TAG.sub("", markup))
 
 
-def _zone(timezone: str) -> dt.tzinfo:
-    try:
-        return zoneinfo.ZoneInfo(timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return dt.UTC
-
-
 def local_time(moment: dt.datetime, timezone: str, *, now: dt.datetime) -> str:
     """``14:05`` today, ``13 Mar 14:05`` otherwise, in the chat's time zone."""
-    zone = _zone(timezone)
+    zone = tz_zone(timezone)
     local, today = moment.astimezone(zone), now.astimezone(zone)
     if local.date() == today.date():
         return local.strftime("%H:%M")
@@ -140,7 +146,16 @@ def alert_list(
     entries: Sequence[tuple[Entry, Sequence[str]]], *, timezone: str, now: dt.datetime
 ) -> list[str]:
     """Several waiting alerts for one chat as a list, split over as many messages as needed."""
-    header = f"📰 <b>{len(entries)} new stories</b>"
+    return _listing(f"📰 <b>{len(entries)} new stories</b>", entries, timezone=timezone, now=now)
+
+
+def _listing(
+    header: str,
+    entries: Sequence[tuple[Entry, Sequence[str]]],
+    *,
+    timezone: str,
+    now: dt.datetime,
+) -> list[str]:
     lines = []
     for entry, topics in entries:
         line = entry_line(entry, timezone=timezone, now=now)
@@ -244,8 +259,15 @@ def feed_list(feeds: Sequence[FeedHealth], *, now: dt.datetime) -> list[str]:
     return split_messages(header, blocks, separator="\n\n")
 
 
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+def either(options: Sequence[str]) -> str:
+    """``a``, ``a or b``, ``a, b or c``."""
+    if len(options) <= 1:
+        return "".join(options)
+    return f"{', '.join(options[:-1])} or {options[-1]}"
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {nouns or noun + 's'}"
 
 
 def failing_feed_notice(feed: Feed) -> str:
@@ -300,6 +322,7 @@ def stats(report: Stats, *, now: dt.datetime) -> str:
     return (
         "📊 <b>Herald</b>\n"
         f"chats: {report.active_chats} active, {report.inactive_chats} inactive\n"
+        f"topics: {report.topics}\n"
         f"entries: {report.entries}\n"
         f"outbox: {sum(report.outbox.values())} waiting" + (f" ({depth})" if depth else "") + "\n"
         f"sent: {report.sent_last_minute} in the last minute, "
@@ -308,3 +331,136 @@ def stats(report: Stats, *, now: dt.datetime) -> str:
         f"since start-up {relative_time(report.since, now=now)}: "
         f"{report.throttled} × 429, {report.errors} send errors"
     )
+
+
+def _topic_text(topic: Topic) -> str:
+    return f"<b>{escape(topic.query)}</b>"
+
+
+def topic_added(added: AddedTopic, *, timezone: str, now: dt.datetime) -> str:
+    lines = [f"✅ This chat now follows {_topic_text(added.topic)}."]
+    if added.recent_matches:
+        count = f"{'at least ' if added.more_than_counted else ''}{added.recent_matches}"
+        entries = "entry" if added.recent_matches == 1 else "entries"
+        lines.append(f"In the last 7 days it would have matched {count} {entries}:")
+        lines += [entry_line(entry, timezone=timezone, now=now) for entry in added.examples]
+    else:
+        lines.append("Nothing in the last 7 days matches it; an alert comes when something does.")
+    return fit("\n".join(lines))
+
+
+def topic_list(topics: Sequence[Topic], *, limit: int) -> str:
+    if not topics:
+        return (
+            "This chat follows no topics yet. Add one, for example:\n"
+            "<code>/topic North Korea</code>"
+        )
+    lines = [f"<b>Topics</b> ({len(topics)} of {limit})"]
+    for number, topic in enumerate(topics, start=1):
+        mode = "🔔 instant" if topic.mode is TopicMode.INSTANT else "📰 digest only"
+        lines.append(f"{number}. {_topic_text(topic)} · {mode}")
+    lines.append(
+        "\nThe buttons switch a topic between instant alerts and the daily digest only, "
+        "or remove it."
+    )
+    return split_messages("", lines)[0]
+
+
+def latest_list(
+    entries: Sequence[Entry],
+    *,
+    query: str | None,
+    timezone: str,
+    now: dt.datetime,
+    show_ids: bool,
+) -> str:
+    """/latest: newest first, each a title link with source and relative time."""
+    about = f" matching <i>{escape(shorten(query, 100))}</i>" if query else ""
+    if not entries:
+        return f"Nothing{about} in the archive yet." if query else "The archive is empty so far."
+    lines = []
+    for entry in entries:
+        line = entry_line(entry, timezone=timezone, now=now, relative=True)
+        lines.append(f"{line} · #{entry.id}" if show_ids else line)
+    return split_messages(f"🗞 <b>Latest</b>{about}", lines)[0]
+
+
+def search_results(
+    hits: Sequence[SearchHit],
+    *,
+    query: str,
+    page: int,
+    per_page: int,
+    timezone: str,
+    now: dt.datetime,
+    show_ids: bool,
+) -> str:
+    """/search: best matches first, each with source, date and a snippet, matches in bold."""
+    asked = escape(shorten(query, 100))
+    if not hits:
+        if page:
+            return f"🔎 No more results for <b>{asked}</b>."
+        return (
+            f"🔎 Nothing found for <b>{asked}</b>.\n"
+            "Try fewer or broader words, or either of two: <code>Putin OR Kremlin</code>."
+        )
+    blocks = []
+    for number, hit in enumerate(hits, start=page * per_page + 1):
+        entry = hit.entry
+        found = "".join(
+            f"<b>{escape(part)}</b>" if matched else escape(part) for part, matched in hit.snippet
+        )
+        ident = f" · #{entry.id}" if show_ids else ""
+        blocks.append(
+            f"{number}. <b>{link(shorten(entry.title, 200) or '(untitled)', entry.link)}</b>\n"
+            f"<i>{escape(shorten(entry.feed_title, 60))} · "
+            f"{local_time(entry.published_at, timezone, now=now)}</i>{ident}"
+            + (f"\n{found}" if found else "")
+        )
+    header = f"🔎 <b>{asked}</b>" + (f" · page {page + 1}" if page else "")
+    return split_messages(header, blocks, separator="\n\n")[0]
+
+
+def digest(
+    sections: Sequence[DigestSection], *, since: dt.datetime, timezone: str, now: dt.datetime
+) -> list[str]:
+    """The digest: each topic with its entries, split at line boundaries into messages."""
+    total = sum(len(section.entries) + section.more for section in sections)
+    local = now.astimezone(tz_zone(timezone))
+    header = (
+        f"📰 <b>Your digest</b> · {local:%a} {local.day} {local:%b}\n"
+        f"{plural(total, 'story', 'stories')} since {local_time(since, timezone, now=now)}"
+    )
+    lines: list[str] = []
+    for section in sections:
+        count = len(section.entries) + section.more
+        lines.append(f"\n<b>{escape(shorten(section.topic, 100))}</b> ({count})")
+        lines += [entry_line(entry, timezone=timezone, now=now) for entry in section.entries]
+        if section.more:
+            lines.append(f"and {section.more} more")
+    return split_messages(header, lines)
+
+
+def catch_up(
+    held: Sequence[tuple[Entry, Sequence[str]]], *, timezone: str, now: dt.datetime
+) -> list[str]:
+    """The one message (split if it must be) for alerts held by quiet hours or a mute."""
+    header = f"🔔 <b>While alerts were paused</b>: {plural(len(held), 'story', 'stories')}"
+    return _listing(header, held, timezone=timezone, now=now)
+
+
+def digest_settings(chat: Chat, *, upcoming: dt.datetime | None, now: dt.datetime) -> str:
+    when = f"{chat.digest_time:%H:%M} ({escape(chat.timezone)})"
+    if chat.digest_enabled and upcoming is not None:
+        state = f"on, daily at {when}; next {local_time(upcoming, chat.timezone, now=now)}"
+    else:
+        state = f"off (its time is {when})"
+    return (
+        f"📰 Daily digest: <b>{state}</b>.\n"
+        "/digest on or off · /digest <i>HH:MM</i> sets the time and turns it on · "
+        "/digest now sends it now · /timezone sets the time zone."
+    )
+
+
+def clock(moment: dt.time) -> str:
+    return f"{moment:%H:%M}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import zoneinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -12,12 +11,13 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from config.timezones import parse_timezone
+
 DEFAULT_FEED = "https://www.independent.co.uk/news/world/rss"
 
 # Telegram tokens are "<bot id>:<secret>"; the secret is URL-safe base64-ish.
 _TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 _CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
-_UTC_OFFSET = re.compile(r"^(?:UTC|GMT)?([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -31,7 +31,7 @@ _EXPECTED = {
     "poll_interval": "a number of seconds, at least 1 (fractions allowed), e.g. 120",
     "send_rate": "a number of messages per second above 0 and at most 1000, e.g. 30",
     "digest_time": "a time of day as HH:MM, e.g. 08:00",
-    "timezone": "an IANA time zone such as Europe/London, or UTC+3",
+    "timezone": "an IANA time zone such as Europe/London, or an offset such as UTC+3",
     "log_level": "one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
     "retention_days": "a whole number of days, at least 1, e.g. 90",
 }
@@ -50,33 +50,6 @@ def parse_clock_time(text: str) -> dt.time:
     if hour > 23 or minute > 59:
         raise ValueError(f"{text!r} is not a time of day")
     return dt.time(hour, minute)
-
-
-def parse_timezone(text: str) -> str:
-    """Normalise an IANA name or a ``UTC±H[:MM]`` offset to a name zoneinfo knows.
-
-    Offsets become ``Etc/GMT∓H`` when whole hours (note POSIX's inverted sign) and
-    are refused otherwise, since zoneinfo has no zones for arbitrary fractional offsets.
-    Raises ValueError when nothing matches.
-    """
-    name = text.strip()
-    if name.upper() in {"UTC", "GMT", "Z"}:
-        return "UTC"
-    offset = _UTC_OFFSET.match(name)
-    if offset is not None:
-        sign, hours, minutes = offset[1], int(offset[2]), int(offset[3] or 0)
-        if minutes or hours > 14:
-            raise ValueError(f"{text!r} is not a whole-hour offset between UTC-12 and UTC+14")
-        if hours == 0:
-            return "UTC"
-        return f"Etc/GMT{'-' if sign == '+' else '+'}{hours}"
-    if not name or ".." in name or name.startswith("/"):
-        raise ValueError(f"{text!r} is not a time zone")
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
-        raise ValueError(f"{text!r} is not a time zone") from error
-    return name
 
 
 def _split_commas(value: Any) -> Any:

@@ -6,7 +6,7 @@ from typing import Any
 
 from telegram.ext import Application
 
-from handlers import admin, chats, errors, feeds
+from handlers import admin, chats, errors, feeds, reading, settings, topics
 from handlers.jobs import schedule as schedule_jobs
 from handlers.texts import BOT_COMMANDS
 
@@ -18,6 +18,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # Subscription commands and membership updates first: they create the chat rows the
     # other handlers work on.
     application.add_handlers(chats.HANDLERS)
+    application.add_handlers(topics.HANDLERS)
+    application.add_handlers(reading.HANDLERS)
+    application.add_handlers(settings.HANDLERS)
     application.add_handlers(feeds.HANDLERS)
     application.add_handlers(admin.HANDLERS)
     application.add_error_handler(errors.report_error)

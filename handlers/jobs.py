@@ -16,6 +16,12 @@ async def beat(context: BotContext) -> None:
     await context.services.health.beat()
 
 
+async def every_minute(context: BotContext) -> None:
+    """Digests whose local time has come, and quiet hours and mutes that start or end."""
+    await context.services.digests.send_due()
+    await context.services.quiet.refresh_all()
+
+
 async def poll_feeds(context: BotContext) -> None:
     await context.services.feeds.poll_due()
 
@@ -50,6 +56,14 @@ def schedule(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # so a thousand feeds need no thousand scheduler jobs.
     queue.run_repeating(
         poll_feeds, interval=POLL_TICK, first=FIRST_RUN, name="poll feeds", job_kwargs=JOB_KWARGS
+    )
+    # One job for every chat's digest: each chat's next due time lives in the database.
+    queue.run_repeating(
+        every_minute,
+        interval=dt.timedelta(minutes=1),
+        first=FIRST_RUN,
+        name="digests and quiet hours",
+        job_kwargs=JOB_KWARGS,
     )
     queue.run_repeating(
         report_broadcasts,

@@ -21,17 +21,17 @@ WELCOME_BACK = (
 HELP = (
     "<b>Herald</b> pushes news as it breaks, for the topics this chat follows.\n\n"
     "<b>Topics</b>\n"
-    "/topic <i>query</i>: follow a topic (coming soon)\n"
-    "/topic: list this chat's topics (coming soon)\n"
-    "/topic remove <i>query or number</i>: stop following one (coming soon)\n\n"
+    "/topic <i>query</i>: follow a topic\n"
+    "/topic: list this chat's topics, with buttons to switch or remove them\n"
+    "/topic remove <i>number or query</i>: stop following one\n\n"
     "<b>Reading</b>\n"
-    "/latest [<i>n</i>] [<i>query</i>]: the newest entries (coming soon)\n"
-    "/search <i>words</i>: search the archive (coming soon)\n\n"
+    "/latest [<i>n</i>] [<i>query</i>]: the newest entries, e.g. <code>/latest 3 Putin</code>\n"
+    "/search <i>words</i>: search the archive, best matches first\n\n"
     "<b>Delivery</b>\n"
-    "/digest: a daily digest at your local time (coming soon)\n"
-    "/timezone <i>Area/City</i>: this chat's time zone (coming soon)\n"
-    "/quiet <i>HH:MM-HH:MM</i>: hold alerts during those hours (coming soon)\n"
-    "/mute <i>30m|2h|1d</i>, /unmute: pause alerts (coming soon)\n\n"
+    "/digest: a daily digest at your local time; /digest on, off, <i>HH:MM</i>, now\n"
+    "/timezone <i>Area/City</i> or <i>UTC+3</i>: this chat's time zone\n"
+    "/quiet <i>22:00-07:00</i>, /quiet off: hold alerts during those hours\n"
+    "/mute <i>30m|2h|1d</i>, /unmute: pause alerts for a while\n\n"
     "<b>This chat</b>\n"
     "/start: subscribe this chat\n"
     "/stop: unsubscribe and delete this chat's data\n"
@@ -56,6 +56,14 @@ ADMIN_HELP = (
 
 # The command menu Telegram shows; (command, description).
 BOT_COMMANDS = [
+    ("topic", "Follow a topic, or list this chat's topics"),
+    ("latest", "The newest entries, optionally matching a query"),
+    ("search", "Search the archive"),
+    ("digest", "The daily digest: on, off, a time, or now"),
+    ("timezone", "This chat's time zone"),
+    ("quiet", "Quiet hours for alerts"),
+    ("mute", "Pause alerts for a while"),
+    ("unmute", "Resume alerts"),
     ("start", "Subscribe this chat"),
     ("help", "Commands and the topic language"),
     ("stop", "Unsubscribe and delete this chat's data"),
@@ -86,3 +94,36 @@ BREAKING_USAGE = (
     "Usage: /breaking <i>entry id or link</i>\n"
     "Pushes a stored entry to every subscriber, whatever their topics, never twice to a chat."
 )
+TOPIC_USAGE = (
+    "Usage:\n"
+    "/topic <i>query</i>: follow a topic, e.g. <code>/topic North Korea</code>\n"
+    "/topic: list this chat's topics, with buttons\n"
+    "/topic remove <i>number or query</i>: stop following one\n"
+    "/help explains the topic language."
+)
+LATEST_USAGE = (
+    "Usage: /latest [<i>n</i>] [<i>query</i>], n from 1 to 20 (5 if left out).\n"
+    "Examples: <code>/latest</code>, <code>/latest 10</code>, <code>/latest 3 Putin</code>"
+)
+SEARCH_USAGE = (
+    "Usage: /search <i>words</i>. Every word must appear, in any order.\n"
+    "Examples:\n"
+    "<code>/search sanctions oil</code>\n"
+    '<code>/search "Kim Jong Un" missile</code>: an exact phrase\n'
+    "<code>/search Putin OR Kremlin</code>: either\n"
+    "<code>/search tariffs -China</code>: but not China"
+)
+DIGEST_USAGE = (
+    "Usage: /digest on, /digest off, /digest <i>HH:MM</i> (sets the time and turns it on), "
+    "/digest now."
+)
+DIGEST_NOTHING = "Nothing new for this chat's topics since the last digest."
+TIMEZONE_USAGE = (
+    "Usage: /timezone <i>Area/City</i> or <i>UTC±H[:MM]</i>, e.g. "
+    "<code>/timezone Europe/London</code>, <code>/timezone UTC+5:45</code>."
+)
+QUIET_USAGE = (
+    "Usage: /quiet <i>HH:MM-HH:MM</i> holds alerts during those hours every day (they may "
+    "cross midnight, e.g. <code>/quiet 22:00-07:00</code>); /quiet off ends them."
+)
+MUTE_USAGE = "Usage: /mute <i>30m</i>, <i>2h</i> or <i>1d</i>; /unmute ends it sooner."

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 
 from bot.domain import Chat, ChatKind, Clock, InactiveReason
+from bot.services.topics import TopicService
 from bot.storage.chats import ChatRepository
 
 log = logging.getLogger(__name__)
@@ -18,15 +20,30 @@ class Registration:
 
 
 class ChatService:
-    def __init__(self, chats: ChatRepository, *, default_timezone: str, clock: Clock) -> None:
+    def __init__(
+        self,
+        chats: ChatRepository,
+        topics: TopicService,
+        *,
+        default_timezone: str,
+        default_digest_time: dt.time = dt.time(8, 0),
+        clock: Clock,
+    ) -> None:
         self._chats = chats
+        self._topics = topics
+        self._default_digest_time = default_digest_time
         self._default_timezone = default_timezone
         self._clock = clock
 
     async def start(self, chat_id: int, kind: ChatKind, title: str) -> Registration:
         """Subscribe the chat, or bring it back if it had left; its settings are kept."""
         chat, is_new = await self._chats.register(
-            chat_id, kind, title, timezone=self._default_timezone, now=self._clock()
+            chat_id,
+            kind,
+            title,
+            timezone=self._default_timezone,
+            digest_time=self._default_digest_time,
+            now=self._clock(),
         )
         if is_new:
             log.info("Chat %s (%s) subscribed", chat_id, kind.value)
@@ -37,6 +54,7 @@ class ChatService:
 
     async def stop(self, chat_id: int) -> bool:
         """Delete the chat and all its data; False if Herald did not know it."""
+        await self._topics.forget_chat(chat_id)
         deleted = await self._chats.delete(chat_id)
         if deleted:
             log.info("Chat %s unsubscribed and its data deleted", chat_id)

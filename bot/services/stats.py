@@ -9,6 +9,7 @@ from bot.domain import Clock, Stats
 from bot.storage.chats import ChatRepository
 from bot.storage.entries import EntryRepository
 from bot.storage.outbox import OutboxRepository
+from bot.storage.topics import TopicRepository
 
 
 class StatsService:
@@ -17,6 +18,7 @@ class StatsService:
         chats: ChatRepository,
         entries: EntryRepository,
         outbox: OutboxRepository,
+        topics: TopicRepository,
         delivery: DeliveryStats,
         *,
         clock: Clock,
@@ -24,6 +26,7 @@ class StatsService:
         self._chats = chats
         self._entries = entries
         self._outbox = outbox
+        self._topics = topics
         self._delivery = delivery
         self._clock = clock
         self._started = clock()
@@ -34,6 +37,7 @@ class StatsService:
         return Stats(
             active_chats=active,
             inactive_chats=inactive,
+            topics=await self._topics.count(),
             entries=await self._entries.count(),
             outbox=await self._outbox.depth_by_kind(),
             sent_last_minute=await self._outbox.sent_since(now - dt.timedelta(minutes=1)),

@@ -10,10 +10,21 @@ import aiosqlite
 from bot.domain import Chat, ChatKind, InactiveReason
 from bot.storage.database import Database, from_epoch, to_epoch
 
-_COLUMNS = "id, kind, title, timezone, inactive_reason, created_at"
+_COLUMNS = (
+    "id, kind, title, timezone, inactive_reason, created_at, digest_enabled, digest_time,"
+    " quiet_start, quiet_end, muted_until, held_since"
+)
+
+
+def clock_time(text: str) -> dt.time:
+    hours, minutes = text.split(":")
+    return dt.time(int(hours), int(minutes))
 
 
 def _chat(row: Any) -> Chat:
+    quiet = None
+    if row["quiet_start"] is not None and row["quiet_end"] is not None:
+        quiet = (clock_time(row["quiet_start"]), clock_time(row["quiet_end"]))
     return Chat(
         id=row["id"],
         kind=ChatKind(row["kind"]),
@@ -21,7 +32,16 @@ def _chat(row: Any) -> Chat:
         timezone=row["timezone"],
         inactive_reason=InactiveReason(row["inactive_reason"]) if row["inactive_reason"] else None,
         created_at=from_epoch(row["created_at"]),
+        digest_enabled=bool(row["digest_enabled"]),
+        digest_time=clock_time(row["digest_time"]),
+        quiet_hours=quiet,
+        muted_until=None if row["muted_until"] is None else from_epoch(row["muted_until"]),
+        held_since=None if row["held_since"] is None else from_epoch(row["held_since"]),
     )
+
+
+def _hhmm(moment: dt.time) -> str:
+    return f"{moment.hour:02d}:{moment.minute:02d}"
 
 
 class ChatRepository:
@@ -29,7 +49,14 @@ class ChatRepository:
         self._db = database
 
     async def register(
-        self, chat_id: int, kind: ChatKind, title: str, *, timezone: str, now: dt.datetime
+        self,
+        chat_id: int,
+        kind: ChatKind,
+        title: str,
+        *,
+        timezone: str,
+        now: dt.datetime,
+        digest_time: dt.time = dt.time(8, 0),
     ) -> tuple[Chat, bool]:
         """Create the chat, or refresh and reactivate it; returns it and whether it is new."""
         async with self._db.transaction() as sql:
@@ -37,14 +64,22 @@ class ChatRepository:
             existed = await cursor.fetchone() is not None
             await sql.execute(
                 """
-                INSERT INTO chats (id, kind, title, timezone, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO chats (id, kind, title, timezone, digest_time, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET
                     kind = excluded.kind, title = excluded.title,
                     inactive_reason = NULL, inactive_since = NULL,
                     updated_at = excluded.updated_at
                 """,
-                (chat_id, kind.value, title, timezone, to_epoch(now), to_epoch(now)),
+                (
+                    chat_id,
+                    kind.value,
+                    title,
+                    timezone,
+                    _hhmm(digest_time),
+                    to_epoch(now),
+                    to_epoch(now),
+                ),
             )
             cursor = await sql.execute(f"SELECT {_COLUMNS} FROM chats WHERE id = ?", (chat_id,))
             row = await cursor.fetchone()
@@ -104,8 +139,12 @@ class ChatRepository:
         return [row[0] for row in await cursor.fetchall()]
 
     async def delete(self, chat_id: int) -> bool:
-        """Delete the chat and, through foreign keys, everything that belongs to it."""
-        return await self._db.execute("DELETE FROM chats WHERE id = ?", (chat_id,)) > 0
+        """Delete the chat and everything that belongs to it."""
+        async with self._db.transaction() as sql:
+            # Searches aren't tied to a subscription (anyone may search), so no foreign key.
+            await sql.execute("DELETE FROM searches WHERE chat_id = ?", (chat_id,))
+            cursor = await sql.execute("DELETE FROM chats WHERE id = ?", (chat_id,))
+            return cursor.rowcount > 0
 
     async def count(self) -> tuple[int, int]:
         """(active, inactive) chats."""
@@ -115,3 +154,100 @@ class ChatRepository:
         )
         assert row is not None
         return int(row[0]), int(row[1])
+
+    # Digests, quiet hours and mute
+
+    async def set_timezone(
+        self, chat_id: int, timezone: str, *, next_digest_at: dt.datetime | None
+    ) -> None:
+        await self._db.execute(
+            "UPDATE chats SET timezone = ?, next_digest_at = ? WHERE id = ?",
+            (timezone, _maybe_epoch(next_digest_at), chat_id),
+        )
+
+    async def set_digest(
+        self,
+        chat_id: int,
+        *,
+        enabled: bool,
+        at: dt.time,
+        next_digest_at: dt.datetime | None,
+    ) -> None:
+        await self._db.execute(
+            "UPDATE chats SET digest_enabled = ?, digest_time = ?, next_digest_at = ?"
+            " WHERE id = ?",
+            (int(enabled), _hhmm(at), _maybe_epoch(next_digest_at), chat_id),
+        )
+
+    async def due_digests(self, *, now: dt.datetime, limit: int) -> list[tuple[Chat, dt.datetime]]:
+        """Active chats whose scheduled digest is due, with when it was due."""
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS}, next_digest_at FROM chats"
+            " WHERE digest_enabled = 1 AND next_digest_at <= ? AND inactive_reason IS NULL"
+            " ORDER BY next_digest_at LIMIT ?",
+            (to_epoch(now), limit),
+        )
+        return [(_chat(row), from_epoch(row["next_digest_at"])) for row in rows]
+
+    async def digest_cursor(self, chat_id: int) -> tuple[dt.datetime | None, str | None]:
+        """When the last digest's content ended, and the local day of the last scheduled one."""
+        row = await self._db.fetchone(
+            "SELECT last_digest_at, last_digest_day FROM chats WHERE id = ?", (chat_id,)
+        )
+        if row is None:
+            return None, None
+        last = None if row[0] is None else from_epoch(row[0])
+        return last, row[1]
+
+    async def record_digest(
+        self,
+        chat_id: int,
+        *,
+        content_until: dt.datetime | None,
+        day: str | None,
+        next_digest_at: dt.datetime | None,
+    ) -> None:
+        """After a digest: where the next one's content starts, and when it is due."""
+        await self._db.execute(
+            """
+            UPDATE chats SET
+                last_digest_at = COALESCE(:until, last_digest_at),
+                last_digest_day = COALESCE(:day, last_digest_day),
+                next_digest_at = COALESCE(:next, next_digest_at)
+            WHERE id = :id
+            """,
+            {
+                "until": _maybe_epoch(content_until),
+                "day": day,
+                "next": _maybe_epoch(next_digest_at),
+                "id": chat_id,
+            },
+        )
+
+    async def set_quiet_hours(self, chat_id: int, hours: tuple[dt.time, dt.time] | None) -> None:
+        start, end = (None, None) if hours is None else (_hhmm(hours[0]), _hhmm(hours[1]))
+        await self._db.execute(
+            "UPDATE chats SET quiet_start = ?, quiet_end = ? WHERE id = ?", (start, end, chat_id)
+        )
+
+    async def set_muted_until(self, chat_id: int, until: dt.datetime | None) -> None:
+        await self._db.execute(
+            "UPDATE chats SET muted_until = ? WHERE id = ?", (_maybe_epoch(until), chat_id)
+        )
+
+    async def set_held(self, chat_id: int, since: dt.datetime | None) -> None:
+        await self._db.execute(
+            "UPDATE chats SET held_since = ? WHERE id = ?", (_maybe_epoch(since), chat_id)
+        )
+
+    async def with_holds(self) -> list[Chat]:
+        """Chats with quiet hours, a mute, or alerts held: the ones whose holds may change."""
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM chats WHERE quiet_start IS NOT NULL"
+            " OR muted_until IS NOT NULL OR held_since IS NOT NULL"
+        )
+        return [_chat(row) for row in rows]
+
+
+def _maybe_epoch(moment: dt.datetime | None) -> float | None:
+    return None if moment is None else to_epoch(moment)

@@ -107,3 +107,104 @@ class EntryRepository:
                 (to_epoch(now - dt.timedelta(days=365)),),
             )
         return deleted
+
+    async def candidates_before(
+        self, expression: str, *, before: tuple[dt.datetime, int] | None, limit: int
+    ) -> list[Entry]:
+        """Entries the FTS5 ``expression`` finds, newest first, older than ``before``."""
+        published, entry_id = before if before is not None else (None, 0)
+        rows = await self._db.fetchall(
+            f"""
+            SELECT {ENTRY_COLUMNS} FROM {ENTRY_FROM}
+            WHERE e.id IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH :expression)
+                AND (:published IS NULL OR (e.published_at, e.id) < (:published, :entry))
+            ORDER BY e.published_at DESC, e.id DESC LIMIT :limit
+            """,
+            {
+                "expression": expression,
+                "published": to_epoch(published) if published is not None else None,
+                "entry": entry_id,
+                "limit": limit,
+            },
+        )
+        return [entry_from_row(row) for row in rows]
+
+    async def candidates_seen_since(
+        self, expression: str, *, since: dt.datetime, limit: int
+    ) -> list[Entry]:
+        """Entries the FTS5 ``expression`` finds that arrived after ``since``, newest first."""
+        rows = await self._db.fetchall(
+            f"""
+            SELECT {ENTRY_COLUMNS} FROM {ENTRY_FROM}
+            WHERE e.id IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH :expression)
+                AND e.first_seen_at > :since
+            ORDER BY e.published_at DESC, e.id DESC LIMIT :limit
+            """,
+            {"expression": expression, "since": to_epoch(since), "limit": limit},
+        )
+        return [entry_from_row(row) for row in rows]
+
+    async def candidates(
+        self, expression: str, *, since: dt.datetime | None = None, limit: int
+    ) -> list[Entry]:
+        """Entries the FTS5 ``expression`` finds, newest first (only since ``since``)."""
+        rows = await self._db.fetchall(
+            f"""
+            SELECT {ENTRY_COLUMNS} FROM {ENTRY_FROM}
+            WHERE e.id IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH :expression)
+                AND e.published_at >= :since
+            ORDER BY e.published_at DESC, e.id DESC LIMIT :limit
+            """,
+            {
+                "expression": expression,
+                "since": to_epoch(since) if since is not None else 0.0,
+                "limit": limit,
+            },
+        )
+        return [entry_from_row(row) for row in rows]
+
+    async def search(
+        self, expression: str, *, offset: int, limit: int, window: int
+    ) -> list[Entry]:
+        """Entries the FTS5 ``expression`` finds, best first, among its ``window`` newest.
+
+        Ranking every match of a common word over a million entries would take far longer
+        than a reply may; news readers want recent stories anyway, so bm25 (title weighted
+        four times the text) orders the newest ``window`` matches, newer first on a tie.
+        """
+        rows = await self._db.fetchall(
+            f"""
+            WITH recent AS (
+                SELECT rowid, bm25(entries_fts, 4.0, 1.0) AS score FROM entries_fts
+                WHERE entries_fts MATCH :expression
+                ORDER BY rowid DESC LIMIT :window
+            )
+            SELECT {ENTRY_COLUMNS} FROM recent
+            JOIN entries AS e ON e.id = recent.rowid JOIN feeds AS f ON f.id = e.feed_id
+            ORDER BY recent.score, e.published_at DESC, e.id DESC
+            LIMIT :limit OFFSET :offset
+            """,
+            {"expression": expression, "window": window, "limit": limit, "offset": offset},
+        )
+        return [entry_from_row(row) for row in rows]
+
+    async def save_search(self, chat_id: int, query: str, *, now: dt.datetime) -> int:
+        async with self._db.transaction() as sql:
+            cursor = await sql.execute(
+                "INSERT INTO searches (chat_id, query, created_at) VALUES (?, ?, ?)",
+                (chat_id, query, to_epoch(now)),
+            )
+            search_id = cursor.lastrowid
+            # Buttons on old listings stop working after a week; nobody pages that far back.
+            await sql.execute(
+                "DELETE FROM searches WHERE created_at < ?",
+                (to_epoch(now - dt.timedelta(days=7)),),
+            )
+        assert search_id is not None
+        return search_id
+
+    async def saved_search(self, search_id: int, chat_id: int) -> str | None:
+        value = await self._db.fetchvalue(
+            "SELECT query FROM searches WHERE id = ? AND chat_id = ?", (search_id, chat_id)
+        )
+        return None if value is None else str(value)

@@ -14,13 +14,14 @@ from bot.domain import (
     Broadcast,
     BroadcastProgress,
     BroadcastState,
+    Entry,
     InactiveReason,
     MessageKind,
     OutboxMessage,
 )
 from bot.storage.chats import ChatRepository
 from bot.storage.database import Database, from_epoch, to_epoch
-from bot.storage.entries import entry_from_row
+from bot.storage.entries import ENTRY_COLUMNS, entry_from_row
 
 _MESSAGE = """
     o.id AS outbox_id, o.chat_id, o.kind, o.attempts, o.topics, o.text AS outbox_text,
@@ -122,6 +123,19 @@ class OutboxRepository:
                 ],
             )
             return cursor.rowcount
+
+    async def enqueue_texts(
+        self, chat_id: int, kind: MessageKind, texts: Sequence[str], *, now: dt.datetime
+    ) -> None:
+        """Queue several messages to one chat, to be sent in this order."""
+        await self._db.executemany(
+            "INSERT INTO outbox (chat_id, kind, priority, text, not_before, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (chat_id, kind.value, PRIORITY[kind], text, to_epoch(now), to_epoch(now))
+                for text in texts
+            ],
+        )
 
     async def enqueue_breaking(self, entry_id: int, *, now: dt.datetime) -> tuple[int, int]:
         """Queue an entry to every active chat that doesn't have it: (queued, already had it)."""
@@ -381,3 +395,36 @@ class OutboxRepository:
                     "UPDATE broadcasts SET state = 'done' WHERE id = ? AND state = 'sending'",
                     (broadcast_id,),
                 )
+
+    # Alerts held by quiet hours or a mute
+
+    async def held(self, chat_id: int) -> list[tuple[Entry, tuple[str, ...]]]:
+        """The chat's held alerts, oldest first, with the topics each matched."""
+        rows = await self._db.fetchall(
+            f"""
+            SELECT h.topics AS held_topics, {ENTRY_COLUMNS}
+            FROM held_alerts AS h
+            JOIN entries AS e ON e.id = h.entry_id JOIN feeds AS f ON f.id = e.feed_id
+            WHERE h.chat_id = ? ORDER BY e.published_at, e.id
+            """,
+            (chat_id,),
+        )
+        return [(entry_from_row(row), tuple(json.loads(row["held_topics"]))) for row in rows]
+
+    async def release_held(
+        self, chat_id: int, entry_ids: Sequence[int], texts: Sequence[str], *, now: dt.datetime
+    ) -> None:
+        """Replace the given held alerts with catch-up messages, in one transaction."""
+        async with self._db.transaction() as sql:
+            await sql.executemany(
+                "DELETE FROM held_alerts WHERE chat_id = ? AND entry_id = ?",
+                [(chat_id, entry_id) for entry_id in entry_ids],
+            )
+            await sql.executemany(
+                "INSERT INTO outbox (chat_id, kind, priority, text, not_before, created_at)"
+                " VALUES (?, 'catchup', ?, ?, ?, ?)",
+                [
+                    (chat_id, PRIORITY[MessageKind.CATCHUP], text, to_epoch(now), to_epoch(now))
+                    for text in texts
+                ],
+            )

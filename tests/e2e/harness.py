@@ -12,10 +12,11 @@ import time
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
-from bot.domain import ChatKind
+from bot.domain import ChatKind, ParsedEntry
 from bot.sandbox.emulator import BotApiEmulator
 from bot.storage.chats import ChatRepository
 from bot.storage.database import Database
+from bot.storage.feeds import FeedRepository, PollSuccess
 
 START_TIMEOUT = 30.0
 
@@ -123,3 +124,38 @@ def received(emulator: BotApiEmulator, chat_ids: Iterable[int], needle: str) -> 
         chat_id: sum(needle in message.text for message in emulator.messages(chat_id))
         for chat_id in chat_ids
     }
+
+
+async def seed_entries(
+    workdir: Path, entries: Iterable[tuple[str, str]], *, feed_title: str = "World Desk"
+) -> None:
+    """Store (title, summary) entries in herald's archive before it starts, newest last.
+
+    The feed they come from is not due for a day, so herald won't poll it meanwhile.
+    """
+    database = await Database.open(workdir / "herald.db")
+    try:
+        feeds = FeedRepository(database)
+        now = dt.datetime.now(dt.UTC)
+        later = now + dt.timedelta(days=1)
+        feed = await feeds.add("https://news.example/rss", now=now, next_poll_at=later)
+        items = list(entries)
+        await feeds.record_success(
+            feed,
+            PollSuccess(etag=None, last_modified=None, next_poll_at=later, title=feed_title),
+            [
+                ParsedEntry(
+                    key=str(n),
+                    title=title,
+                    summary=summary,
+                    link=f"https://news.example/{n}",
+                    published=now - dt.timedelta(minutes=len(items) - n),
+                    author="",
+                )
+                for n, (title, summary) in enumerate(items, start=1)
+            ],
+            now=now,
+            keep_after=now - dt.timedelta(days=90),
+        )
+    finally:
+        await database.close()

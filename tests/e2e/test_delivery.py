@@ -7,12 +7,11 @@ import signal
 import sqlite3
 from pathlib import Path
 
-from bot.domain import ChatKind, MessageKind, ParsedEntry
+from bot.domain import ChatKind, MessageKind
 from bot.sandbox.emulator import BotApiEmulator, FloodLimits, Rate
 from bot.storage.database import Database
-from bot.storage.feeds import FeedRepository, PollSuccess
 from bot.storage.outbox import OutboxRepository
-from tests.e2e.harness import received, running_herald, seed_chats
+from tests.e2e.harness import received, running_herald, seed_chats, seed_entries
 
 RATE = 100
 
@@ -170,7 +169,7 @@ async def test_breaking_news_reaches_every_active_chat_once_even_with_a_hostile_
     readers = [emulator.private_chat(emulator.add_user(f"Reader {n}")) for n in range(3)]
     await seed_chats(tmp_path, [(chat.id, ChatKind.PRIVATE) for chat in (admin_chat, *readers)])
     title = '<script>alert("x")</script> Tom & Jerry < Spike > <b>unbalanced'
-    await _store_entry(tmp_path, title=title, summary="Long text " * 2000)
+    await seed_entries(tmp_path, [(title, "Long text " * 2000)], feed_title="")
 
     async with running_herald(emulator, tmp_path, HERALD_ADMIN_IDS=str(admin.id)):
         await emulator.user_says(admin_chat, admin, "/breaking 1")
@@ -197,32 +196,6 @@ async def test_breaking_news_reaches_every_active_chat_once_even_with_a_hostile_
     assert "entries: 1" in stats.text
     assert "0 × 429" in stats.text
     assert not [r for r in emulator.requests if r.status == 400]
-
-
-async def _store_entry(workdir: Path, *, title: str, summary: str) -> None:
-    database = await Database.open(workdir / "herald.db")
-    feeds = FeedRepository(database)
-    now = dt.datetime.now(dt.UTC)
-    feed = await feeds.add(
-        "https://news.example/rss", now=now, next_poll_at=now + dt.timedelta(days=1)
-    )
-    await feeds.record_success(
-        feed,
-        PollSuccess(etag=None, last_modified=None, next_poll_at=now + dt.timedelta(days=1)),
-        [
-            ParsedEntry(
-                key="1",
-                title=title,
-                summary=summary,
-                link="https://news.example/1",
-                published=now,
-                author="",
-            )
-        ],
-        now=now,
-        keep_after=now - dt.timedelta(days=90),
-    )
-    await database.close()
 
 
 async def test_stats_are_for_admins_only(emulator: BotApiEmulator, tmp_path: Path) -> None:

@@ -67,8 +67,7 @@ async def test_a_new_entry_is_stored_within_the_poll_interval_and_repolls_are_co
             await asyncio.sleep(0.05)
 
     assert stored_after < interval + 2
-    assert query(tmp_path, "SELECT routed FROM entries WHERE title = 'Breaking 0'") == [(0,)]
-    assert query(tmp_path, "SELECT COUNT(*) FROM entries WHERE routed = 1") == [(3,)]
+    assert query(tmp_path, "SELECT COUNT(*) FROM entries") == [(4,)]
     not_modified = [r for r in feed_server.requests("/world.xml") if r.status == 304]
     assert all(r.conditional for r in not_modified)
 
@@ -245,12 +244,14 @@ async def test_the_bot_stays_up_and_keeps_working_through_every_hostile_feed(
 
     assert "/topic" in answer.text
     assert peak_mb < 400
-    errors = dict(query(tmp_path, "SELECT url, last_error FROM feeds"))
+    errors = {
+        str(url): str(error) for url, error in query(tmp_path, "SELECT url, last_error FROM feeds")
+    }
     assert errors[feed_server.url("/page.html")] == "this is an HTML page, not a feed"
     assert errors[feed_server.url("/empty.xml")] == "empty response"
-    assert "10 MiB" in str(errors[feed_server.url("/fifty-megabytes.xml")])
-    assert "entit" in str(errors[feed_server.url("/laughs.xml")])
-    titles = {row[0] for row in query(tmp_path, "SELECT title FROM entries")}
+    assert "10 MiB" in errors[feed_server.url("/fifty-megabytes.xml")]
+    assert "entit" in errors[feed_server.url("/laughs.xml")]
+    titles = {str(row[0]) for row in query(tmp_path, "SELECT title FROM entries")}
     assert {"Whole item", "Zelénsky in Kyiv", "First", "From the future", "Bad date"} <= titles
     assert "Bold alert(1) &amp; " not in titles
     assert any(title.startswith("Bold") and "<" not in title for title in titles)

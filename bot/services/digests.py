@@ -1,0 +1,185 @@
+"""Daily digests at each chat's local time, and the chat's time zone."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from bot import formatting
+from bot.domain import Chat, Clock, DigestSection, HeraldError, MessageKind
+from bot.storage.chats import ChatRepository
+from bot.storage.entries import EntryRepository
+from bot.storage.outbox import OutboxRepository
+from bot.storage.topics import TopicRepository
+from bot.topics import MAX_TOPIC_LENGTH, InvalidQueryError, matches, parse_query, prepare
+from bot.topics.fts import candidates
+from config.timezones import parse_timezone, suggestions, zone
+
+log = logging.getLogger(__name__)
+
+FIRST_DIGEST_SPAN = dt.timedelta(hours=24)
+PER_TOPIC = 10  # entries listed under a topic; the rest are counted
+# Entries a topic's digest section looks at; a topic matching more in a day is a firehose.
+CANDIDATES = 500
+DUE_BATCH = 500
+
+
+class SettingsError(HeraldError):
+    """A chat setting can't be changed as asked; the message says why."""
+
+
+def next_digest(at: dt.time, timezone: str, *, after: dt.datetime) -> dt.datetime:
+    """The first moment after ``after`` when the clock in ``timezone`` shows ``at``.
+
+    Across a daylight-saving gap a missing local time comes an hour later (01:30 on the
+    March night the clocks skip it is 02:30 summer time); across the autumn overlap the
+    first of the two moments counts.
+    """
+    local_zone = zone(timezone)
+    day = after.astimezone(local_zone).date()
+    for offset in range(3):
+        local = dt.datetime.combine(day + dt.timedelta(days=offset), at, tzinfo=local_zone)
+        moment = local.astimezone(dt.UTC)
+        if moment > after:
+            return moment
+    raise AssertionError("a clock time comes round within three days")
+
+
+def local_day(moment: dt.datetime, timezone: str) -> dt.date:
+    return moment.astimezone(zone(timezone)).date()
+
+
+Queue = Callable[[], None]
+
+
+class DigestService:
+    def __init__(
+        self,
+        chats: ChatRepository,
+        topics: TopicRepository,
+        entries: EntryRepository,
+        outbox: OutboxRepository,
+        *,
+        clock: Clock,
+        wake: Queue,
+    ) -> None:
+        self._chats = chats
+        self._topics = topics
+        self._entries = entries
+        self._outbox = outbox
+        self._clock = clock
+        self._wake = wake
+
+    # Settings
+
+    async def set_timezone(self, chat: Chat, text: str) -> str:
+        try:
+            name = parse_timezone(text)
+        except ValueError:
+            close = suggestions(text)
+            hint = f" Did you mean {formatting.either(close)}?" if close else ""
+            raise SettingsError(
+                f"“{text}” is not a time zone I know.{hint} Use an Area/City name such as "
+                "Europe/London or Asia/Kathmandu, or an offset such as UTC+3 or UTC-3:30."
+            ) from None
+        upcoming = (
+            next_digest(chat.digest_time, name, after=self._clock())
+            if chat.digest_enabled
+            else None
+        )
+        await self._chats.set_timezone(chat.id, name, next_digest_at=upcoming)
+        return name
+
+    async def set_digest(self, chat: Chat, *, enabled: bool, at: dt.time | None = None) -> Chat:
+        at = at or chat.digest_time
+        upcoming = next_digest(at, chat.timezone, after=self._clock()) if enabled else None
+        await self._chats.set_digest(chat.id, enabled=enabled, at=at, next_digest_at=upcoming)
+        return dataclasses.replace(chat, digest_enabled=enabled, digest_time=at)
+
+    async def next_for(self, chat: Chat) -> dt.datetime | None:
+        if not chat.digest_enabled:
+            return None
+        return next_digest(chat.digest_time, chat.timezone, after=self._clock())
+
+    # Sending
+
+    async def send_due(self) -> int:
+        """Queue every scheduled digest that is due; returns how many chats got one."""
+        now = self._clock()
+        sent = 0
+        for chat, due_at in await self._chats.due_digests(now=now, limit=DUE_BATCH):
+            day = local_day(due_at, chat.timezone)
+            upcoming = next_digest(chat.digest_time, chat.timezone, after=now)
+            _, last_day = await self._chats.digest_cursor(chat.id)
+            if day != local_day(now, chat.timezone) or last_day == day.isoformat():
+                # Missed while Herald was down and the day is over, or already sent today.
+                await self._chats.record_digest(
+                    chat.id, content_until=None, day=None, next_digest_at=upcoming
+                )
+                continue
+            queued = await self._queue(chat, now)
+            await self._chats.record_digest(
+                chat.id,
+                content_until=now if queued else None,
+                day=day.isoformat(),
+                next_digest_at=upcoming,
+            )
+            sent += bool(queued)
+        return sent
+
+    async def send_now(self, chat: Chat) -> int:
+        """/digest now: queue the digest at once; returns how many messages (0: nothing new)."""
+        now = self._clock()
+        queued = await self._queue(chat, now)
+        if queued:
+            await self._chats.record_digest(
+                chat.id, content_until=now, day=None, next_digest_at=None
+            )
+        return queued
+
+    async def _queue(self, chat: Chat, now: dt.datetime) -> int:
+        last, _ = await self._chats.digest_cursor(chat.id)
+        since = last or now - FIRST_DIGEST_SPAN
+        sections = await self.sections(chat.id, since=since)
+        if not sections:
+            return 0
+        messages = formatting.digest(sections, since=since, timezone=chat.timezone, now=now)
+        await self._outbox.enqueue_texts(chat.id, MessageKind.DIGEST, messages, now=now)
+        log.info("Digest for chat %s: %d messages", chat.id, len(messages))
+        self._wake()
+        return len(messages)
+
+    async def sections(self, chat_id: int, *, since: dt.datetime) -> list[DigestSection]:
+        """The chat's topics with the entries each matched since ``since``, newest first.
+
+        An entry that matches several topics is listed under the first of them only.
+        """
+        listed: set[int] = set()
+        sections = []
+        for topic in await self._topics.for_chat(chat_id):
+            try:
+                query = parse_query(topic.query, mode="topic", max_length=4 * MAX_TOPIC_LENGTH)
+            except InvalidQueryError:
+                continue
+            expression = candidates(query)
+            if expression is None:
+                continue
+            found = await self._entries.candidates_seen_since(
+                expression, since=since, limit=CANDIDATES
+            )
+            entries = [
+                entry
+                for entry in found
+                if entry.id not in listed and matches(query, prepare(entry.title, entry.summary))
+            ]
+            if not entries:
+                continue
+            listed.update(entry.id for entry in entries)
+            sections.append(
+                DigestSection(
+                    topic.query, tuple(entries[:PER_TOPIC]), max(0, len(entries) - PER_TOPIC)
+                )
+            )
+        return sections

@@ -1,0 +1,160 @@
+"""Following topics: adding, listing, switching and removing them, and the index they feed."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+
+from bot.domain import AddedTopic, Clock, HeraldError, Topic, TopicMode
+from bot.storage.entries import EntryRepository
+from bot.storage.topics import DuplicateTopicError, TopicLimitError, TopicRepository
+from bot.topics import (
+    MAX_TOPIC_LENGTH,
+    InvalidQueryError,
+    Query,
+    TopicIndex,
+    matches,
+    parse_query,
+    prepare,
+)
+from bot.topics.fts import candidates
+
+log = logging.getLogger(__name__)
+
+MAX_TOPICS = 50
+PREVIEW_DAYS = 7
+PREVIEW_EXAMPLES = 3
+# How many recent entries the preview checks; beyond this the count is "at least".
+PREVIEW_CANDIDATES = 2000
+
+
+class TopicError(HeraldError):
+    """A topic command can't be done; the message says why."""
+
+
+class TopicService:
+    def __init__(
+        self,
+        topics: TopicRepository,
+        entries: EntryRepository,
+        index: TopicIndex,
+        *,
+        clock: Clock,
+    ) -> None:
+        self._topics = topics
+        self._entries = entries
+        self._index = index
+        self._clock = clock
+
+    async def load_index(self) -> int:
+        """Compile every stored topic into the index; returns how many."""
+        count = 0
+        async for batch in self._topics.every():
+            for topic in batch:
+                self._compile(topic)
+                count += 1
+        log.info("Topic index holds %d topics", count)
+        return count
+
+    def _compile(self, topic: Topic) -> None:
+        try:
+            query = _reparse(topic.query)
+        except InvalidQueryError:
+            log.warning("Topic %s (%r) no longer parses; it is skipped", topic.id, topic.query)
+            return
+        self._index.add(topic.id, topic.chat_id, query)
+
+    async def add(self, chat_id: int, text: str) -> AddedTopic:
+        """Follow a topic; raises InvalidQueryError or TopicError, both with a user message."""
+        query = parse_query(text, mode="topic")
+        try:
+            topic = await self._topics.add(
+                chat_id, query.display, query.canonical, limit=MAX_TOPICS, now=self._clock()
+            )
+        except DuplicateTopicError as error:
+            raise TopicError(f"This chat already follows “{error.existing.query}”.") from None
+        except TopicLimitError:
+            raise TopicError(
+                f"This chat follows {MAX_TOPICS} topics already, the most it can. "
+                "Remove one with /topic remove <number> first."
+            ) from None
+        self._index.add(topic.id, chat_id, query)
+        log.info("Chat %s follows topic %s: %s", chat_id, topic.id, topic.canonical)
+        return await self._preview(topic, query)
+
+    async def _preview(self, topic: Topic, query: Query) -> AddedTopic:
+        """How many entries of the last days the topic would have matched, and the newest."""
+        expression = candidates(query)
+        if expression is None:
+            return AddedTopic(topic, 0, ())
+        since = self._clock() - dt.timedelta(days=PREVIEW_DAYS)
+        found = await self._entries.candidates(expression, since=since, limit=PREVIEW_CANDIDATES)
+        matching = [e for e in found if matches(query, prepare(e.title, e.summary))]
+        return AddedTopic(
+            topic,
+            len(matching),
+            tuple(matching[:PREVIEW_EXAMPLES]),
+            more_than_counted=len(found) >= PREVIEW_CANDIDATES,
+        )
+
+    async def list(self, chat_id: int) -> list[Topic]:
+        return await self._topics.for_chat(chat_id)
+
+    async def remove(self, chat_id: int, reference: str) -> Topic:
+        """Stop following a topic named by its number in /topic or by its text."""
+        topics = await self._topics.for_chat(chat_id)
+        reference = reference.strip()
+        topic: Topic | None = None
+        if reference.isdigit():
+            number = int(reference)
+            if not 1 <= number <= len(topics):
+                raise TopicError(
+                    f"There is no topic number {number}. /topic lists them with their numbers."
+                )
+            topic = topics[number - 1]
+        else:
+            try:
+                canonical = parse_query(reference, mode="topic").canonical
+            except InvalidQueryError as error:
+                raise TopicError(error.user_message) from None
+            topic = next((t for t in topics if t.canonical == canonical), None)
+            if topic is None:
+                raise TopicError(
+                    f"This chat doesn't follow “{reference}”. /topic lists what it follows."
+                )
+        return await self._remove(topic)
+
+    async def remove_by_id(self, chat_id: int, topic_id: int) -> Topic:
+        return await self._remove(await self._own(chat_id, topic_id))
+
+    async def _remove(self, topic: Topic) -> Topic:
+        await self._topics.remove(topic.id)
+        self._index.remove(topic.id)
+        log.info("Chat %s stopped following topic %s", topic.chat_id, topic.id)
+        return topic
+
+    async def set_mode(self, chat_id: int, topic_id: int, mode: TopicMode) -> Topic:
+        topic = await self._own(chat_id, topic_id)
+        await self._topics.set_mode(topic.id, mode)
+        return dataclasses.replace(topic, mode=mode)
+
+    async def _own(self, chat_id: int, topic_id: int) -> Topic:
+        topic = await self._topics.get(topic_id)
+        if topic is None or topic.chat_id != chat_id:
+            raise TopicError("That topic is gone; /topic shows the current list.")
+        return topic
+
+    async def forget_chat(self, chat_id: int) -> None:
+        """Drop the chat's topics from the index; the database deletes them with the chat."""
+        for topic_id in await self._topics.ids_for_chat(chat_id):
+            self._index.remove(topic_id)
+
+    async def count(self) -> int:
+        return await self._topics.count()
+
+
+def _reparse(stored: str) -> Query:
+    # Stored text parsed once already; normalising can lengthen it (ﬁ → fi), so the length
+    # limit is relaxed for re-parsing.
+    return parse_query(stored, mode="topic", max_length=4 * MAX_TOPIC_LENGTH)

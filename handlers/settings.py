@@ -1,0 +1,171 @@
+"""A chat's delivery settings: /digest, /timezone, /quiet, /mute and /unmute."""
+
+from __future__ import annotations
+
+from telegram import Message, Update
+from telegram.ext import CommandHandler
+
+from bot import formatting
+from bot.domain import Chat, ChatKind, HeraldError
+from config.settings import parse_clock_time
+from handlers import texts
+from handlers.chats import chat_title
+from handlers.context import BotContext
+from handlers.permissions import may_change_settings
+
+
+async def _chat_for_change(update: Update, context: BotContext) -> tuple[Message, Chat] | None:
+    """The message and the chat's settings, when the sender may change them; else None."""
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None:
+        return None
+    if context.args and not await may_change_settings(update, context):
+        await message.reply_text(texts.GROUP_ADMINS_ONLY)
+        return None
+    # Settings belong to a subscribed chat; using one subscribes the chat.
+    registration = await context.services.chats.start(
+        chat.id, ChatKind(chat.type), chat_title(chat)
+    )
+    return message, registration.chat
+
+
+async def manage_digest(update: Update, context: BotContext) -> None:
+    found = await _chat_for_change(update, context)
+    if found is None:
+        return
+    message, chat = found
+    digests, now = context.services.digests, context.services.clock()
+    args = context.args or []
+    if len(args) > 1:
+        await message.reply_text(texts.DIGEST_USAGE)
+        return
+    argument = args[0].lower() if args else ""
+    if argument == "now":
+        sent = await digests.send_now(chat)
+        if not sent:
+            await message.reply_text(texts.DIGEST_NOTHING)
+        return
+    if argument in {"on", "off"}:
+        chat = await digests.set_digest(chat, enabled=argument == "on")
+    elif argument:
+        try:
+            at = parse_clock_time(argument)
+        except ValueError:
+            await message.reply_text(texts.DIGEST_USAGE)
+            return
+        chat = await digests.set_digest(chat, enabled=True, at=at)
+    await message.reply_text(
+        formatting.digest_settings(chat, upcoming=await digests.next_for(chat), now=now)
+    )
+
+
+async def set_timezone(update: Update, context: BotContext) -> None:
+    found = await _chat_for_change(update, context)
+    if found is None:
+        return
+    message, chat = found
+    if not context.args:
+        await message.reply_text(
+            f"This chat's time zone is <b>{formatting.escape(chat.timezone)}</b>.\n"
+            f"{texts.TIMEZONE_USAGE}"
+        )
+        return
+    try:
+        name = await context.services.digests.set_timezone(chat, " ".join(context.args))
+    except HeraldError as error:
+        await message.reply_text(formatting.escape(error.user_message))
+        return
+    now = context.services.clock()
+    await message.reply_text(
+        f"Time zone set to <b>{formatting.escape(name)}</b>; it is "
+        f"{formatting.local_time(now, name, now=now)} there now. Digests and quiet hours "
+        "follow this zone."
+    )
+
+
+async def set_quiet_hours(update: Update, context: BotContext) -> None:
+    found = await _chat_for_change(update, context)
+    if found is None:
+        return
+    message, chat = found
+    quiet = context.services.quiet
+    text = " ".join(context.args or [])
+    if not text:
+        current = (
+            f"Quiet hours: <b>{formatting.clock(chat.quiet_hours[0])}–"
+            f"{formatting.clock(chat.quiet_hours[1])}</b> ({formatting.escape(chat.timezone)}).\n"
+            if chat.quiet_hours
+            else "No quiet hours are set.\n"
+        )
+        await message.reply_text(current + texts.QUIET_USAGE)
+        return
+    if text.lower() == "off":
+        released = await quiet.quiet_off(chat)
+        extra = (
+            f" {formatting.plural(released, 'held story', 'held stories')} coming now."
+            if released
+            else ""
+        )
+        await message.reply_text(f"Quiet hours are off.{extra}")
+        return
+    try:
+        start, end = await quiet.set_quiet_hours(chat, text)
+    except HeraldError as error:
+        await message.reply_text(f"{formatting.escape(error.user_message)}\n{texts.QUIET_USAGE}")
+        return
+    await message.reply_text(
+        f"🌙 Quiet hours <b>{formatting.clock(start)}–{formatting.clock(end)}</b> "
+        f"({formatting.escape(chat.timezone)}): alerts are held then and come as one "
+        "catch-up message when they end."
+    )
+
+
+async def mute(update: Update, context: BotContext) -> None:
+    found = await _chat_for_change(update, context)
+    if found is None:
+        return
+    message, chat = found
+    if not context.args:
+        await message.reply_text(texts.MUTE_USAGE)
+        return
+    try:
+        until = await context.services.quiet.mute(chat, " ".join(context.args))
+    except HeraldError as error:
+        await message.reply_text(f"{formatting.escape(error.user_message)}\n{texts.MUTE_USAGE}")
+        return
+    now = context.services.clock()
+    await message.reply_text(
+        f"🔕 Alerts muted until {formatting.local_time(until, chat.timezone, now=now)} "
+        f"({formatting.escape(chat.timezone)}). /unmute ends it sooner; what arrives meanwhile "
+        "comes as one message then."
+    )
+
+
+async def unmute(update: Update, context: BotContext) -> None:
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None:
+        return
+    if not await may_change_settings(update, context):
+        await message.reply_text(texts.GROUP_ADMINS_ONLY)
+        return
+    current = await context.services.chats.get(chat.id)
+    if current is None or current.muted_until is None:
+        await message.reply_text("Alerts aren't muted.")
+        return
+    released = await context.services.quiet.unmute(current)
+    extra = (
+        f" {formatting.plural(released, 'story', 'stories')} arrived meanwhile; they come in "
+        "one message now."
+        if released
+        else ""
+    )
+    await message.reply_text(f"🔔 Alerts are back on.{extra}")
+
+
+HANDLERS = [
+    CommandHandler("digest", manage_digest),
+    CommandHandler("timezone", set_timezone),
+    CommandHandler("quiet", set_quiet_hours),
+    CommandHandler("mute", mute),
+    CommandHandler("unmute", unmute),
+]

@@ -1,0 +1,96 @@
+"""A small newsroom for service tests: chats with topics, a feed, the router, the outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.domain import ChatKind, ParsedEntry
+from bot.services.alerts import AlertRouter
+from bot.services.chats import ChatService
+from bot.services.topics import TopicService
+from bot.storage.chats import ChatRepository
+from bot.storage.database import Database
+from bot.storage.entries import EntryRepository
+from bot.storage.feeds import FeedRepository, PollSuccess
+from bot.storage.outbox import OutboxRepository
+from bot.storage.topics import TopicRepository
+from bot.topics import TopicIndex
+from tests.services.conftest import StepClock
+
+
+class Newsroom:
+    """Chats, their topics, a feed, and the router between them."""
+
+    def __init__(self, database: Database, clock: StepClock) -> None:
+        self.database = database
+        self.clock = clock
+        self.wakes = 0
+        index = TopicIndex()
+        self.chat_repository = ChatRepository(database)
+        self.topics = TopicService(
+            TopicRepository(database), EntryRepository(database), index, clock=clock
+        )
+        self.chats = ChatService(
+            self.chat_repository, self.topics, default_timezone="UTC", clock=clock
+        )
+        self.router = AlertRouter(
+            EntryRepository(database),
+            TopicRepository(database),
+            index,
+            clock=clock,
+            wake=self._wake,
+        )
+        self.feeds = FeedRepository(database)
+        self.entries = EntryRepository(database)
+        self.outbox = OutboxRepository(database)
+        self.topic_repository = TopicRepository(database)
+        self._keys = 0
+
+    def _wake(self) -> None:
+        self.wakes += 1
+
+    async def chat(self, chat_id: int, *topics: str) -> int:
+        await self.chats.start(chat_id, ChatKind.PRIVATE, f"Chat {chat_id}")
+        for topic in topics:
+            await self.topics.add(chat_id, topic)
+        return chat_id
+
+    async def publish(self, *titles: str, baseline: bool = False) -> None:
+        """Store entries as a poll would: the feed's first poll is the baseline."""
+        feed = await self.feeds.by_url("https://news.example/rss")
+        if feed is None:
+            feed = await self.feeds.add(
+                "https://news.example/rss", now=self.clock(), next_poll_at=self.clock()
+            )
+        if not baseline and not feed.baseline_done:
+            await self.publish(baseline=True)
+            feed = await self.feeds.by_url("https://news.example/rss")
+            assert feed is not None
+        entries = []
+        for title in titles:
+            self._keys += 1
+            entries.append(
+                ParsedEntry(
+                    key=str(self._keys),
+                    title=title,
+                    summary="",
+                    link=f"https://news.example/{self._keys}",
+                    published=self.clock(),
+                    author="",
+                )
+            )
+        await self.feeds.record_success(
+            feed,
+            PollSuccess(etag=None, last_modified=None, next_poll_at=self.clock()),
+            entries,
+            now=self.clock(),
+            keep_after=self.clock() - dt.timedelta(days=90),
+        )
+
+    async def alerts(self) -> list[tuple[int, str, str]]:
+        """(chat, entry title, topics) of every queued alert."""
+        rows = await self.database.fetchall(
+            "SELECT o.chat_id, e.title, o.topics FROM outbox AS o"
+            " JOIN entries AS e ON e.id = o.entry_id ORDER BY o.id"
+        )
+        return [(row[0], row[1], row[2]) for row in rows]

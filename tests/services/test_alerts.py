@@ -1,0 +1,154 @@
+"""Routing new entries to chats by their topics, against a real SQLite outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.domain import InactiveReason, ParsedEntry, TopicMode
+from bot.services.topics import MAX_TOPICS, TopicError
+from bot.storage.database import Database
+from bot.storage.feeds import PollSuccess
+from bot.topics import InvalidQueryError
+from tests.services.conftest import StepClock
+from tests.services.newsroom import Newsroom
+
+
+@pytest.fixture
+def newsroom(database: Database, clock: StepClock) -> Newsroom:
+    return Newsroom(database, clock)
+
+
+async def test_each_matched_chat_gets_one_alert_listing_its_matched_topics(
+    newsroom: Newsroom, clock: StepClock
+) -> None:
+    await newsroom.chat(1, "Kim Jong Un", "North Korea")
+    await newsroom.chat(2, "Putin OR Kremlin")
+    await newsroom.chat(3, "sanctions -Iran")
+    clock.advance(minutes=1)
+    await newsroom.publish(
+        "Kim Jong-un inspects North Korea's missiles",
+        "Kremlin denies the report",
+        "Iran hit by new sanctions",
+    )
+
+    queued = await newsroom.router.route_pending()
+
+    assert queued == 2
+    assert await newsroom.alerts() == [
+        (1, "Kim Jong-un inspects North Korea's missiles", '["Kim Jong Un","North Korea"]'),
+        (2, "Kremlin denies the report", '["Putin OR Kremlin"]'),
+    ]
+    assert newsroom.wakes == 2
+
+
+async def test_the_first_poll_and_older_entries_alert_nobody(
+    newsroom: Newsroom, clock: StepClock
+) -> None:
+    await newsroom.publish("Putin speaks in Moscow", baseline=True)
+    await newsroom.chat(1, "Putin")
+    await newsroom.router.route_pending()
+    before_topic = clock() - dt.timedelta(minutes=5)
+    clock.now = before_topic
+    await newsroom.publish("Putin's earlier speech, found late")
+
+    await newsroom.router.route_pending()
+
+    assert await newsroom.alerts() == []
+
+
+async def test_digest_only_topics_and_inactive_chats_get_no_alerts(
+    newsroom: Newsroom, clock: StepClock
+) -> None:
+    await newsroom.chat(1, "Gaza")
+    [topic] = await newsroom.topics.list(1)
+    await newsroom.topics.set_mode(1, topic.id, TopicMode.DIGEST)
+    await newsroom.chat(2, "Gaza")
+    await newsroom.chats.deactivate(2, InactiveReason.BLOCKED)
+    await newsroom.chat(3, "Gaza")
+    clock.advance(minutes=1)
+    await newsroom.publish("Aid trucks enter Gaza")
+
+    await newsroom.router.route_pending()
+
+    assert [chat for chat, _, _ in await newsroom.alerts()] == [3]
+
+
+async def test_an_edited_entry_is_not_alerted_again(newsroom: Newsroom, clock: StepClock) -> None:
+    await newsroom.chat(1, "ceasefire")
+    clock.advance(minutes=1)
+    await newsroom.publish("Ceasefire talks begin")
+    await newsroom.router.route_pending()
+    feed = await newsroom.feeds.by_url("https://news.example/rss")
+    assert feed is not None
+    await newsroom.feeds.record_success(
+        feed,
+        PollSuccess(etag=None, last_modified=None, next_poll_at=clock()),
+        [
+            ParsedEntry(
+                key="1",
+                title="Ceasefire talks begin, ceasefire expected",
+                summary="",
+                link="https://news.example/1",
+                published=clock(),
+                author="",
+            )
+        ],
+        now=clock(),
+        keep_after=clock() - dt.timedelta(days=90),
+    )
+
+    await newsroom.router.route_pending()
+
+    assert len(await newsroom.alerts()) == 1
+
+
+async def test_a_stopped_chat_leaves_the_index_and_a_moved_one_is_alerted_at_its_new_id(
+    newsroom: Newsroom, clock: StepClock
+) -> None:
+    await newsroom.chat(1, "Gaza")
+    await newsroom.chat(-100, "Gaza")
+    await newsroom.chats.stop(1)
+    await newsroom.chats.move(-100, -1001)
+    clock.advance(minutes=1)
+    await newsroom.publish("Gaza crossing reopens")
+
+    await newsroom.router.route_pending()
+
+    assert [chat for chat, _, _ in await newsroom.alerts()] == [-1001]
+
+
+async def test_a_chat_follows_at_most_fifty_topics(newsroom: Newsroom) -> None:
+    await newsroom.chat(1, *(f"topic{n}" for n in range(MAX_TOPICS)))
+
+    with pytest.raises(TopicError, match="50 topics"):
+        await newsroom.topics.add(1, "one more")
+
+    assert len(await newsroom.topics.list(1)) == MAX_TOPICS
+
+
+async def test_a_topic_over_200_characters_is_refused_and_nothing_stored(
+    newsroom: Newsroom,
+) -> None:
+    await newsroom.chat(1)
+
+    with pytest.raises(InvalidQueryError, match="200 characters"):
+        await newsroom.topics.add(1, "x" * 201)
+
+    assert await newsroom.topics.list(1) == []
+
+
+async def test_the_index_is_rebuilt_from_the_database_at_start_up(
+    newsroom: Newsroom, database: Database, clock: StepClock
+) -> None:
+    await newsroom.chat(1, "Gaza", "Putin")
+    restarted = Newsroom(database, clock)
+
+    loaded = await restarted.topics.load_index()
+    clock.advance(minutes=1)
+    await restarted.publish("Putin in Gaza talks")
+    await restarted.router.route_pending()
+
+    assert loaded == 2
+    assert await restarted.alerts() == [(1, "Putin in Gaza talks", '["Gaza","Putin"]')]
