@@ -8,10 +8,11 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from telegram.error import InvalidToken, NetworkError
 
-from bot.app import ALLOWED_UPDATES, build_application, check_health
+from bot.app import build_application, check_health, run_application
 from bot.storage.database import StorageError
 from config import Settings, SettingsError, configure_logging, load_settings, redact
 
@@ -32,6 +33,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("run", help="run the bot against Telegram (needs HERALD_TELEGRAM_TOKEN)")
+    demo_command = commands.add_parser(
+        "demo", help="try Herald with no token and no network: a terminal chat with the bot"
+    )
+    demo_command.add_argument(
+        "--script", type=Path, help="run the lines of FILE as the conversation, then quit"
+    )
     commands.add_parser(
         "health", help="exit 0 if a bot running on HERALD_DATABASE is alive (for health checks)"
     )
@@ -44,6 +51,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if arguments.command == "health":
         return health(settings)
+    if arguments.command == "demo":
+        # Imported here: the sandbox is for the demo, and `herald run` needn't load it.
+        from bot import demo
+
+        return demo.main(arguments.script)
     return run(settings)
 
 
@@ -63,12 +75,8 @@ def run(settings: Settings) -> int:
         print(NO_TOKEN, file=sys.stderr)
         return 2
     configure_logging(settings.log_level, secrets=[token])
-    application = build_application(settings)
     try:
-        application.run_polling(
-            allowed_updates=ALLOWED_UPDATES,
-            stop_signals=(signal.SIGINT, signal.SIGTERM),
-        )
+        asyncio.run(_run_until_signalled(settings))
     except InvalidToken:
         print(
             "herald: Telegram rejected HERALD_TELEGRAM_TOKEN; check it with @BotFather",
@@ -86,6 +94,14 @@ def run(settings: Settings) -> int:
         )
         return 1
     return 0
+
+
+async def _run_until_signalled(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await run_application(build_application(settings), stop=stop)
 
 
 if __name__ == "__main__":

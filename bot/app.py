@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import gc
 import logging
@@ -196,3 +197,31 @@ async def check_health(settings: Settings, *, clock: Clock = utc_now) -> HealthR
         return await HealthService(MetaRepository(database), clock=clock).check()
     finally:
         await database.close()
+
+
+async def run_application(application: HeraldApplication, *, stop: asyncio.Event) -> None:
+    """Run the bot until ``stop`` is set: the same steps as PTB's run_polling, in our loop.
+
+    `herald run` and `herald demo` both come here, so the demo runs the bot exactly as
+    production does; only where the Bot API and the feeds live differs.
+    """
+    try:
+        await application.initialize()
+        if application.post_init is not None:
+            await application.post_init(application)
+        if stop.is_set():
+            return
+        assert application.updater is not None
+        await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        await application.start()
+        await stop.wait()
+    finally:
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+            if application.post_stop is not None:
+                await application.post_stop(application)
+        await application.shutdown()
+        if application.post_shutdown is not None:
+            await application.post_shutdown(application)

@@ -1,0 +1,304 @@
+"""`herald demo`: the real bot against the sandbox Bot API and a sample feed, from a terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import os
+import signal
+import sys
+import tempfile
+from collections.abc import AsyncIterator
+from importlib import resources
+from pathlib import Path
+from typing import TextIO
+
+from bot.app import build_application, run_application
+from bot.sandbox.emulator import BotApiEmulator, Chat, SentMessage, User
+from bot.sandbox.feedserver import FeedItem, FeedServer
+from config import configure_logging, load_settings
+
+FEED_PATH = "/world.xml"
+FEED_TITLE = "Herald Sample Wire"
+BASELINE = 12  # sample stories already in the feed when the demo starts
+NEW_STORY_EVERY = 4.0  # seconds
+REPLY_TIMEOUT = 10.0  # how long a script waits for the bot to answer a line
+WAIT_TIMEOUT = 60.0  # how long `#wait <text>` waits
+
+INTRO = f"""\
+Herald demo: you are chatting with the real bot. Telegram is a loopback stand-in and the
+news comes from a built-in sample feed that publishes a new story every few seconds
+(sample text, not real news). You are an admin. Try:
+  /start   /topic Putin   /topic sanctions -Iran   /latest   /search tariffs
+  /digest now   /broadcast Hello everyone   /stats   /help
+Type a number to press one of the buttons shown under the last message.
+Ctrl-D or Ctrl-C quits and removes everything the demo created.
+{"-" * 78}"""
+
+
+def sample_news() -> list[dict[str, str]]:
+    text = resources.files("bot.sandbox").joinpath("data/sample_news.json").read_text("utf-8")
+    items: list[dict[str, str]] = json.loads(text)
+    return items
+
+
+class SampleWire:
+    """The sample feed: a baseline at start, then one new story at a time, round and round."""
+
+    def __init__(self, server: FeedServer) -> None:
+        self._server = server
+        self._stories = sample_news()
+        self._items: list[FeedItem] = []
+        self._published = 0
+
+    @property
+    def url(self) -> str:
+        return self._server.url(FEED_PATH)
+
+    def start(self) -> None:
+        now = dt.datetime.now(dt.UTC)
+        for n in range(BASELINE):
+            self._items.append(self._item(n, now - dt.timedelta(minutes=20 * (BASELINE - n))))
+        self._publish()
+
+    def next_story(self) -> None:
+        self._items.append(self._item(self._published, dt.datetime.now(dt.UTC)))
+        # Feeds list their newest entries; fifty is plenty.
+        self._items = self._items[-50:]
+        self._publish()
+
+    async def run(self, every: float) -> None:
+        while True:
+            await asyncio.sleep(every)
+            self.next_story()
+
+    def _item(self, number: int, published: dt.datetime) -> FeedItem:
+        story = self._stories[number % len(self._stories)]
+        rerun = number // len(self._stories)
+        title = story["title"] if not rerun else f"Update {rerun}: {story['title']}"
+        self._published = number + 1
+        return FeedItem(
+            title=title,
+            link=f"https://sample.herald.invalid/story/{number}",
+            summary=story["summary"],
+            published=published,
+        )
+
+    def _publish(self) -> None:
+        self._server.publish_rss(FEED_PATH, list(reversed(self._items)), title=FEED_TITLE)
+
+
+@dataclasses.dataclass
+class Terminal:
+    """Prints what the bot sends to one chat, and numbers the buttons of the last message."""
+
+    out: TextIO
+    chat_id: int
+    color: bool
+    choices: dict[int, tuple[int, str]] = dataclasses.field(default_factory=dict)
+    seen: int = 0  # messages and edits shown, so a script can wait for the next one
+
+    def show(self, message: SentMessage) -> None:
+        if message.chat_id != self.chat_id or message.deleted:
+            return
+        edited = " (updated)" if message.edit_count else ""
+        self.out.write(f"\nherald{edited} ›\n{self.render(message)}\n")
+        buttons = [button for row in message.buttons for button in row]
+        if buttons:
+            self.choices = {
+                number: (message.message_id, button.callback_data or "")
+                for number, button in enumerate(buttons, start=1)
+                if button.callback_data
+            }
+            labels = "   ".join(
+                f"[{number}] {button.text}" for number, button in enumerate(buttons, start=1)
+            )
+            self.out.write(f"  {labels}\n")
+        self.out.flush()
+        self.seen += 1
+
+    def render(self, message: SentMessage) -> str:
+        """Bold as bold (on a colour terminal), links with their address after them."""
+        text, units = message.text, _utf16_index(message.text)
+        inserts: list[tuple[int, int, str]] = []  # (position, order, text)
+        for entity in message.entities:
+            start, end = units[entity.offset], units[entity.offset + entity.length]
+            if entity.type == "text_link" and entity.url:
+                inserts.append((end, 0, f" <{entity.url}>"))
+            elif entity.type == "bold" and self.color:
+                inserts.append((start, 1, "\033[1m"))
+                inserts.append((end, -1, "\033[0m"))
+        for position, _, piece in sorted(inserts, key=lambda item: (-item[0], item[1])):
+            text = text[:position] + piece + text[position:]
+        return "  " + text.replace("\n", "\n  ")
+
+
+def _utf16_index(text: str) -> list[int]:
+    """For each UTF-16 offset into ``text``, the index of the same place in the str."""
+    index = []
+    for position, character in enumerate(text):
+        index.extend([position] * (2 if ord(character) > 0xFFFF else 1))
+    index.append(len(text))
+    return index
+
+
+async def _lines(source: TextIO) -> AsyncIterator[str]:
+    """Lines typed or piped in, read without blocking the bot."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    try:
+        transport, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), source
+        )
+    except (ValueError, OSError):
+        # A regular file (a script, or stdin redirected from one) can't be watched by the
+        # event loop, and needs no waiting: read it as it is.
+        for line in source:
+            yield line.rstrip("\n")
+        return
+    try:
+        while line_bytes := await reader.readline():
+            yield line_bytes.decode("utf-8", errors="replace").rstrip("\n")
+    finally:
+        transport.close()
+        # The loop made the descriptor non-blocking; the shell that gets it back expects
+        # it blocking.
+        with contextlib.suppress(OSError):
+            os.set_blocking(source.fileno(), True)
+
+
+class Demo:
+    def __init__(self, emulator: BotApiEmulator, you: User, chat: Chat, terminal: Terminal):
+        self.emulator = emulator
+        self.you = you
+        self.chat = chat
+        self.terminal = terminal
+
+    async def say(self, line: str, *, wait: bool) -> None:
+        """One line from the person: a command or message, a button number, or a directive."""
+        seen = self.terminal.seen
+        if line.startswith("#wait "):
+            await self._wait_for(line.removeprefix("#wait ").strip())
+            return
+        if line.isdigit():
+            choice = self.terminal.choices.get(int(line))
+            if choice is None:
+                self.terminal.out.write("  (no button with that number)\n")
+                return
+            await self.emulator.press_button(self.chat, choice[0], self.you, choice[1])
+        else:
+            await self.emulator.user_says(self.chat, self.you, line)
+        if wait:
+            with contextlib.suppress(TimeoutError):
+                await self.emulator.wait_until(
+                    lambda: self.terminal.seen > seen, timeout=REPLY_TIMEOUT
+                )
+
+    async def _wait_for(self, text: str) -> None:
+        def arrived() -> bool:
+            return any(text in message.text for message in self.emulator.messages(self.chat))
+
+        try:
+            await self.emulator.wait_until(arrived, timeout=WAIT_TIMEOUT)
+        except TimeoutError:
+            self.terminal.out.write(f"  (nothing with “{text}” arrived in {WAIT_TIMEOUT:.0f} s)\n")
+
+
+async def run_demo(
+    source: TextIO, *, scripted: bool, out: TextIO = sys.stdout, every: float = NEW_STORY_EVERY
+) -> int:
+    """Run the demo until the input ends or Ctrl-C; everything it made is removed."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    with tempfile.TemporaryDirectory(prefix="herald-demo-") as folder:
+        async with BotApiEmulator() as emulator, FeedServer() as feeds:
+            wire = SampleWire(feeds)
+            wire.start()
+            you = emulator.add_user("You", username="you")
+            chat = emulator.private_chat(you)
+            settings = load_settings(
+                telegram_token=emulator.token,
+                telegram_api_url=emulator.api_root,
+                feeds=(wire.url,),
+                database=Path(folder) / "herald.db",
+                poll_interval=1.0,
+                admin_ids=frozenset({you.id}),
+                log_level="WARNING",
+            )
+            configure_logging(settings.log_level, secrets=[emulator.token])
+            bot = asyncio.create_task(run_application(build_application(settings), stop=stop))
+            await _until_ready(emulator, bot)
+            await _other_readers(emulator)
+            terminal = Terminal(out, chat.id, color=not scripted and out.isatty())
+            unsubscribe = emulator.on_message(terminal.show)
+            out.write(INTRO + "\n")
+            out.flush()
+            publishing = asyncio.create_task(wire.run(every))
+            demo = Demo(emulator, you, chat, terminal)
+            reading = asyncio.create_task(_converse(demo, source, scripted=scripted, out=out))
+            stopped = asyncio.create_task(stop.wait())
+            await asyncio.wait({reading, stopped, bot}, return_when=asyncio.FIRST_COMPLETED)
+            stop.set()
+            for task in (reading, publishing, stopped):
+                task.cancel()
+            await asyncio.gather(reading, publishing, stopped, return_exceptions=True)
+            unsubscribe()
+            await bot
+    out.write("\nDemo over; everything it created is gone.\n")
+    return 0
+
+
+async def _converse(demo: Demo, source: TextIO, *, scripted: bool, out: TextIO) -> None:
+    if not scripted:
+        out.write("you › ")
+        out.flush()
+    async for raw in _lines(source):
+        line = raw.strip()
+        if not line:
+            continue
+        if scripted:
+            out.write(f"\nyou › {line}\n")
+        await demo.say(line, wait=scripted)
+        if not scripted:
+            out.write("you › ")
+            out.flush()
+
+
+async def _until_ready(emulator: BotApiEmulator, bot: asyncio.Task[None]) -> None:
+    ready = asyncio.ensure_future(emulator.wait_until(lambda: emulator.long_polling, timeout=30.0))
+    await asyncio.wait({ready, bot}, return_when=asyncio.FIRST_COMPLETED)
+    if bot.done():
+        ready.cancel()
+        bot.result()  # the start-up error, if any
+        raise RuntimeError("the bot stopped during start-up")
+    ready.result()
+
+
+async def _other_readers(emulator: BotApiEmulator) -> None:
+    """Two more subscribers, so broadcasts and /stats have an audience; then wait until the
+    bot has read the sample feed once, so the person starts with a filled archive."""
+    readers = [emulator.add_user(name) for name in ("Ben", "Chloe")]
+    chats = [emulator.private_chat(reader) for reader in readers]
+    for reader, chat, topic in zip(readers, chats, ("sanctions", "tariffs OR trade"), strict=True):
+        for text in ("/start", f"/topic {topic}"):
+            await emulator.user_says(chat, reader, text)
+            await emulator.wait_for_message(chat, timeout=REPLY_TIMEOUT)
+    reader, chat = readers[-1], chats[-1]
+    for _ in range(int(REPLY_TIMEOUT)):
+        await emulator.user_says(chat, reader, "/latest 1")
+        answer = await emulator.wait_for_message(chat, timeout=REPLY_TIMEOUT)
+        if FEED_TITLE in answer.text:
+            return
+
+
+def main(script: Path | None) -> int:
+    """`herald demo [--script FILE]`; piped input is a script too."""
+    if script is not None:
+        with script.open(encoding="utf-8") as source:
+            return asyncio.run(run_demo(source, scripted=True))
+    return asyncio.run(run_demo(sys.stdin, scripted=not sys.stdin.isatty()))
