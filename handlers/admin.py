@@ -12,7 +12,7 @@ from bot import formatting
 from bot.services.broadcasts import BroadcastError, ProgressReport
 from handlers import texts
 from handlers.context import BotContext
-from handlers.permissions import is_admin
+from handlers.permissions import admins_only
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +30,10 @@ def _buttons(broadcast_id: int, *, audience: int | None) -> InlineKeyboardMarkup
     return InlineKeyboardMarkup([[send, cancel]])
 
 
+@admins_only
 async def start_broadcast(update: Update, context: BotContext) -> None:
     message, chat = update.effective_message, update.effective_chat
     if message is None or chat is None:
-        return
-    if not is_admin(update, context):
-        await message.reply_text(texts.ADMINS_ONLY)
         return
     # text_html keeps the admin's bold, italics and links; the command itself goes.
     parts = (message.text_html or "").split(maxsplit=1)
@@ -56,12 +54,10 @@ async def start_broadcast(update: Update, context: BotContext) -> None:
     await context.services.broadcasts.set_progress_message(draft.broadcast.id, preview.message_id)
 
 
+@admins_only
 async def press_broadcast_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None or query.data is None:
-        return
-    if not is_admin(update, context):
-        await query.answer(texts.ADMINS_ONLY, show_alert=True)
         return
     _, action, number = query.data.split(":")
     broadcasts = context.services.broadcasts
@@ -82,12 +78,10 @@ async def press_broadcast_button(update: Update, context: BotContext) -> None:
         await query.answer(error.user_message, show_alert=True)
 
 
+@admins_only
 async def push_breaking(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None:
-        return
-    if not is_admin(update, context):
-        await message.reply_text(texts.ADMINS_ONLY)
         return
     if not context.args:
         await message.reply_text(texts.BREAKING_USAGE)
@@ -104,12 +98,10 @@ async def push_breaking(update: Update, context: BotContext) -> None:
     )
 
 
+@admins_only
 async def show_stats(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None:
-        return
-    if not is_admin(update, context):
-        await message.reply_text(texts.ADMINS_ONLY)
         return
     report = await context.services.stats.collect()
     await message.reply_text(formatting.stats(report, now=context.services.clock()))

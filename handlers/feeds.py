@@ -9,15 +9,13 @@ from bot import formatting
 from bot.services.feeds import FeedError
 from handlers import texts
 from handlers.context import BotContext
-from handlers.permissions import is_admin
+from handlers.permissions import admins_only
 
 
+@admins_only
 async def manage_feeds(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None:
-        return
-    if not is_admin(update, context):
-        await message.reply_text(texts.ADMINS_ONLY)
         return
     args = context.args or []
     action = args[0].lower() if args else ""

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import Chat, ChatMember, Update
 
+from handlers import texts
 from handlers.context import BotContext
 
 # Admin lists change rarely; a short cache spares a getChatAdministrators call per command
@@ -47,3 +51,21 @@ def is_admin(update: Update, context: BotContext) -> bool:
     """Whether the sender is one of Herald's admins (HERALD_ADMIN_IDS)."""
     user = update.effective_user
     return user is not None and user.id in context.bot_data.admin_ids
+
+
+Callback = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
+
+
+def admins_only(callback: Callback) -> Callback:
+    """Run ``callback`` for Herald's admins; everyone else gets a polite refusal, nothing more."""
+
+    @functools.wraps(callback)
+    async def guarded(update: Update, context: BotContext) -> None:
+        if is_admin(update, context):
+            await callback(update, context)
+        elif update.callback_query is not None:
+            await update.callback_query.answer(texts.ADMINS_ONLY, show_alert=True)
+        elif update.effective_message is not None:
+            await update.effective_message.reply_text(texts.ADMINS_ONLY)
+
+    return guarded

@@ -166,8 +166,8 @@ class DigestService:
             expression = candidates(query)
             if expression is None:
                 continue
-            found = await self._entries.candidates_seen_since(
-                expression, since=since, limit=CANDIDATES
+            found = await self._entries.newest_matches(
+                expression, limit=CANDIDATES, seen_since=since
             )
             entries = [
                 entry

@@ -174,39 +174,27 @@ class FeedService:
         if isinstance(result, FetchFailed):
             return await self._failed(feed, result.reason, retry_after=result.retry_after)
         if isinstance(result, NotModified):
-            await self._feeds.record_success(
-                feed,
-                PollSuccess(
-                    etag=feed.etag,
-                    last_modified=feed.last_modified,
-                    next_poll_at=self._clock() + self._interval,
-                    moved_to=result.moved_to,
-                    not_modified=True,
-                ),
-                (),
-                now=now,
-                keep_after=now - self._retention,
+            success = PollSuccess(
+                etag=feed.etag,
+                last_modified=feed.last_modified,
+                next_poll_at=self._clock() + self._interval,
+                moved_to=result.moved_to,
+                not_modified=True,
             )
-            return PollResult(feed.id, StoredPoll(), not_modified=True)
+            return await self._unchanged(feed, success, now)
         digest = hashlib.sha256(result.body).hexdigest()
         if digest == feed.content_hash and feed.baseline_done:
             # Many servers ignore conditional requests; the same bytes again are a 304
             # in all but name, and cost no parsing.
-            await self._feeds.record_success(
-                feed,
-                PollSuccess(
-                    etag=result.etag,
-                    last_modified=result.last_modified,
-                    next_poll_at=self._clock() + self._interval,
-                    moved_to=result.moved_to,
-                    content_hash=digest,
-                    unchanged_body=True,
-                ),
-                (),
-                now=now,
-                keep_after=now - self._retention,
+            success = PollSuccess(
+                etag=result.etag,
+                last_modified=result.last_modified,
+                next_poll_at=self._clock() + self._interval,
+                moved_to=result.moved_to,
+                content_hash=digest,
+                unchanged_body=True,
             )
-            return PollResult(feed.id, StoredPoll())
+            return await self._unchanged(feed, success, now)
         try:
             parsed = await self._parse(result, now)
         except FeedParseError as error:
@@ -223,6 +211,12 @@ class FeedService:
         if stored.new and feed.baseline_done and self._on_new_entries is not None:
             await self._on_new_entries()
         return PollResult(feed.id, stored)
+
+    async def _unchanged(self, feed: Feed, success: PollSuccess, now: dt.datetime) -> PollResult:
+        await self._feeds.record_success(
+            feed, success, (), now=now, keep_after=now - self._retention
+        )
+        return PollResult(feed.id, StoredPoll(), not_modified=success.not_modified)
 
     async def _parse(self, fetched: Fetched, now: dt.datetime) -> ParsedFeed:
         # feedparser is CPU-bound for big feeds; a thread keeps replies flowing meanwhile.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import logging
 
 from bot.domain import Clock, Entry, HeraldError, SearchHit
@@ -65,29 +64,29 @@ class ReadingService:
         query = parse_query(text, mode="topic") if text else None
         if query is not None and not search_id:
             search_id = await self._entries.save_search(chat_id, text or "", now=self._clock())
-        cursor = (before.published_at, before.id) if before is not None else None
         if query is None:
+            cursor = (before.published_at, before.id) if before is not None else None
             found = await self._entries.latest(limit=count + 1, before=cursor)
         else:
-            found = await self._filtered(query, count + 1, cursor)
+            found = await self._filtered(query, count + 1, before.id if before else None)
         return LatestPage(
             tuple(found[:count]), count, query, search_id, has_more=len(found) > count
         )
 
-    async def _filtered(
-        self, query: Query, wanted: int, cursor: tuple[dt.datetime, int] | None
-    ) -> list[Entry]:
+    async def _filtered(self, query: Query, wanted: int, before_id: int | None) -> list[Entry]:
+        """The newest entries (by arrival) the query matches, before ``before_id``."""
         fts = candidates(query)
         if fts is None:
             return []
         found: list[Entry] = []
-        before = cursor
         while len(found) < wanted:
-            batch = await self._entries.candidates_before(fts, before=before, limit=LATEST_BATCH)
+            batch = await self._entries.newest_matches(
+                fts, limit=LATEST_BATCH, before_id=before_id
+            )
             found += [e for e in batch if matches(query, prepare(e.title, e.summary))]
             if len(batch) < LATEST_BATCH:
                 break
-            before = (batch[-1].published_at, batch[-1].id)
+            before_id = batch[-1].id
         return found[:wanted]
 
     async def more_latest(

@@ -89,7 +89,9 @@ class TopicService:
         if expression is None:
             return AddedTopic(topic, 0, ())
         since = self._clock() - dt.timedelta(days=PREVIEW_DAYS)
-        found = await self._entries.candidates(expression, since=since, limit=PREVIEW_CANDIDATES)
+        found = await self._entries.newest_matches(
+            expression, limit=PREVIEW_CANDIDATES, published_since=since
+        )
         matching = [e for e in found if matches(query, prepare(e.title, e.summary))]
         return AddedTopic(
             topic,

@@ -108,57 +108,40 @@ class EntryRepository:
             )
         return deleted
 
-    async def candidates_before(
-        self, expression: str, *, before: tuple[dt.datetime, int] | None, limit: int
+    async def newest_matches(
+        self,
+        expression: str,
+        *,
+        limit: int,
+        before_id: int | None = None,
+        published_since: dt.datetime | None = None,
+        seen_since: dt.datetime | None = None,
     ) -> list[Entry]:
-        """Entries the FTS5 ``expression`` finds, newest first, older than ``before``."""
-        published, entry_id = before if before is not None else (None, 0)
+        """The newest ``limit`` entries the FTS5 ``expression`` finds, newest first.
+
+        Newest means last to arrive: entry ids follow arrival, so the full-text index is
+        read backwards and stops after ``limit`` rows, however common the words; sorting
+        every match of a common word by date would read hundreds of thousands of rows.
+        The optional bounds then narrow those ``limit`` rows.
+        """
         rows = await self._db.fetchall(
             f"""
-            SELECT {ENTRY_COLUMNS} FROM {ENTRY_FROM}
-            WHERE e.id IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH :expression)
-                AND (:published IS NULL OR (e.published_at, e.id) < (:published, :entry))
-            ORDER BY e.published_at DESC, e.id DESC LIMIT :limit
+            WITH newest AS (
+                SELECT rowid FROM entries_fts
+                WHERE entries_fts MATCH :expression AND rowid < :before
+                ORDER BY rowid DESC LIMIT :limit
+            )
+            SELECT {ENTRY_COLUMNS} FROM newest
+            JOIN entries AS e ON e.id = newest.rowid JOIN feeds AS f ON f.id = e.feed_id
+            WHERE e.published_at >= :published AND e.first_seen_at > :seen
+            ORDER BY e.id DESC
             """,
             {
                 "expression": expression,
-                "published": to_epoch(published) if published is not None else None,
-                "entry": entry_id,
+                "before": before_id if before_id is not None else 2**62,
                 "limit": limit,
-            },
-        )
-        return [entry_from_row(row) for row in rows]
-
-    async def candidates_seen_since(
-        self, expression: str, *, since: dt.datetime, limit: int
-    ) -> list[Entry]:
-        """Entries the FTS5 ``expression`` finds that arrived after ``since``, newest first."""
-        rows = await self._db.fetchall(
-            f"""
-            SELECT {ENTRY_COLUMNS} FROM {ENTRY_FROM}
-            WHERE e.id IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH :expression)
-                AND e.first_seen_at > :since
-            ORDER BY e.published_at DESC, e.id DESC LIMIT :limit
-            """,
-            {"expression": expression, "since": to_epoch(since), "limit": limit},
-        )
-        return [entry_from_row(row) for row in rows]
-
-    async def candidates(
-        self, expression: str, *, since: dt.datetime | None = None, limit: int
-    ) -> list[Entry]:
-        """Entries the FTS5 ``expression`` finds, newest first (only since ``since``)."""
-        rows = await self._db.fetchall(
-            f"""
-            SELECT {ENTRY_COLUMNS} FROM {ENTRY_FROM}
-            WHERE e.id IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH :expression)
-                AND e.published_at >= :since
-            ORDER BY e.published_at DESC, e.id DESC LIMIT :limit
-            """,
-            {
-                "expression": expression,
-                "since": to_epoch(since) if since is not None else 0.0,
-                "limit": limit,
+                "published": to_epoch(published_since) if published_since else float("-inf"),
+                "seen": to_epoch(seen_since) if seen_since else float("-inf"),
             },
         )
         return [entry_from_row(row) for row in rows]
@@ -170,7 +153,8 @@ class EntryRepository:
 
         Ranking every match of a common word over a million entries would take far longer
         than a reply may; news readers want recent stories anyway, so bm25 (title weighted
-        four times the text) orders the newest ``window`` matches, newer first on a tie.
+        four times the text) orders the newest ``window`` matches, newer first on a tie,
+        and only the page is read from the entries table.
         """
         rows = await self._db.fetchall(
             f"""
@@ -178,11 +162,14 @@ class EntryRepository:
                 SELECT rowid, bm25(entries_fts, 4.0, 1.0) AS score FROM entries_fts
                 WHERE entries_fts MATCH :expression
                 ORDER BY rowid DESC LIMIT :window
+            ),
+            page AS (
+                SELECT rowid, score FROM recent
+                ORDER BY score, rowid DESC LIMIT :limit OFFSET :offset
             )
-            SELECT {ENTRY_COLUMNS} FROM recent
-            JOIN entries AS e ON e.id = recent.rowid JOIN feeds AS f ON f.id = e.feed_id
-            ORDER BY recent.score, e.published_at DESC, e.id DESC
-            LIMIT :limit OFFSET :offset
+            SELECT {ENTRY_COLUMNS} FROM page
+            JOIN entries AS e ON e.id = page.rowid JOIN feeds AS f ON f.id = e.feed_id
+            ORDER BY page.score, e.id DESC
             """,
             {"expression": expression, "window": window, "limit": limit, "offset": offset},
         )

@@ -30,12 +30,14 @@ class HeraldProcess:
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
-    async def wait_until_polling(self, emulator: BotApiEmulator) -> None:
+    async def wait_until_polling(
+        self, emulator: BotApiEmulator, *, within: float = START_TIMEOUT
+    ) -> None:
         """Wait until the bot long-polls, so it is ready for messages; fail if it exits."""
         polling = asyncio.ensure_future(
             emulator.wait_until(
                 lambda: emulator.long_polling,
-                timeout=START_TIMEOUT,
+                timeout=within,
                 description="getUpdates long poll from herald",
             )
         )
@@ -75,7 +77,11 @@ def herald_environment(**variables: str) -> dict[str, str]:
 
 @contextlib.asynccontextmanager
 async def running_herald(
-    emulator: BotApiEmulator, workdir: Path, **variables: str
+    emulator: BotApiEmulator,
+    workdir: Path,
+    *,
+    start_within: float = START_TIMEOUT,
+    **variables: str,
 ) -> AsyncIterator[HeraldProcess]:
     """`herald run` in ``workdir`` with its own database, no feeds unless given, polling."""
     settings = {
@@ -100,7 +106,7 @@ async def running_herald(
         )
     herald = HeraldProcess(process, log_path)
     try:
-        await herald.wait_until_polling(emulator)
+        await herald.wait_until_polling(emulator, within=start_within)
         yield herald
     finally:
         await herald.kill()

@@ -1,0 +1,351 @@
+"""Benchmark: /search and /latest over 1,000,000 stored entries, against a LIKE scan.
+
+The archive (see bench/archive.py) is built through Herald's own storage, so the FTS5 index
+and triggers are the real ones, and cached under /tmp/herald-bench by size and seed. Every
+command goes through ``ReadingService`` on one connection, as the bot runs it, writing its
+saved search too. Query words are drawn as readers would type them: mostly names and
+subjects the news mentions (a few in a third of all entries, most in a few hundred), some
+plain theme words, and a few words no entry contains. The baseline, measured in the same
+run on the same database, is what /search would be without the index: ``LIKE '%word%'``
+over title and summary, newest first. The figures are printed, not asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import random
+import statistics
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from bench.archive import (
+    ABSENT,
+    ANCHOR,
+    CACHE,
+    FEEDS,
+    SPAN,
+    Archive,
+    Vocabulary,
+    ensure_archive,
+    zipf,
+)
+from bot.domain import utc_now
+from bot.services.reading import ReadingService
+from bot.storage.database import Database
+from bot.storage.entries import ENTRY_COLUMNS, ENTRY_FROM, EntryRepository
+from bot.topics import parse_query
+from bot.topics.fts import expression
+
+TARGET_MS = 50.0
+CHAT_ID = 4242
+# Queries run, untimed, before any timing: the first ones read the index from disk.
+WARM_UP = 20
+
+
+@dataclasses.dataclass(frozen=True)
+class Query:
+    text: str
+    kind: str  # how its words were drawn: popular, mid, rare, theme, absent, mixed
+
+
+class QueryWriter:
+    """Search texts as readers type them, from the archive's vocabulary."""
+
+    def __init__(self, vocabulary: Vocabulary, seed: int) -> None:
+        self.rng = rng = random.Random(seed)
+        subjects = vocabulary.subjects
+        self.popular = zipf(rng, subjects[: vocabulary.tail_from])
+        self.mid = subjects[40 : vocabulary.tail_from]
+        self.tail = subjects[vocabulary.tail_from :]
+        self.themes = vocabulary.themes
+        self.phrases = vocabulary.phrases
+        self.names = zipf(rng, [s for s in subjects[: vocabulary.tail_from] if " " in s])
+
+    def _typed(self, text: str) -> str:
+        return text.lower() if self.rng.random() < 0.5 else text
+
+    def _word(self, name: str) -> str:
+        """One word of a name, as someone searching for it would type it."""
+        words = name.split()
+        return max(words, key=len) if self.rng.random() < 0.7 else self.rng.choice(words)
+
+    def _two_popular(self) -> tuple[str, str]:
+        first = self._word(self.popular())
+        while (second := self._word(self.popular())) == first:
+            pass
+        return first, second
+
+    def one(self) -> Query:
+        roll, rng = self.rng.random(), self.rng
+        if roll < 0.50:
+            return Query(self._typed(self._word(self.popular())), "popular")
+        if roll < 0.62:
+            return Query(self._typed(self._word(rng.choice(self.mid))), "mid")
+        if roll < 0.80:
+            return Query(self._typed(rng.choice(self.tail)), "rare")
+        if roll < 0.92:
+            return Query(rng.choice(self.themes), "theme")
+        return Query(rng.choice(ABSENT), "absent")
+
+    def two(self) -> Query:
+        roll, rng = self.rng.random(), self.rng
+        if roll < 0.30:
+            words = self.names().split()[:2]
+            return Query(self._typed(" ".join(words)), "popular")
+        if roll < 0.65:
+            return Query(f"{self._word(self.popular())} {rng.choice(self.themes)}", "mixed")
+        if roll < 0.80:
+            return Query(
+                self._typed(f"{self._word(self.popular())} {rng.choice(self.tail)}"), "rare"
+            )
+        if roll < 0.92:
+            first, second = self._two_popular()
+            return Query(self._typed(f"{first} {second}"), "popular")
+        return Query(f"{self._word(self.popular())} {rng.choice(ABSENT)}", "absent")
+
+    def three(self) -> Query:
+        roll, rng = self.rng.random(), self.rng
+        if roll < 0.20:
+            names = [name for name in (self.names() for _ in range(20)) if len(name.split()) == 3]
+            if names:
+                return Query(self._typed(names[0]), "popular")
+        if roll < 0.55:
+            first, second = self._two_popular()
+            return Query(self._typed(f"{first} {rng.choice(self.themes)} {second}"), "mixed")
+        if roll < 0.75:
+            return Query(f"{self._word(self.popular())} {rng.choice(self.phrases)}", "mixed")
+        if roll < 0.92:
+            text = (
+                f"{self._word(self.popular())} {rng.choice(self.themes)} {rng.choice(self.tail)}"
+            )
+            return Query(self._typed(text), "rare")
+        return Query(
+            f"{self._word(self.popular())} {rng.choice(self.themes)} {rng.choice(ABSENT)}",
+            "absent",
+        )
+
+
+@dataclasses.dataclass
+class Timings:
+    label: str
+    seconds: list[float] = dataclasses.field(default_factory=list)
+    empty: int = 0
+    slowest: list[tuple[float, str]] = dataclasses.field(default_factory=list)
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+async def timed(
+    action: Callable[[str | None], Awaitable[int]], text: str | None
+) -> tuple[float, int]:
+    """Seconds the action took on ``text``, and how many results it gave."""
+    started = time.perf_counter()
+    found = await action(text)
+    return time.perf_counter() - started, found
+
+
+async def measure(
+    label: str, queries: Sequence[str | None], run: Callable[[str | None], Awaitable[int]]
+) -> Timings:
+    timings = Timings(label)
+    for text in queries:
+        seconds, found = await timed(run, text)
+        timings.seconds.append(seconds)
+        timings.empty += found == 0
+        timings.slowest.append((seconds, text or ""))
+    timings.slowest = sorted(timings.slowest, reverse=True)[:3]
+    return timings
+
+
+def like_sql(words: int, limit: int) -> str:
+    """Entries whose title or summary contains every word, newest first: no index helps."""
+    condition = " AND ".join(["(e.title LIKE ? OR e.summary LIKE ?)"] * words)
+    return (
+        f"SELECT {ENTRY_COLUMNS} FROM {ENTRY_FROM} WHERE {condition}"
+        f" ORDER BY e.published_at DESC, e.id DESC LIMIT {limit}"
+    )
+
+
+async def like_scan(database: Database, text: str, limit: int) -> int:
+    words = text.split()
+    patterns = [f"%{word}%" for word in words for _ in range(2)]
+    return len(await database.fetchall(like_sql(len(words), limit), patterns))
+
+
+def pick_baseline(sets: dict[str, list[Query]]) -> list[tuple[str, Query]]:
+    """A handful of queries for the slow baseline: each kind of word, each length."""
+    wanted = [
+        ("/search", "one", "popular"),
+        ("/search", "one", "mid"),
+        ("/search", "one", "rare"),
+        ("/search", "one", "absent"),
+        ("/search", "two", "mixed"),
+        ("/search", "two", "rare"),
+        ("/search", "three", "mixed"),
+        ("/latest 20", "latest", "popular"),
+        ("/latest 20", "latest", "rare"),
+    ]
+    chosen = []
+    for command, group, kind in wanted:
+        found = next((query for query in sets[group] if query.kind == kind), None)
+        if found is not None:
+            chosen.append((command, found))
+    return chosen
+
+
+async def matches_by_kind(database: Database, queries: Sequence[Query]) -> dict[str, list[int]]:
+    """How many entries each one-word query matches, by how its word was drawn."""
+    found: dict[str, list[int]] = {}
+    for query in queries:
+        fts = expression(parse_query(query.text, mode="search"))
+        count = await database.fetchvalue(
+            "SELECT COUNT(*) FROM entries_fts WHERE entries_fts MATCH ?", (fts,)
+        )
+        found.setdefault(query.kind, []).append(int(count))
+    return found
+
+
+def ratio(value: float) -> str:
+    return f"{value:.1f}x" if value < 10 else f"{value:,.0f}x"
+
+
+def file_sizes(path: Path) -> tuple[float, float]:
+    """MiB in the main file and in the WAL."""
+    wal = Path(f"{path}-wal")
+    return path.stat().st_size / 2**20, (wal.stat().st_size if wal.exists() else 0) / 2**20
+
+
+async def run(archive: Archive, arguments: argparse.Namespace) -> None:
+    database = await Database.open(archive.path)
+    try:
+        reading = ReadingService(EntryRepository(database), clock=utc_now)
+        writer = QueryWriter(Vocabulary.build(), arguments.seed + 1)
+        count = arguments.queries
+        sets = {
+            "one": [writer.one() for _ in range(count)],
+            "two": [writer.two() for _ in range(count)],
+            "three": [writer.three() for _ in range(count)],
+            "latest": [writer.one() for _ in range(count)],
+        }
+        stored = await EntryRepository(database).count()
+        spread = await matches_by_kind(database, sets["one"])
+        await database.fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+        main_mib, wal_mib = file_sizes(archive.path)
+
+        async def search(text: str | None) -> int:
+            return len((await reading.search(CHAT_ID, text or "")).hits)
+
+        async def latest(text: str | None) -> int:
+            return len((await reading.latest(CHAT_ID, 20, text)).entries)
+
+        for query in [*sets["one"], *sets["latest"]][:WARM_UP]:
+            await search(query.text)
+        results = [
+            await measure("/search, one word", [q.text for q in sets["one"]], search),
+            await measure("/search, two words", [q.text for q in sets["two"]], search),
+            await measure("/search, three words", [q.text for q in sets["three"]], search),
+            await measure("/latest 20", [None] * count, latest),
+            await measure("/latest 20 <one word>", [q.text for q in sets["latest"]], latest),
+        ]
+
+        baseline = []
+        for command, query in pick_baseline(sets):
+            run_herald = search if command == "/search" else latest
+            herald = statistics.median(
+                [(await timed(run_herald, query.text))[0] for _ in range(3)]
+            )
+            limit = 6 if command == "/search" else 21
+
+            async def scan(text: str | None, limit: int = limit) -> int:
+                return await like_scan(database, text or "", limit)
+
+            like, _ = await timed(scan, query.text)
+            baseline.append((command, query, like, herald))
+    finally:
+        await database.close()
+
+    built = "built in this run" if archive.built_now else "cached from an earlier run"
+    first, last = (ANCHOR - SPAN).date(), ANCHOR.date()
+    print(f"archive: {stored:,} entries from {len(FEEDS)} feeds published {first} to {last}")
+    print(
+        f"build through FeedRepository.record_success: {archive.build_seconds:.0f} s ({built}),"
+        f" {archive.entries / archive.build_seconds:,.0f} entries/s"
+    )
+    print(
+        f"database: {main_mib + wal_mib:,.1f} MiB (main file {main_mib:,.1f} MiB + WAL"
+        f" {wal_mib:.1f} MiB after a checkpoint)"
+    )
+    kinds = Counter(q.kind for group in ("one", "two", "three", "latest") for q in sets[group])
+    print(
+        f"queries: {count} of each command after {WARM_UP} untimed; by how their words were"
+        " drawn: " + ", ".join(f"{kind} {n}" for kind, n in kinds.most_common())
+    )
+    print(
+        "entries a one-word /search matches (median, range): "
+        + "; ".join(
+            f"{kind} {statistics.median(counts):,.0f} ({min(counts):,}-{max(counts):,})"
+            for kind, counts in sorted(spread.items(), key=lambda item: -max(item[1]))
+        )
+    )
+    print()
+    print(f"through ReadingService (target: /search p95 under {TARGET_MS:.0f} ms)")
+    print(
+        f"{'command':<24}{'median':>10}{'p95':>10}{'max':>10}  {'none found':>10}  p95 vs target"
+    )
+    for timing in results:
+        p95 = percentile(timing.seconds, 0.95)
+        verdict = "met" if p95 * 1000 < TARGET_MS else "MISSED"
+        print(
+            f"{timing.label:<24}{ms(statistics.median(timing.seconds)):>10}{ms(p95):>10}"
+            f"{ms(max(timing.seconds)):>10}  {timing.empty / len(timing.seconds):>10.0%}"
+            f"  {verdict}"
+        )
+    print("slowest:")
+    for timing in results:
+        slowest = ", ".join(f"{text or '(none)'!r} {ms(s)}" for s, text in timing.slowest)
+        print(f"  {timing.label:<22} {slowest}")
+    print()
+    print("baseline: LIKE '%word%' over title and summary, newest first, same page size")
+    print(
+        "(it stops at the first page of matches, so it is quick for common words and reads the"
+        " whole table for rare ones; it matches inside words, with no stemming or ranking)"
+    )
+    print(f"{'command':<12}{'query':<34}{'kind':<9}{'LIKE':>11}{'Herald':>11}{'ratio':>9}")
+    for command, query, like, herald in baseline:
+        print(
+            f"{command:<12}{query.text[:33]:<34}{query.kind:<9}{ms(like):>11}{ms(herald):>11}"
+            f"{ratio(like / herald):>9}"
+        )
+    like_total = sum(like for _, _, like, _ in baseline)
+    herald_total = sum(herald for _, _, _, herald in baseline)
+    ratios = [like / herald for _, _, like, herald in baseline]
+    print(
+        f"total {ms(like_total)} against {ms(herald_total)}: {ratio(like_total / herald_total)};"
+        f" median ratio {ratio(statistics.median(ratios))}"
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=200, help="timed queries of each kind")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--cache", type=Path, default=CACHE, help="where archives are kept")
+    arguments = parser.parse_args()
+    archive = await ensure_archive(arguments.cache, arguments.entries, arguments.seed)
+    await run(archive, arguments)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
