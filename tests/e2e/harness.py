@@ -7,13 +7,15 @@ import contextlib
 import datetime as dt
 import os
 import signal
+import sqlite3
 import sys
 import time
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
+from typing import Any
 
 from bot.domain import ChatKind, ParsedEntry
-from bot.sandbox.emulator import BotApiEmulator
+from bot.sandbox.emulator import BotApiEmulator, Chat, SentMessage, User
 from bot.storage.chats import ChatRepository
 from bot.storage.database import Database
 from bot.storage.feeds import FeedRepository, PollSuccess
@@ -165,3 +167,52 @@ async def seed_entries(
         )
     finally:
         await database.close()
+
+
+def query(workdir: Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
+    """Rows from herald's database, read as an operator would with sqlite3."""
+    with sqlite3.connect(workdir / "herald.db") as database:
+        return database.execute(sql, params).fetchall()
+
+
+async def wait_for_rows(
+    workdir: Path, sql: str, *params: object, within: float = 10.0
+) -> list[tuple[Any, ...]]:
+    """The rows ``sql`` returns once it returns any.
+
+    The bot writes from another process, so there is no event to wait on: the query is
+    re-read every 50 ms until the deadline.
+    """
+    deadline = time.monotonic() + within
+    while not (rows := query(workdir, sql, *params)):
+        assert time.monotonic() < deadline, f"nothing for {sql!r} {params} within {within} s"
+        await asyncio.sleep(0.05)
+    return rows
+
+
+async def wait_for_archive(workdir: Path, count: int) -> None:
+    """Until herald has stored at least ``count`` entries."""
+    await wait_for_rows(
+        workdir, "SELECT COUNT(*) FROM entries HAVING COUNT(*) >= ?", count, within=15
+    )
+
+
+async def settled(workdir: Path) -> None:
+    """Until every stored entry is routed and every queued message sent."""
+    await wait_for_rows(
+        workdir,
+        "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM entries WHERE routed = 0)"
+        " AND NOT EXISTS (SELECT 1 FROM outbox WHERE state = 'pending')",
+        within=15,
+    )
+
+
+async def ask(emulator: BotApiEmulator, chat: Chat, user: User, text: str) -> SentMessage:
+    """Say ``text`` in the chat and return the bot's next message there."""
+    await emulator.user_says(chat, user, text)
+    return await emulator.wait_for_message(chat)
+
+
+async def follow(emulator: BotApiEmulator, chat: Chat, user: User, *topics: str) -> list[str]:
+    """Follow each topic in turn; the bot's answers."""
+    return [(await ask(emulator, chat, user, f"/topic {topic}")).text for topic in topics]

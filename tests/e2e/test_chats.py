@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from bot.sandbox.emulator import BotApiEmulator
-from tests.e2e.harness import herald_environment, running_herald
+from tests.e2e.harness import herald_environment, query, running_herald, wait_for_rows
 
 REPLY_WITHIN = 2.0
 
@@ -195,22 +195,18 @@ async def test_the_token_never_appears_in_the_log(
 
 
 def _chat_ids(workdir: Path) -> list[int]:
-    with sqlite3.connect(workdir / "herald.db") as database:
-        return [row[0] for row in database.execute("SELECT id FROM chats ORDER BY id")]
+    return [row[0] for row in query(workdir, "SELECT id FROM chats ORDER BY id")]
 
 
 async def _wait_for_state(workdir: Path, chat_id: int, reason: str | None) -> None:
-    """Wait until the bot has recorded the chat's state; it does so as it handles the update."""
-    deadline = time.monotonic() + REPLY_WITHIN
-    while True:
-        with sqlite3.connect(workdir / "herald.db") as database:
-            row = database.execute(
-                "SELECT inactive_reason FROM chats WHERE id = ?", (chat_id,)
-            ).fetchone()
-        if row is not None and row[0] == reason:
-            return
-        assert time.monotonic() < deadline, f"chat {chat_id} is {row}, expected {reason}"
-        await asyncio.sleep(0.05)
+    """Until the bot has recorded the chat's state, as it does on handling the update."""
+    await wait_for_rows(
+        workdir,
+        "SELECT 1 FROM chats WHERE id = ? AND inactive_reason IS ?",
+        chat_id,
+        reason,
+        within=REPLY_WITHIN,
+    )
 
 
 async def test_health_reports_a_running_bot_healthy_and_a_missing_one_not(

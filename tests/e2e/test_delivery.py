@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import signal
-import sqlite3
 from pathlib import Path
 
 from bot.domain import ChatKind, MessageKind
 from bot.sandbox.emulator import BotApiEmulator, FloodLimits, Rate
 from bot.storage.database import Database
 from bot.storage.outbox import OutboxRepository
-from tests.e2e.harness import received, running_herald, seed_chats, seed_entries
+from tests.e2e.harness import query, received, running_herald, seed_chats, seed_entries
 
 RATE = 100
 
@@ -157,8 +156,7 @@ async def test_all_900_queued_messages_arrive_after_a_sigkill_mid_fanout(
     assert delivered_before < 900
     assert min(counts.values()) == 1
     assert duplicates <= 10
-    with sqlite3.connect(tmp_path / "herald.db") as db:
-        assert db.execute("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetchone() == (0,)
+    assert query(tmp_path, "SELECT COUNT(*) FROM outbox WHERE state = 'pending'") == [(0,)]
 
 
 async def test_breaking_news_reaches_every_active_chat_once_even_with_a_hostile_title(

@@ -5,15 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from bot.sandbox.emulator import BotApiEmulator, Chat, SentMessage, User
+from bot.sandbox.emulator import BotApiEmulator
 from bot.sandbox.feedserver import FeedItem, FeedServer
-from tests.e2e.harness import running_herald
-from tests.e2e.test_topics import follow, settled, wait_for_archive
-
-
-async def ask(emulator: BotApiEmulator, chat: Chat, user: User, text: str) -> SentMessage:
-    await emulator.user_says(chat, user, text)
-    return await emulator.wait_for_message(chat)
+from tests.e2e.harness import ask, follow, running_herald, settled, wait_for_archive
 
 
 async def test_digest_now_lists_the_days_entries_for_kim_jong_un(

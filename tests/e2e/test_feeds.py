@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import sqlite3
 import time
 from pathlib import Path
 
 from bot.sandbox.emulator import BotApiEmulator
 from bot.sandbox.feedserver import FeedItem, FeedServer
-from tests.e2e.harness import HeraldProcess, running_herald
+from tests.e2e.harness import HeraldProcess, query, running_herald, wait_for_rows
 
 ADMIN_ID = "1000001"  # the emulator's first user
 
@@ -26,22 +25,6 @@ def items(count: int, *, prefix: str = "Story") -> list[FeedItem]:
         )
         for n in range(count)
     ]
-
-
-def query(workdir: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
-    with sqlite3.connect(workdir / "herald.db") as database:
-        return database.execute(sql, params).fetchall()
-
-
-async def wait_for_rows(
-    workdir: Path, sql: str, *params: object, within: float = 10.0
-) -> list[tuple[object, ...]]:
-    """Rows once the bot has written them; the bot writes as it polls, so re-read until then."""
-    deadline = time.monotonic() + within
-    while not (rows := query(workdir, sql, *params)):
-        assert time.monotonic() < deadline, f"nothing for {sql!r} within {within} s"
-        await asyncio.sleep(0.05)
-    return rows
 
 
 async def test_a_new_entry_is_stored_within_the_poll_interval_and_repolls_are_conditional(

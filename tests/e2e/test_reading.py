@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.emulator import BotApiEmulator, Chat, SentMessage, User
-from tests.e2e.harness import running_herald, seed_entries
+from tests.e2e.harness import ask, running_herald, seed_entries
 
 ARCHIVE = [
     ("Putin meets Xi in Beijing", "The Kremlin said talks covered trade and energy."),
@@ -22,11 +22,6 @@ ARCHIVE = [
         for n in range(7)
     ),
 ]
-
-
-async def ask(emulator: BotApiEmulator, chat: Chat, user: User, text: str) -> SentMessage:
-    await emulator.user_says(chat, user, text)
-    return await emulator.wait_for_message(chat)
 
 
 @pytest.fixture

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import sqlite3
-import time
 from pathlib import Path
 
-from bot.sandbox.emulator import BotApiEmulator, Chat, User
+from bot.sandbox.emulator import BotApiEmulator
 from bot.sandbox.feedserver import FeedItem, FeedServer
-from tests.e2e.harness import running_herald
+from tests.e2e.harness import follow, query, running_herald, settled, wait_for_archive
 
 
 def item(title: str, summary: str = "", *, minutes_ago: float = -0.1) -> FeedItem:
@@ -23,27 +20,6 @@ def item(title: str, summary: str = "", *, minutes_ago: float = -0.1) -> FeedIte
         summary=summary,
         published=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes_ago),
     )
-
-
-async def follow(emulator: BotApiEmulator, chat: Chat, user: User, *topics: str) -> list[str]:
-    replies = []
-    for topic in topics:
-        await emulator.user_says(chat, user, f"/topic {topic}")
-        replies.append((await emulator.wait_for_message(chat)).text)
-    return replies
-
-
-async def settled(workdir: Path, within: float = 15.0) -> None:
-    """Wait until every stored entry is routed and every queued alert sent."""
-    deadline = time.monotonic() + within
-    while True:
-        with sqlite3.connect(workdir / "herald.db") as db:
-            unrouted = db.execute("SELECT COUNT(*) FROM entries WHERE routed = 0").fetchone()
-            pending = db.execute("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetchone()
-        if unrouted == (0,) and pending == (0,):
-            return
-        assert time.monotonic() < deadline, f"unrouted {unrouted}, pending {pending}"
-        await asyncio.sleep(0.05)
 
 
 async def test_each_chat_receives_exactly_the_entries_its_topics_match_once(
@@ -193,8 +169,7 @@ async def test_a_topic_that_cannot_be_parsed_or_is_too_long_gets_a_clear_answer(
     assert "exclude" in answers[2]
     assert "Usage" in answers[3]
     assert "already follows “North Korea”" in duplicate
-    with sqlite3.connect(tmp_path / "herald.db") as db:
-        assert db.execute("SELECT query FROM topics").fetchall() == [("North Korea",)]
+    assert query(tmp_path, "SELECT query FROM topics") == [("North Korea",)]
 
 
 async def test_in_a_group_only_admins_change_topics(
@@ -218,14 +193,3 @@ async def test_in_a_group_only_admins_change_topics(
     assert "1. Gaza" in listing.text
     assert toast.show_alert
     assert "Only this group's admins" in (toast.text or "")
-
-
-async def wait_for_archive(workdir: Path, count: int) -> None:
-    deadline = time.monotonic() + 15
-    while True:
-        with sqlite3.connect(workdir / "herald.db") as db:
-            stored = db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
-        if stored >= count:
-            return
-        assert time.monotonic() < deadline, f"{stored} entries stored, expected {count}"
-        await asyncio.sleep(0.05)
