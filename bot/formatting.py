@@ -450,13 +450,16 @@ def catch_up(
 
 
 def digest_settings(chat: Chat, *, upcoming: dt.datetime | None, now: dt.datetime) -> str:
-    when = f"{chat.digest_time:%H:%M} ({escape(chat.timezone)})"
+    when = f"{chat.digest_time:%H:%M} {escape(chat.timezone)}"
     if chat.digest_enabled and upcoming is not None:
-        state = f"on, daily at {when}; next {local_time(upcoming, chat.timezone, now=now)}"
+        state = (
+            f"<b>on</b>, daily at {when}; the next one "
+            f"{local_time(upcoming, chat.timezone, now=now)}"
+        )
     else:
-        state = f"off (its time is {when})"
+        state = f"<b>off</b> (when on, daily at {when})"
     return (
-        f"📰 Daily digest: <b>{state}</b>.\n"
+        f"📰 Daily digest: {state}.\n"
         "/digest on or off · /digest <i>HH:MM</i> sets the time and turns it on · "
         "/digest now sends it now · /timezone sets the time zone."
     )

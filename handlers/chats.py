@@ -8,6 +8,7 @@ from telegram import Chat, ChatMember, ChatMemberUpdated, Update
 from telegram.error import TelegramError
 from telegram.ext import ChatMemberHandler, CommandHandler, MessageHandler, filters
 
+from bot import formatting
 from bot.domain import ChatKind, InactiveReason
 from handlers import texts
 from handlers.context import BotContext
@@ -95,6 +96,33 @@ async def follow_migration(update: Update, context: BotContext) -> None:
     if message is not None and message.migrate_to_chat_id is not None:
         await context.services.chats.move(message.chat.id, message.migrate_to_chat_id)
 
+
+async def answer_unknown_command(update: Update, context: BotContext) -> None:
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    command = message.text.split(maxsplit=1)[0]
+    await message.reply_text(texts.UNKNOWN_COMMAND.format(command=formatting.escape(command)))
+
+
+async def answer_plain_text(update: Update, context: BotContext) -> None:
+    """A private message that isn't a command: point to the commands it probably meant."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    text = formatting.escape(formatting.shorten(" ".join(message.text.split()), 60))
+    await message.reply_text(texts.PLAIN_TEXT.format(text=text))
+
+
+# Last resorts, registered after every other handler: in a private chat nothing goes
+# unanswered. Groups are left alone: there the message may be meant for people or bots.
+FALLBACK_HANDLERS = [
+    MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, answer_unknown_command),
+    MessageHandler(
+        filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE,
+        answer_plain_text,
+    ),
+]
 
 HANDLERS = [
     CommandHandler("start", start),

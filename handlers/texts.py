@@ -127,3 +127,8 @@ QUIET_USAGE = (
     "cross midnight, e.g. <code>/quiet 22:00-07:00</code>); /quiet off ends them."
 )
 MUTE_USAGE = "Usage: /mute <i>30m</i>, <i>2h</i> or <i>1d</i>; /unmute ends it sooner."
+UNKNOWN_COMMAND = "I don't know {command}. /help lists what I can do."
+PLAIN_TEXT = (
+    "I answer commands. To follow “{text}”, send /topic {text}; to search the archive for "
+    "it, send /search {text}. /help lists every command."
+)

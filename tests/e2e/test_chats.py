@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from bot.sandbox.emulator import BotApiEmulator
-from tests.e2e.harness import herald_environment, query, running_herald, wait_for_rows
+from tests.e2e.harness import ask, herald_environment, query, running_herald, wait_for_rows
 
 REPLY_WITHIN = 2.0
 
@@ -240,3 +240,24 @@ async def _health(workdir: Path, environment: dict[str, str]) -> tuple[int, str]
     output, _ = await process.communicate()
     assert process.returncode is not None
     return process.returncode, output.decode()
+
+
+async def test_unknown_commands_and_plain_text_in_a_private_chat_get_a_pointer(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    ada = emulator.add_user("Ada")
+    chat = emulator.private_chat(ada)
+    olga = emulator.add_user("Olga")
+    group = emulator.add_group("Newsroom", admins=[olga])
+
+    async with running_herald(emulator, tmp_path):
+        unknown = await ask(emulator, chat, ada, "/frobnicate now")
+        plain = await ask(emulator, chat, ada, "North   Korea")
+        await emulator.user_says(group, olga, "/frobnicate")
+        help_text = await ask(emulator, group, olga, "/help@herald_bot")
+
+    assert unknown.text == "I don't know /frobnicate. /help lists what I can do."
+    assert "send /topic North Korea" in plain.text
+    assert "send /search North Korea" in plain.text
+    assert "/topic" in help_text.text
+    assert len(emulator.messages(group)) == 1

@@ -80,10 +80,10 @@ async def test_settings_commands_answer_clearly_and_refuse_nonsense(
         not_muted = await ask(emulator, chat, user, "/unmute")
         off = await ask(emulator, chat, user, "/digest off")
 
-    assert "Daily digest: off (its time is 07:30 (UTC))" in status.text
+    assert "Daily digest: off (when on, daily at 07:30 UTC)" in status.text
     assert "Usage: /digest on" in bad_time.text
     assert "Usage: /digest on" in noon.text
-    assert "on, daily at 06:45 (UTC)" in on.text
+    assert "Daily digest: on, daily at 06:45 UTC; the next one " in on.text
     assert "Time zone set to Asia/Kathmandu" in zone.text
     assert "Did you mean Europe/London" in typo.text
     assert "Time zone set to UTC-03:30" in offset.text
@@ -109,4 +109,4 @@ async def test_in_a_group_only_admins_change_delivery_settings(
 
     assert "Daily digest" in status.text
     assert "Only this group's admins" in refused.text
-    assert "on, daily at 08:00" in allowed.text
+    assert "Daily digest: on, daily at 08:00 UTC" in allowed.text
