@@ -6,7 +6,13 @@ import logging
 
 from telegram import Chat, ChatMember, ChatMemberUpdated, Update
 from telegram.error import TelegramError
-from telegram.ext import ChatMemberHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot import formatting
 from bot.domain import ChatKind, InactiveReason
@@ -114,9 +120,16 @@ async def answer_plain_text(update: Update, context: BotContext) -> None:
     await message.reply_text(texts.PLAIN_TEXT.format(text=text))
 
 
+async def answer_stale_button(update: Update, context: BotContext) -> None:
+    """A button no handler knows (from an older message): answer, or the client spins."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(texts.STALE_BUTTON, show_alert=True)
+
+
 # Last resorts, registered after every other handler: in a private chat nothing goes
 # unanswered. Groups are left alone: there the message may be meant for people or bots.
 FALLBACK_HANDLERS = [
+    CallbackQueryHandler(answer_stale_button),
     MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, answer_unknown_command),
     MessageHandler(
         filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE,

@@ -132,3 +132,4 @@ PLAIN_TEXT = (
     "I answer commands. To follow “{text}”, send /topic {text}; to search the archive for "
     "it, send /search {text}. /help lists every command."
 )
+STALE_BUTTON = "This button no longer works. Send the command again for fresh buttons."

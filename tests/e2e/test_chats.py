@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
+
 from bot.sandbox.emulator import BotApiEmulator
 from tests.e2e.harness import ask, herald_environment, query, running_herald, wait_for_rows
 
@@ -261,3 +263,24 @@ async def test_unknown_commands_and_plain_text_in_a_private_chat_get_a_pointer(
     assert "send /search North Korea" in plain.text
     assert "/topic" in help_text.text
     assert len(emulator.messages(group)) == 1
+
+
+async def test_a_button_from_an_older_message_is_answered_not_left_spinning(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    ada = emulator.add_user("Ada")
+    chat = emulator.private_chat(ada)
+
+    async with running_herald(emulator, tmp_path), httpx.AsyncClient() as http:
+        # A message as an earlier version of the bot might have left it.
+        keyboard = {"inline_keyboard": [[{"text": "Old", "callback_data": "legacy:42"}]]}
+        sent = await http.post(
+            f"{emulator.api_root}/bot{emulator.token}/sendMessage",
+            json={"chat_id": chat.id, "text": "An old message", "reply_markup": keyboard},
+        )
+        message_id = sent.json()["result"]["message_id"]
+        query = await emulator.press_button(chat, message_id, ada, "Old")
+        answer = await emulator.wait_for_answer(query)
+
+    assert answer.show_alert
+    assert "no longer works" in (answer.text or "")
