@@ -25,10 +25,6 @@ class ChatKind(enum.StrEnum):
     SUPERGROUP = "supergroup"
     CHANNEL = "channel"
 
-    @property
-    def is_group(self) -> bool:
-        return self is not ChatKind.PRIVATE
-
 
 class InactiveReason(enum.StrEnum):
     """Why Herald stopped sending to a chat."""
@@ -217,6 +213,8 @@ class Stats:
     failed_last_day: int
     throttled: int  # 429s since start-up
     errors: int  # send errors since start-up
+    chats_gone: int  # chats found blocked, removed or deleted since start-up
+    refused: int  # messages Telegram refused as sent (bad markup, too long)
     since: dt.datetime
 
 

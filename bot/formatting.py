@@ -329,7 +329,8 @@ def stats(report: Stats, *, now: dt.datetime) -> str:
         f"{report.sent_last_hour} in the last hour\n"
         f"failed for good in the last day: {report.failed_last_day}\n"
         f"since start-up {relative_time(report.since, now=now)}: "
-        f"{report.throttled} × 429, {report.errors} send errors"
+        f"{report.throttled} × 429, {report.errors} send errors, "
+        f"{plural(report.chats_gone, 'chat')} gone, {report.refused} refused as sent"
     )
 
 

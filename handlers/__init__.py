@@ -21,8 +21,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handlers(topics.HANDLERS)
     application.add_handlers(reading.HANDLERS)
     application.add_handlers(settings.HANDLERS)
-    # Only what no handler above took: unknown commands and plain text in private chats.
-    application.add_handlers(chats.FALLBACK_HANDLERS)
     application.add_handlers(feeds.HANDLERS)
     application.add_handlers(admin.HANDLERS)
+    # Last: only what no handler above took (unknown commands, plain text, stale buttons).
+    application.add_handlers(chats.FALLBACK_HANDLERS)
     application.add_error_handler(errors.report_error)

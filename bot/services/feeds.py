@@ -98,12 +98,6 @@ class FeedService:
         self._polling: dict[int, asyncio.Task[PollResult]] = {}
         self._per_host: collections.Counter[str] = collections.Counter()
 
-    def set_new_entries_handler(self, handler: OnNewEntries) -> None:
-        self._on_new_entries = handler
-
-    def set_failing_feed_notifier(self, notify: NotifyFailing) -> None:
-        self._notify_failing = notify
-
     # Scheduling
 
     async def ensure(self, urls: Iterable[str]) -> None:

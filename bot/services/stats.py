@@ -45,5 +45,7 @@ class StatsService:
             failed_last_day=await self._outbox.failed_since(now - dt.timedelta(days=1)),
             throttled=self._delivery.throttled,
             errors=self._delivery.errors,
+            chats_gone=self._delivery.chats_gone,
+            refused=self._delivery.rejected,
             since=self._started,
         )

@@ -152,9 +152,6 @@ class TopicService:
         for topic_id in await self._topics.ids_for_chat(chat_id):
             self._index.remove(topic_id)
 
-    async def count(self) -> int:
-        return await self._topics.count()
-
 
 def _reparse(stored: str) -> Query:
     # Stored text parsed once already; normalising can lengthen it (ﬁ → fi), so the length
