@@ -49,7 +49,11 @@ class AlertRouter:
                     routing = self._index.match(prepare(entry.title, entry.summary))
                     topic_ids = [topic for _, topics in routing.items() for topic in topics]
                     alerts = await self._topics.route(
-                        entry.id, entry.published_at, topic_ids, now=self._clock()
+                        entry.id,
+                        entry.published_at,
+                        topic_ids,
+                        link=entry.link,
+                        now=self._clock(),
                     )
                     if alerts:
                         log.info("Entry %s alerted to %d chats", entry.id, alerts)

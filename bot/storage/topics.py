@@ -24,6 +24,20 @@ def _topic(row: Any) -> Topic:
     )
 
 
+# Whether the chat already has, or is holding, an alert for another entry with this link.
+_SAME_LINK_SEEN = """(
+    :link != '' AND EXISTS (
+        SELECT 1 FROM entries AS same
+        WHERE same.link = :link AND same.id != :entry AND (
+            EXISTS (SELECT 1 FROM outbox AS o
+                    WHERE o.chat_id = t.chat_id AND o.entry_id = same.id)
+            OR EXISTS (SELECT 1 FROM held_alerts AS h
+                       WHERE h.chat_id = t.chat_id AND h.entry_id = same.id)
+        )
+    )
+)"""
+
+
 class TopicLimitError(Exception):
     """The chat already follows as many topics as it may."""
 
@@ -107,26 +121,29 @@ class TopicRepository:
         published_at: dt.datetime,
         topic_ids: Sequence[int],
         *,
+        link: str = "",
         now: dt.datetime,
     ) -> int:
         """Queue the entry's alerts and mark it routed, in one transaction; returns alerts.
 
         ``topic_ids`` are the topics the entry matched. Each chat gets one alert listing its
         matched topics, counting only instant topics it already followed when the entry was
-        published, and only if the chat is active. A chat in quiet hours or muted has the
-        alert held for its catch-up message instead. Chats are read from the topics table,
-        so a chat that moved (a group become supergroup) is found at its new id.
+        published, and only if the chat is active and hasn't had the same link from another
+        feed. A chat in quiet hours or muted has the alert held for its catch-up message
+        instead. Chats are read from the topics table, so a chat that moved (a group become
+        supergroup) is found at its new id.
         """
         params = {
             "priority": PRIORITY[MessageKind.ALERT],
             "entry": entry_id,
+            "link": link,
             "now": to_epoch(now),
             "topics": json.dumps(list(topic_ids)),
             "published": to_epoch(published_at),
         }
         async with self._db.transaction() as sql:
             await sql.execute(
-                """
+                f"""
                 INSERT INTO held_alerts (chat_id, entry_id, topics, held_at)
                 SELECT t.chat_id, :entry, json_group_array(t.query), :now
                 FROM topics AS t JOIN chats AS c ON c.id = t.chat_id
@@ -137,13 +154,14 @@ class TopicRepository:
                         SELECT 1 FROM outbox AS o
                         WHERE o.chat_id = t.chat_id AND o.entry_id = :entry
                     )
+                    AND NOT {_SAME_LINK_SEEN}
                 GROUP BY t.chat_id
                 ON CONFLICT (chat_id, entry_id) DO NOTHING
                 """,
                 params,
             )
             cursor = await sql.execute(
-                """
+                f"""
                 INSERT INTO outbox (chat_id, kind, priority, entry_id, topics,
                                     not_before, created_at)
                 SELECT t.chat_id, 'alert', :priority, :entry, json_group_array(t.query),
@@ -152,6 +170,7 @@ class TopicRepository:
                 WHERE t.id IN (SELECT value FROM json_each(:topics))
                     AND t.mode = 'instant' AND t.created_at <= :published
                     AND c.inactive_reason IS NULL AND c.held_since IS NULL
+                    AND NOT {_SAME_LINK_SEEN}
                 GROUP BY t.chat_id
                 ON CONFLICT (chat_id, entry_id) WHERE entry_id IS NOT NULL DO NOTHING
                 """,

@@ -55,16 +55,20 @@ class Newsroom:
             await self.topics.add(chat_id, topic)
         return chat_id
 
-    async def publish(self, *titles: str, baseline: bool = False) -> None:
+    async def publish(
+        self,
+        *titles: str,
+        baseline: bool = False,
+        feed_url: str = "https://news.example/rss",
+        link: str | None = None,
+    ) -> None:
         """Store entries as a poll would: the feed's first poll is the baseline."""
-        feed = await self.feeds.by_url("https://news.example/rss")
+        feed = await self.feeds.by_url(feed_url)
         if feed is None:
-            feed = await self.feeds.add(
-                "https://news.example/rss", now=self.clock(), next_poll_at=self.clock()
-            )
+            feed = await self.feeds.add(feed_url, now=self.clock(), next_poll_at=self.clock())
         if not baseline and not feed.baseline_done:
-            await self.publish(baseline=True)
-            feed = await self.feeds.by_url("https://news.example/rss")
+            await self.publish(baseline=True, feed_url=feed_url)
+            feed = await self.feeds.by_url(feed_url)
             assert feed is not None
         entries = []
         for title in titles:
@@ -74,7 +78,7 @@ class Newsroom:
                     key=str(self._keys),
                     title=title,
                     summary="",
-                    link=f"https://news.example/{self._keys}",
+                    link=link or f"https://news.example/{self._keys}",
                     published=self.clock(),
                     author="",
                 )

@@ -152,3 +152,28 @@ async def test_the_index_is_rebuilt_from_the_database_at_start_up(
 
     assert loaded == 2
     assert await restarted.alerts() == [(1, "Putin in Gaza talks", '["Gaza","Putin"]')]
+
+
+async def test_the_same_story_from_two_feeds_reaches_a_chat_once(
+    newsroom: Newsroom, clock: StepClock
+) -> None:
+    await newsroom.chat(1, "Gaza")
+    await newsroom.chat(2, "Gaza")
+    await newsroom.chats.deactivate(2, InactiveReason.BLOCKED)
+    await newsroom.chat(3, "convoy reaches")
+    clock.advance(minutes=1)
+    story = "https://wire.example/gaza-aid"
+    await newsroom.publish("Gaza aid convoy arrives", link=story)
+    await newsroom.router.route_pending()
+    await newsroom.chats.reactivate(2)
+
+    await newsroom.publish(
+        "Aid convoy reaches Gaza", feed_url="https://other.example/rss", link=story
+    )
+    await newsroom.router.route_pending()
+
+    assert sorted((chat, title) for chat, title, _ in await newsroom.alerts()) == [
+        (1, "Gaza aid convoy arrives"),
+        (2, "Aid convoy reaches Gaza"),
+        (3, "Aid convoy reaches Gaza"),
+    ]
