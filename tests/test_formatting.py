@@ -1,3 +1,5 @@
+"""Alert cards and lists as Telegram will show them, within its limits."""
+
 import datetime as dt
 
 import pytest

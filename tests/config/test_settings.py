@@ -1,3 +1,5 @@
+"""Settings from the environment and .env, and the one-line refusals of bad values."""
+
 import datetime as dt
 import logging
 from collections.abc import Iterator

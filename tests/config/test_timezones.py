@@ -1,3 +1,5 @@
+"""Time zone names and offsets as people type them."""
+
 import datetime as dt
 
 import pytest

@@ -1,3 +1,5 @@
+"""The budgets that keep sends under Telegram's flood limits."""
+
 import asyncio
 
 from bot.delivery.pacing import GROUP_MESSAGES, Pacer

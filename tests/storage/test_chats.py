@@ -1,3 +1,5 @@
+"""The chats table: registering, deactivating and deleting chats."""
+
 import datetime as dt
 
 from bot.domain import ChatKind, InactiveReason

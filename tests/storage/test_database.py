@@ -1,3 +1,5 @@
+"""Opening the database: pragmas, migrations and transactions."""
+
 import sqlite3
 from pathlib import Path
 
