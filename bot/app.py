@@ -79,7 +79,11 @@ class Herald:
             outbox, TelegramSender(application.bot), self.pacer, clock=clock
         )
         outbox_service = OutboxService(
-            outbox, admin_ids=settings.admin_ids, clock=clock, wake=deliverer.wake
+            outbox,
+            MetaRepository(database),
+            admin_ids=settings.admin_ids,
+            clock=clock,
+            wake=deliverer.wake,
         )
         topic_repository = TopicRepository(database)
         index = TopicIndex()

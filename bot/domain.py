@@ -32,6 +32,9 @@ class InactiveReason(enum.StrEnum):
     BLOCKED = "blocked"  # a user blocked the bot or deleted their account
     REMOVED = "removed"  # the bot was kicked from, or left, a group or channel
     NOT_FOUND = "not_found"  # Telegram no longer knows the chat
+    # The bot may not post there (restricted in a group, not an admin of a channel): the
+    # chat is paused, its queue kept, until an update shows the bot may post again.
+    NO_RIGHTS = "no_rights"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -47,6 +50,8 @@ class Chat:
     quiet_hours: tuple[dt.time, dt.time] | None = None  # local; may cross midnight
     muted_until: dt.datetime | None = None
     held_since: dt.datetime | None = None
+    # The current or next quiet-hours window in UTC, while quiet hours are set.
+    quiet_window: tuple[dt.datetime, dt.datetime] | None = None
 
     @property
     def active(self) -> bool:
@@ -98,6 +103,7 @@ class Entry:
     author: str
     published_at: dt.datetime
     first_seen_at: dt.datetime
+    story: str = ""  # story_key(): the same for every entry that tells the same story
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -163,6 +169,7 @@ class OutboxMessage:
     kind: MessageKind
     attempts: int
     timezone: str  # the chat's, for rendering times
+    failing_since: dt.datetime | None = None  # the first failed attempt, while failing
     entry: Entry | None = None
     topics: tuple[str, ...] = ()
     text: str | None = None
@@ -254,3 +261,30 @@ class DigestSection:
     topic: str
     entries: tuple[Entry, ...]  # newest first
     more: int  # matching entries not listed
+
+
+def story_key(*, feed_id: int, key: str, link: str) -> str:
+    """The story an entry tells, as the delivery ledger names it.
+
+    Two entries with the same link (one story carried by two feeds) are one story; an entry
+    without a link is a story of its own. A chat is pushed each story once.
+    """
+    return f"link:{link}" if link else f"entry:{feed_id}:{key}"
+
+
+# An entry whose own date is this much older than the moment Herald first saw it is a feed
+# dumping its archive: stored and searchable, never alerted.
+ARCHIVE_DUMP_AGE = dt.timedelta(days=2)
+
+
+def alertable_until(entry: Entry) -> dt.datetime | None:
+    """The alert rule: a topic alerts an entry if it was added at or before this moment.
+
+    That moment is when Herald first stored the entry, whatever date the feed claims: feeds
+    list stories minutes or hours after the date they stamp on them. None for an archive
+    dump (an entry dated more than ``ARCHIVE_DUMP_AGE`` before Herald first saw it), which
+    alerts nobody. Alerts, catch-ups and digests all ask this.
+    """
+    if entry.published_at < entry.first_seen_at - ARCHIVE_DUMP_AGE:
+        return None
+    return entry.first_seen_at

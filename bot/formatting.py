@@ -156,13 +156,19 @@ def _listing(
     timezone: str,
     now: dt.datetime,
 ) -> list[str]:
+    return split_messages(header, _listing_lines(entries, timezone=timezone, now=now))
+
+
+def _listing_lines(
+    entries: Sequence[tuple[Entry, Sequence[str]]], *, timezone: str, now: dt.datetime
+) -> list[str]:
     lines = []
     for entry, topics in entries:
         line = entry_line(entry, timezone=timezone, now=now)
         if topics:
             line += f" · 🏷 {escape(shorten(', '.join(topics), 80))}"
         lines.append(line)
-    return split_messages(header, lines)
+    return lines
 
 
 def split_messages(
@@ -275,6 +281,13 @@ def failing_feed_notice(feed: Feed) -> str:
         f"⚠️ Feed <b>#{feed.id} {escape(shorten(feed.name, 100))}</b> has failed for over "
         f"24 hours. Last error: {escape(shorten(feed.last_error or 'unknown', 300))}\n"
         f"Herald keeps retrying with back-off; /feeds remove {feed.id} stops it."
+    )
+
+
+def failed_messages_notice(count: int) -> str:
+    return (
+        f"⚠️ {plural(count, 'message', 'messages')} could not be delivered after 20 tries "
+        "over a day and were given up on. /stats counts them; the log names each one."
     )
 
 
@@ -443,11 +456,23 @@ def digest(
 
 
 def catch_up(
-    held: Sequence[tuple[Entry, Sequence[str]]], *, timezone: str, now: dt.datetime
+    held: Sequence[tuple[Entry, Sequence[str]]],
+    *,
+    more: int = 0,
+    digest_enabled: bool = False,
+    timezone: str,
+    now: dt.datetime,
 ) -> list[str]:
-    """The one message (split if it must be) for alerts held by quiet hours or a mute."""
-    header = f"🔔 <b>While alerts were paused</b>: {plural(len(held), 'story', 'stories')}"
-    return _listing(header, held, timezone=timezone, now=now)
+    """The one message (split if it must be) for alerts held by quiet hours or a mute.
+
+    ``held`` are the stories it lists; ``more`` counts the older ones it leaves to the digest.
+    """
+    header = f"🔔 <b>While alerts were paused</b>: {plural(len(held) + more, 'story', 'stories')}"
+    lines = _listing_lines(held, timezone=timezone, now=now)
+    if more:
+        where = "in your next digest" if digest_enabled else "with /digest now"
+        lines.append(f"…and {plural(more, 'older story', 'older stories')}: see them {where}.")
+    return split_messages(header, lines)
 
 
 def digest_settings(chat: Chat, *, upcoming: dt.datetime | None, now: dt.datetime) -> str:

@@ -37,6 +37,13 @@ async def start(update: Update, context: BotContext) -> None:
     message, chat = update.effective_message, update.effective_chat
     if message is None or chat is None:
         return
+    if not await may_change_settings(update, context):
+        known = await context.services.chats.get(chat.id)
+        subscribed = known is not None and known.active
+        await message.reply_text(
+            texts.ALREADY_SUBSCRIBED if subscribed else texts.GROUP_START_ADMINS_ONLY
+        )
+        return
     registration = await context.services.chats.start(
         chat.id, ChatKind(chat.type), chat_title(chat)
     )
@@ -66,6 +73,15 @@ def _is_present(member: ChatMember) -> bool:
     return member.status in _PRESENT
 
 
+def _may_post(member: ChatMember) -> bool:
+    """Whether the bot, as this member, may send messages to the chat."""
+    if member.status == ChatMember.RESTRICTED:
+        return bool(getattr(member, "can_send_messages", False))
+    if member.status == ChatMember.ADMINISTRATOR:
+        return getattr(member, "can_post_messages", None) is not False
+    return member.status in {ChatMember.MEMBER, ChatMember.OWNER}
+
+
 async def track_membership(update: Update, context: BotContext) -> None:
     """Follow the bot being blocked, unblocked, removed from or added to a chat."""
     change: ChatMemberUpdated | None = update.my_chat_member
@@ -76,6 +92,16 @@ async def track_membership(update: Update, context: BotContext) -> None:
         _is_present(change.old_chat_member),
         _is_present(change.new_chat_member),
     )
+    if was_present and is_present:
+        # Still there, with other rights: a bot that can't post is paused, not removed,
+        # and resumes as soon as it may post again.
+        if _may_post(change.new_chat_member):
+            if await chats.resume(chat.id):
+                # What was held while the bot couldn't post comes as one catch-up.
+                await context.services.quiet.refresh_chat(chat.id)
+        else:
+            await chats.deactivate(chat.id, InactiveReason.NO_RIGHTS)
+        return
     if was_present == is_present:
         return
     if not is_present:

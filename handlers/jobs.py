@@ -17,9 +17,10 @@ async def beat(context: BotContext) -> None:
 
 
 async def every_minute(context: BotContext) -> None:
-    """Digests whose local time has come, and quiet hours and mutes that start or end."""
+    """Digests whose local time has come, holds that start or end, failures to report."""
     await context.services.digests.send_due()
     await context.services.quiet.refresh_all()
+    await context.services.outbox.report_failures()
 
 
 async def poll_feeds(context: BotContext) -> None:

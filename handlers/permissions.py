@@ -21,7 +21,7 @@ async def may_change_settings(update: Update, context: BotContext) -> bool:
     chat, message, user = update.effective_chat, update.effective_message, update.effective_user
     if chat is None:
         return False
-    if chat.type == Chat.PRIVATE:
+    if chat.type == Chat.PRIVATE or is_admin(update, context):
         return True
     # Anonymous group admins post as the group itself.
     if message is not None and message.sender_chat is not None:

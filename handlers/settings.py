@@ -15,14 +15,22 @@ from handlers.permissions import may_change_settings
 
 
 async def _chat_for_change(update: Update, context: BotContext) -> tuple[Message, Chat] | None:
-    """The message and the chat's settings, when the sender may change them; else None."""
+    """The message and the chat's settings, when the sender may change them; else None.
+
+    Asking to see a setting (no arguments) never subscribes a chat; changing one does,
+    and in a group only its admins may.
+    """
     message, chat = update.effective_message, update.effective_chat
     if message is None or chat is None:
         return None
-    if context.args and not await may_change_settings(update, context):
+    if not context.args:
+        settings = await context.services.chats.settings(
+            chat.id, ChatKind(chat.type), chat_title(chat)
+        )
+        return message, settings
+    if not await may_change_settings(update, context):
         await message.reply_text(texts.GROUP_ADMINS_ONLY)
         return None
-    # Settings belong to a subscribed chat; using one subscribes the chat.
     registration = await context.services.chats.start(
         chat.id, ChatKind(chat.type), chat_title(chat)
     )
@@ -75,6 +83,7 @@ async def set_timezone(update: Update, context: BotContext) -> None:
     except HeraldError as error:
         await message.reply_text(formatting.escape(error.user_message))
         return
+    await context.services.quiet.timezone_changed(chat.id)
     now = context.services.clock()
     await message.reply_text(
         f"Time zone set to <b>{formatting.escape(name)}</b>; it is "

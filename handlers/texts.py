@@ -73,6 +73,13 @@ STOPPED = (
     "This chat is unsubscribed and everything Herald stored for it is deleted. "
     "Send /start to subscribe again."
 )
+
+ALREADY_SUBSCRIBED = (
+    "This chat is subscribed to Herald. /topic lists what it follows; /help lists every command."
+)
+GROUP_START_ADMINS_ONLY = (
+    "Only this group's admins can subscribe it to Herald. An admin can send /start."
+)
 NOT_SUBSCRIBED = (
     "This chat isn't subscribed, so there was nothing to delete. /start subscribes it."
 )

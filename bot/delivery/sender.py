@@ -150,6 +150,10 @@ def _bad_request(description: str) -> Exception:
     lowered = description.lower()
     if "chat not found" in lowered or "peer_id_invalid" in lowered:
         return ChatGoneError(InactiveReason.NOT_FOUND, description)
-    if "not enough rights" in lowered or "have no rights" in lowered:
-        return ChatGoneError(InactiveReason.REMOVED, description)
+    if (
+        "not enough rights" in lowered
+        or "have no rights" in lowered
+        or "need administrator rights" in lowered
+    ):
+        return ChatGoneError(InactiveReason.NO_RIGHTS, description)
     return RejectedError(description)

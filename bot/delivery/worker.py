@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 import functools
 import logging
+import time
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -26,7 +27,15 @@ BATCH = 500
 MERGE_FROM = 3
 MERGE_AT_MOST = 15
 MAX_RETRY_DELAY = dt.timedelta(minutes=10)
+# A message is given up on after this many failed attempts, and only once they span
+# GIVE_UP_AFTER: a Bot API outage of a few hours loses nothing.
+MAX_ATTEMPTS = 20
+GIVE_UP_AFTER = dt.timedelta(days=1)
 IDLE_RECHECK = 1.0
+# While sends Telegram confirmed can't be recorded, delivery pauses and retries the write
+# after this long, doubling up to the maximum.
+RECORD_RETRY = 0.5
+MAX_RECORD_RETRY = 30.0
 
 
 class ChatGoneError(Exception):
@@ -80,9 +89,17 @@ class OutboxStore(Protocol):
         self, outbox_ids: Sequence[int], *, now: dt.datetime, message_id: int | None
     ) -> None: ...
     async def defer(
-        self, outbox_id: int, *, until: dt.datetime, error: str, count_attempt: bool = True
+        self,
+        outbox_id: int,
+        *,
+        until: dt.datetime,
+        error: str,
+        count_attempt: bool = True,
+        now: dt.datetime | None = None,
     ) -> None: ...
-    async def mark_failed(self, outbox_ids: Sequence[int], *, error: str) -> None: ...
+    async def mark_failed(
+        self, outbox_ids: Sequence[int], *, error: str, now: dt.datetime
+    ) -> None: ...
     async def chat_gone(
         self, chat_id: int, reason: InactiveReason, *, now: dt.datetime
     ) -> int: ...
@@ -98,6 +115,7 @@ class DeliveryStats:
     errors: int = 0
     chats_gone: int = 0
     rejected: int = 0
+    given_up: int = 0
 
 
 class Deliverer:
@@ -106,7 +124,9 @@ class Deliverer:
     Each pass reads every chat's oldest pending message, skips chats already being sent to
     or still out of budget, and sends the rest with at most ``CONCURRENCY`` in flight. A
     message is marked sent only after Telegram confirms it, so a crash re-sends at most the
-    few in flight: at-least-once, never lost.
+    few in flight: at-least-once, never lost. A send Telegram confirmed but the database
+    could not record is kept in memory and its write retried, with delivery paused
+    meanwhile, so this process never sends it again.
     """
 
     def __init__(
@@ -127,6 +147,10 @@ class Deliverer:
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        # Confirmed sends not yet recorded: outbox ids → (message id, when Telegram took it).
+        self._unrecorded: dict[tuple[int, ...], tuple[int | None, dt.datetime]] = {}
+        self._record_retry = RECORD_RETRY
+        self._unrecorded_since: float | None = None
         self.stats = DeliveryStats()
 
     def wake(self) -> None:
@@ -173,6 +197,8 @@ class Deliverer:
 
     async def _pass(self) -> tuple[int, float]:
         """Launch what may go now; returns how many, and how long until more may."""
+        if self._unrecorded and not await self._record_unrecorded():
+            return 0, self._record_retry
         now = self._clock()
         heads = await self._store.due_heads(now=now, limit=BATCH)
         launched = 0
@@ -203,6 +229,42 @@ class Deliverer:
         # The chat may have more waiting; the next pass looks.
         self._wake.set()
 
+    async def _record_unrecorded(self) -> bool:
+        """Retry recording confirmed sends; True once every one is recorded."""
+        for ids, (message_id, sent_at) in list(self._unrecorded.items()):
+            try:
+                await self._store.mark_sent(ids, now=sent_at, message_id=message_id)
+            except Exception:
+                self._record_retry = min(self._record_retry * 2, MAX_RECORD_RETRY)
+                return False
+            del self._unrecorded[ids]
+        if self._unrecorded_since is not None:
+            log.warning(
+                "The database takes writes again; delivery resumes after %.0f s",
+                time.monotonic() - self._unrecorded_since,
+            )
+        self._unrecorded_since = None
+        self._record_retry = RECORD_RETRY
+        return True
+
+    async def _record_sent(self, ids: Sequence[int], message_id: int | None) -> None:
+        now = self._clock()
+        self.stats.sent += 1
+        try:
+            await self._store.mark_sent(ids, now=now, message_id=message_id)
+        except Exception as error:
+            # Telegram has the message: sending it again would be a duplicate. Keep the
+            # fact in memory and pause delivery until the database can record it.
+            self._unrecorded[tuple(ids)] = (message_id, now)
+            if self._unrecorded_since is None:
+                self._unrecorded_since = time.monotonic()
+                log.warning(
+                    "Telegram accepted outbox message %s but the database could not record"
+                    " it (%s); delivery pauses until it can",
+                    ids[0],
+                    error,
+                )
+
     async def _deliver(self, head: OutboxMessage) -> None:
         try:
             rows, text = await self._render(head)
@@ -214,9 +276,25 @@ class Deliverer:
             self.stats.errors += 1
             log.exception("Delivering outbox message %s to chat %s failed", head.id, head.chat_id)
             with contextlib.suppress(Exception):
-                await self._store.defer(
-                    head.id, until=self._clock() + self._retry_delay(head), error="internal error"
-                )
+                await self._retry_later(head, "internal error")
+
+    async def _retry_later(self, head: OutboxMessage, error: str) -> None:
+        """Defer a failed message, or give up on it once its failures are many and old."""
+        now = self._clock()
+        since = head.failing_since or now
+        if head.attempts + 1 >= MAX_ATTEMPTS and now - since >= GIVE_UP_AFTER:
+            self.stats.given_up += 1
+            log.error(
+                "Giving up on outbox message %s for chat %s after %d attempts since %s: %s",
+                head.id,
+                head.chat_id,
+                head.attempts + 1,
+                since.isoformat(timespec="seconds"),
+                error,
+            )
+            await self._store.mark_failed([head.id], error=error, now=now)
+            return
+        await self._store.defer(head.id, until=now + self._retry_delay(head), error=error, now=now)
 
     async def _render(self, head: OutboxMessage) -> tuple[list[OutboxMessage], str]:
         """The rows one message will carry, and its HTML; no rows if none is pending still."""
@@ -232,12 +310,16 @@ class Deliverer:
             return [], ""
         missing = [row for row in rows if row.kind in _CARDS and row.entry is None]
         if missing:
-            await self._store.mark_failed([row.id for row in missing], error="entry pruned")
+            await self._store.mark_failed(
+                [row.id for row in missing], error="entry pruned", now=now
+            )
             rows = [row for row in rows if row not in missing]
             if not rows:
                 return [], ""
         if len(rows) >= MERGE_FROM:
-            return self._merged(rows, now)
+            rows, merged = self._merged(rows, now)
+            if len(rows) > 1:
+                return rows, merged
         row = rows[0]
         if row.kind in _CARDS:
             assert row.entry is not None
@@ -251,13 +333,17 @@ class Deliverer:
             return [row], card
         return [row], formatting.fit(row.text or "")
 
-    def _merged(
-        self, rows: list[OutboxMessage], now: dt.datetime
-    ) -> tuple[list[OutboxMessage], str]:
+    @staticmethod
+    def _merged(rows: list[OutboxMessage], now: dt.datetime) -> tuple[list[OutboxMessage], str]:
+        """The first rows that fit one list message, and that message.
+
+        Only the rows the message lists are marked sent with it; the rest stay queued for
+        the next message.
+        """
         while True:
             items = [(row.entry, row.topics) for row in rows if row.entry is not None]
             messages = formatting.alert_list(items, timezone=rows[0].timezone, now=now)
-            if len(messages) == 1 or len(rows) <= MERGE_FROM:
+            if len(messages) == 1 or len(rows) == 1:
                 return rows, messages[0]
             rows = rows[:-1]
 
@@ -274,12 +360,15 @@ class Deliverer:
         except ChatGoneError as error:
             self.stats.chats_gone += 1
             cancelled = await self._store.chat_gone(head.chat_id, error.reason, now=self._clock())
-            log.info(
-                "Chat %s is gone (%s); %d waiting messages cancelled",
-                head.chat_id,
-                error,
-                cancelled,
-            )
+            if error.reason is InactiveReason.NO_RIGHTS:
+                log.info("Chat %s is paused: the bot may not post there (%s)", head.chat_id, error)
+            else:
+                log.info(
+                    "Chat %s is gone (%s); %d waiting messages cancelled",
+                    head.chat_id,
+                    error,
+                    cancelled,
+                )
             return
         except ChatMigratedError as error:
             log.info("Chat %s moved to %s; resending there", head.chat_id, error.new_chat_id)
@@ -304,10 +393,9 @@ class Deliverer:
                 error,
                 delay.total_seconds(),
             )
-            await self._store.defer(head.id, until=self._clock() + delay, error=str(error))
+            await self._retry_later(head, str(error))
             return
-        self.stats.sent += 1
-        await self._store.mark_sent(ids, now=self._clock(), message_id=message_id)
+        await self._record_sent(ids, message_id)
 
     async def _send_plain(self, head: OutboxMessage, ids: list[int], html: str) -> None:
         plain = formatting.shorten(formatting.plain_text(html), formatting.MAX_MESSAGE)
@@ -317,17 +405,14 @@ class Deliverer:
             log.error(
                 "Outbox message %s refused as plain text too (%s); giving up", head.id, error
             )
-            await self._store.mark_failed(ids, error=f"refused: {error}")
+            await self._store.mark_failed(ids, error=f"refused: {error}", now=self._clock())
             return
         except (ThrottledError, TransientError, ChatGoneError, ChatMigratedError) as error:
             # The next attempt starts over from the HTML; it is refused again only if the
             # content is at fault, and then ends here as plain text.
-            await self._store.defer(
-                head.id, until=self._clock() + self._retry_delay(head), error=str(error)
-            )
+            await self._retry_later(head, str(error))
             return
-        self.stats.sent += 1
-        await self._store.mark_sent(ids, now=self._clock(), message_id=message_id)
+        await self._record_sent(ids, message_id)
 
     @staticmethod
     def _retry_delay(head: OutboxMessage) -> dt.timedelta:

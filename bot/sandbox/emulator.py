@@ -416,6 +416,22 @@ class BotApiEmulator:
         old, group.bot_status = group.bot_status, MemberStatus.KICKED
         self._my_chat_member(group, remover, old, MemberStatus.KICKED)
 
+    async def restrict_bot(
+        self, chat: ChatRef, *, may_send: bool, by_user: UserRef | None = None
+    ) -> None:
+        """An admin takes the bot's right to send messages away, or gives it back.
+
+        Sends to a group where the bot may not send fail with 400 "not enough rights".
+        """
+        group = self._group(chat)
+        if not group.bot_status.is_present:
+            raise SandboxError(f"the bot is not in chat {group.id}")
+        admin = self._actor(group, by_user)
+        new = MemberStatus.MEMBER if may_send else MemberStatus.RESTRICTED
+        old, group.bot_status = group.bot_status, new
+        if old is not new:
+            self._my_chat_member(group, admin, old, new)
+
     async def add_bot_to_group(
         self, chat: ChatRef, by_user: UserRef, *, as_admin: bool = False
     ) -> None:

@@ -394,6 +394,8 @@ class BotApi:
         channel = chat.type is ChatType.CHANNEL
         if sending and channel and chat.bot_status is not MemberStatus.ADMINISTRATOR:
             raise bad_request("need administrator rights in the channel chat")
+        if sending and chat.bot_status is MemberStatus.RESTRICTED:
+            raise bad_request("not enough rights to send text messages to the chat")
         return chat
 
     def _new_version(self, params: Params, *, inline_only: bool) -> MessageVersion:

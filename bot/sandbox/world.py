@@ -64,12 +64,19 @@ class MemberStatus(enum.StrEnum):
     CREATOR = "creator"
     ADMINISTRATOR = "administrator"
     MEMBER = "member"
+    # Here always a member whose right to send messages an admin took away.
+    RESTRICTED = "restricted"
     LEFT = "left"
     KICKED = "kicked"
 
     @property
     def is_present(self) -> bool:
-        return self in (MemberStatus.CREATOR, MemberStatus.ADMINISTRATOR, MemberStatus.MEMBER)
+        return self in (
+            MemberStatus.CREATOR,
+            MemberStatus.ADMINISTRATOR,
+            MemberStatus.MEMBER,
+            MemberStatus.RESTRICTED,
+        )
 
 
 @dataclass(eq=False)
@@ -365,6 +372,27 @@ def member_json(user: User, status: MemberStatus, *, channel: bool = False) -> J
             data.update(can_post_messages=True, can_edit_messages=True)
         else:
             data["can_pin_messages"] = True
+    elif status is MemberStatus.RESTRICTED:
+        data.update(
+            is_member=True,
+            can_send_messages=False,
+            can_send_audios=False,
+            can_send_documents=False,
+            can_send_photos=False,
+            can_send_videos=False,
+            can_send_video_notes=False,
+            can_send_voice_notes=False,
+            can_send_polls=False,
+            can_send_other_messages=False,
+            can_add_web_page_previews=False,
+            can_change_info=False,
+            can_invite_users=False,
+            can_pin_messages=False,
+            can_manage_topics=False,
+            can_edit_tag=False,
+            can_react_to_messages=False,
+            until_date=0,
+        )
     elif status is MemberStatus.KICKED:
         data["until_date"] = 0
     return data

@@ -41,22 +41,19 @@ class AlertRouter:
         self._lock = asyncio.Lock()
 
     async def route_pending(self) -> int:
-        """Route every entry waiting, oldest first; returns how many alerts were queued."""
+        """Route every entry waiting, oldest first; returns how many alerts were queued or held."""
         queued = 0
         async with self._lock:
             while batch := await self._entries.unrouted(limit=BATCH):
                 for entry in batch:
                     routing = self._index.match(prepare(entry.title, entry.summary))
                     topic_ids = [topic for _, topics in routing.items() for topic in topics]
-                    alerts = await self._topics.route(
-                        entry.id,
-                        entry.published_at,
-                        topic_ids,
-                        link=entry.link,
-                        now=self._clock(),
-                    )
-                    if alerts:
-                        log.info("Entry %s alerted to %d chats", entry.id, alerts)
-                        queued += alerts
+                    sent, held = await self._topics.route(entry, topic_ids, now=self._clock())
+                    if sent or held:
+                        log.info(
+                            "Entry %s alerted to %d chats (%d more held)", entry.id, sent, held
+                        )
+                        queued += sent + held
+                    if sent:
                         self._wake()
         return queued

@@ -52,6 +52,20 @@ class ChatService:
     async def get(self, chat_id: int) -> Chat | None:
         return await self._chats.get(chat_id)
 
+    async def settings(self, chat_id: int, kind: ChatKind, title: str) -> Chat:
+        """The chat's settings, or the defaults it would start with; never subscribes it."""
+        known = await self._chats.get(chat_id)
+        if known is not None:
+            return known
+        return Chat(
+            id=chat_id,
+            kind=kind,
+            title=title,
+            timezone=self._default_timezone,
+            created_at=self._clock(),
+            digest_time=self._default_digest_time,
+        )
+
     async def stop(self, chat_id: int) -> bool:
         """Delete the chat and all its data; False if Herald did not know it."""
         await self._topics.forget_chat(chat_id)
@@ -66,11 +80,24 @@ class ChatService:
         log.info("Chat %s moved to %s", old_id, new_id)
 
     async def deactivate(self, chat_id: int, reason: InactiveReason) -> bool:
-        """Stop sending to the chat until it comes back; False if already inactive or unknown."""
-        changed = await self._chats.set_inactive(chat_id, reason, self._clock())
+        """Stop sending to the chat until it comes back; False if already inactive or unknown.
+
+        A chat paused for lack of rights (``NO_RIGHTS``) holds its alerts for a catch-up.
+        """
+        now = self._clock()
+        changed = await self._chats.set_inactive(chat_id, reason, now)
         if changed:
+            if reason is InactiveReason.NO_RIGHTS:
+                await self._chats.hold(chat_id, now=now)
             log.info("Chat %s is inactive: %s", chat_id, reason.value)
         return changed
+
+    async def resume(self, chat_id: int) -> bool:
+        """The bot may post in a chat it was paused in again; False if it wasn't paused."""
+        chat = await self._chats.get(chat_id)
+        if chat is None or chat.inactive_reason is not InactiveReason.NO_RIGHTS:
+            return False
+        return await self.reactivate(chat_id)
 
     async def reactivate(self, chat_id: int) -> bool:
         """A chat that had blocked or removed the bot is back; False if it was not away."""

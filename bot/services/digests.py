@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 
 from bot import formatting
-from bot.domain import Chat, Clock, DigestSection, HeraldError, MessageKind
+from bot.domain import Chat, Clock, DigestSection, Entry, HeraldError, Topic, alertable_until
 from bot.storage.chats import ChatRepository
 from bot.storage.entries import EntryRepository
 from bot.storage.outbox import OutboxRepository
@@ -24,6 +24,9 @@ PER_TOPIC = 10  # entries listed under a topic; the rest are counted
 # Entries a topic's digest section looks at; a topic matching more in a day is a firehose.
 CANDIDATES = 500
 DUE_BATCH = 500
+# A scheduled digest still goes out this long after its local day ended.
+LATE_GRACE = dt.timedelta(hours=1)
+HELD_SECTION = "Held while alerts were paused"
 
 
 class SettingsError(HeraldError):
@@ -106,55 +109,83 @@ class DigestService:
     # Sending
 
     async def send_due(self) -> int:
-        """Queue every scheduled digest that is due; returns how many chats got one."""
+        """Queue every scheduled digest that is due; returns how many chats got one.
+
+        A digest runs late rather than not at all: one whose local day ended less than
+        ``LATE_GRACE`` ago (a 23:59 digest whose run slipped past midnight) is still sent.
+        """
         now = self._clock()
         sent = 0
         for chat, due_at in await self._chats.due_digests(now=now, limit=DUE_BATCH):
             day = local_day(due_at, chat.timezone)
             upcoming = next_digest(chat.digest_time, chat.timezone, after=now)
             _, last_day = await self._chats.digest_cursor(chat.id)
-            if day != local_day(now, chat.timezone) or last_day == day.isoformat():
-                # Missed while Herald was down and the day is over, or already sent today.
+            if last_day == day.isoformat() or now >= end_of_day(day, chat.timezone) + LATE_GRACE:
+                # Already sent that day, or missed while Herald was down and long over.
                 await self._chats.record_digest(
                     chat.id, content_until=None, day=None, next_digest_at=upcoming
                 )
                 continue
-            queued = await self._queue(chat, now)
-            await self._chats.record_digest(
-                chat.id,
-                content_until=now if queued else None,
-                day=day.isoformat(),
-                next_digest_at=upcoming,
-            )
+            queued = await self._queue(chat, now, day=day.isoformat(), next_digest_at=upcoming)
+            if not queued:
+                await self._chats.record_digest(
+                    chat.id, content_until=None, day=day.isoformat(), next_digest_at=upcoming
+                )
             sent += bool(queued)
         return sent
 
     async def send_now(self, chat: Chat) -> int:
-        """/digest now: queue the digest at once; returns how many messages (0: nothing new)."""
-        now = self._clock()
-        queued = await self._queue(chat, now)
-        if queued:
-            await self._chats.record_digest(
-                chat.id, content_until=now, day=None, next_digest_at=None
-            )
-        return queued
+        """/digest now: queue the digest at once; returns how many messages (0: nothing new).
 
-    async def _queue(self, chat: Chat, now: dt.datetime) -> int:
+        It also lists held alerts that a catch-up had no room for, even with digests off.
+        """
+        return await self._queue(chat, self._clock(), day=None, next_digest_at=None)
+
+    async def _queue(
+        self, chat: Chat, now: dt.datetime, *, day: str | None, next_digest_at: dt.datetime | None
+    ) -> int:
+        """Build and queue the chat's digest up to ``now``, recording it in one transaction."""
         last, _ = await self._chats.digest_cursor(chat.id)
         since = last or now - FIRST_DIGEST_SPAN
-        sections = await self.sections(chat.id, since=since)
+        sections = await self.sections(chat.id, since=since, until=now)
+        held = await self._outbox.for_digest(chat.id)
+        listed = {entry.id for section in sections for entry in section.entries}
+        held_entries = tuple(reversed([entry for _, entry, _ in held if entry.id not in listed]))
+        if held_entries:
+            sections.insert(
+                0,
+                DigestSection(
+                    HELD_SECTION,
+                    held_entries[:PER_TOPIC],
+                    max(0, len(held_entries) - PER_TOPIC),
+                ),
+            )
         if not sections:
             return 0
         messages = formatting.digest(sections, since=since, timezone=chat.timezone, now=now)
-        await self._outbox.enqueue_texts(chat.id, MessageKind.DIGEST, messages, now=now)
+        await self._outbox.enqueue_digest(
+            chat.id,
+            messages,
+            entry_ids=[entry.id for section in sections for entry in section.entries],
+            from_held=[outbox_id for outbox_id, _, _ in held],
+            now=now,
+            cursor=now,
+            day=day,
+            next_digest_at=next_digest_at,
+        )
         log.info("Digest for chat %s: %d messages", chat.id, len(messages))
         self._wake()
         return len(messages)
 
-    async def sections(self, chat_id: int, *, since: dt.datetime) -> list[DigestSection]:
-        """The chat's topics with the entries each matched since ``since``, newest first.
+    async def sections(
+        self, chat_id: int, *, since: dt.datetime, until: dt.datetime
+    ) -> list[DigestSection]:
+        """The chat's topics with the entries each matched, first seen in [since, until).
 
-        An entry that matches several topics is listed under the first of them only.
+        Newest first. Only entries the alert rule lets each topic through are listed (an
+        entry stored before the topic was added is not news to it), each once: an entry
+        that matches several topics goes under the first, and one an earlier digest
+        listed is left out.
         """
         listed: set[int] = set()
         sections = []
@@ -167,13 +198,17 @@ class DigestService:
             if expression is None:
                 continue
             found = await self._entries.newest_matches(
-                expression, limit=CANDIDATES, seen_since=since
+                expression, limit=CANDIDATES, seen_since=since, seen_before=until
             )
             entries = [
                 entry
                 for entry in found
-                if entry.id not in listed and matches(query, prepare(entry.title, entry.summary))
+                if entry.id not in listed
+                and _news_to(topic, entry)
+                and matches(query, prepare(entry.title, entry.summary))
             ]
+            already = await self._outbox.digested(chat_id, [entry.id for entry in entries])
+            entries = [entry for entry in entries if entry.id not in already]
             if not entries:
                 continue
             listed.update(entry.id for entry in entries)
@@ -183,3 +218,14 @@ class DigestService:
                 )
             )
         return sections
+
+
+def _news_to(topic: Topic, entry: Entry) -> bool:
+    added_by = alertable_until(entry)
+    return added_by is not None and topic.created_at <= added_by
+
+
+def end_of_day(day: dt.date, timezone: str) -> dt.datetime:
+    """The moment, in UTC, when ``day`` ends in ``timezone``."""
+    midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=zone(timezone))
+    return midnight.astimezone(dt.UTC)

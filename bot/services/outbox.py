@@ -8,25 +8,28 @@ from collections.abc import Callable, Iterable
 
 from bot import formatting
 from bot.domain import Clock, Feed, MessageKind
+from bot.storage.meta import FAILURES_REPORTED, MetaRepository
 from bot.storage.outbox import OutboxRepository
 
 log = logging.getLogger(__name__)
 
-# Sent messages are kept this long for /stats and to never push an entry twice; alerts
-# (which carry an entry) are kept until their entry is pruned.
-KEEP_SENT = dt.timedelta(days=30)
+# Messages that are over are kept this long for /stats; what reached each chat stays in
+# the delivery ledger as long as its entry.
+KEEP_SENT = dt.timedelta(days=7)
 
 
 class OutboxService:
     def __init__(
         self,
         outbox: OutboxRepository,
+        meta: MetaRepository,
         *,
         admin_ids: Iterable[int],
         clock: Clock,
         wake: Callable[[], None],
     ) -> None:
         self._outbox = outbox
+        self._meta = meta
         self._admin_ids = sorted(admin_ids)
         self._clock = clock
         self._wake = wake
@@ -43,6 +46,15 @@ class OutboxService:
                 "No admin has a chat with the bot, so this notice waits in the log: %s", html
             )
         return queued
+
+    async def report_failures(self) -> int:
+        """Tell admins, once, about messages given up on since the last report; how many."""
+        reported = await self._meta.get_int(FAILURES_REPORTED)
+        count, last = await self._outbox.failures_after(reported)
+        if count:
+            await self.notify_admins(formatting.failed_messages_notice(count))
+            await self._meta.set_int(FAILURES_REPORTED, last)
+        return count
 
     async def feed_failing(self, feed: Feed) -> None:
         await self.notify_admins(formatting.failing_feed_notice(feed))

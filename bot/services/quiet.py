@@ -63,6 +63,27 @@ def parse_duration(text: str) -> dt.timedelta:
     return duration
 
 
+def quiet_window(
+    hours: tuple[dt.time, dt.time], timezone: str, now: dt.datetime
+) -> tuple[dt.datetime, dt.datetime]:
+    """The quiet window, in UTC, that ``now`` falls in, or else the next one to open."""
+    local_zone = zone(timezone)
+    start, end = hours
+    today = now.astimezone(local_zone).date()
+    for offset in (-1, 0, 1, 2):
+        day = today + dt.timedelta(days=offset)
+        opens = dt.datetime.combine(day, start, tzinfo=local_zone).astimezone(dt.UTC)
+        end_day = day if start < end else day + dt.timedelta(days=1)
+        closes = dt.datetime.combine(end_day, end, tzinfo=local_zone).astimezone(dt.UTC)
+        if closes > now:
+            return opens, closes
+    raise AssertionError("a daily window comes round within three days")
+
+
+# A catch-up lists this many held stories at most, the newest; the rest wait for a digest.
+CATCH_UP_LIMIT = 20
+
+
 class QuietService:
     def __init__(
         self,
@@ -79,24 +100,32 @@ class QuietService:
 
     async def set_quiet_hours(self, chat: Chat, text: str) -> tuple[dt.time, dt.time]:
         hours = parse_window(text)
-        await self._chats.set_quiet_hours(chat.id, hours)
-        await self._refresh_chat(chat.id)
+        window = quiet_window(hours, chat.timezone, self._clock())
+        await self._chats.set_quiet_hours(chat.id, hours, window)
+        await self.refresh_chat(chat.id)
         return hours
 
     async def quiet_off(self, chat: Chat) -> int:
-        await self._chats.set_quiet_hours(chat.id, None)
-        return await self._refresh_chat(chat.id)
+        await self._chats.set_quiet_hours(chat.id, None, None)
+        return await self.refresh_chat(chat.id)
+
+    async def timezone_changed(self, chat_id: int) -> None:
+        """The chat's quiet hours now fall at other moments."""
+        await self.refresh_chat(chat_id)
 
     async def mute(self, chat: Chat, text: str) -> dt.datetime:
-        until = self._clock() + parse_duration(text)
-        await self._chats.set_muted_until(chat.id, until)
-        await self._refresh_chat(chat.id)
+        """Mute the chat; alerts already queued are held along with everything after them."""
+        now = self._clock()
+        until = now + parse_duration(text)
+        held = await self._chats.hold(chat.id, now=now, muted_until=until)
+        if held:
+            log.info("Chat %s muted: %d queued alerts held", chat.id, held)
         return until
 
     async def unmute(self, chat: Chat) -> int:
         """End the mute; returns how many held alerts the catch-up message carries."""
         await self._chats.set_muted_until(chat.id, None)
-        return await self._refresh_chat(chat.id)
+        return await self.refresh_chat(chat.id)
 
     async def refresh_all(self) -> int:
         """Start or end holds whose time has come; returns how many alerts were released."""
@@ -105,33 +134,60 @@ class QuietService:
             released += await self._refresh(chat)
         return released
 
-    async def _refresh_chat(self, chat_id: int) -> int:
+    async def refresh_chat(self, chat_id: int) -> int:
+        """Start or end the chat's hold as its settings now say; returns alerts released."""
         chat = await self._chats.get(chat_id)
         return 0 if chat is None else await self._refresh(chat)
 
     async def _refresh(self, chat: Chat) -> int:
+        if not chat.active:
+            # A paused chat keeps holding; one that left gets nothing until it is back.
+            return 0
         now = self._clock()
         muted = chat.muted_until is not None and chat.muted_until > now
         if chat.muted_until is not None and not muted:
             await self._chats.set_muted_until(chat.id, None)
-        quiet = chat.quiet_hours is not None and in_quiet_hours(
-            chat.quiet_hours, chat.timezone, now
-        )
+        quiet = False
+        if chat.quiet_hours is not None:
+            window = quiet_window(chat.quiet_hours, chat.timezone, now)
+            if window != chat.quiet_window:
+                await self._chats.set_quiet_window(chat.id, window)
+            quiet = window[0] <= now
         if muted or quiet:
             if chat.held_since is None:
-                await self._chats.set_held(chat.id, now)
+                await self._chats.hold(chat.id, now=now)
             return 0
         if chat.held_since is None:
             return 0
-        await self._chats.set_held(chat.id, None)
         return await self._release(chat, now)
 
     async def _release(self, chat: Chat, now: dt.datetime) -> int:
         held = await self._outbox.held(chat.id)
-        if not held:
-            return 0
-        texts = formatting.catch_up(held, timezone=chat.timezone, now=now)
-        await self._outbox.release_held(chat.id, [entry.id for entry, _ in held], texts, now=now)
-        log.info("Chat %s: %d held alerts released in a catch-up", chat.id, len(held))
+        listed = held[-CATCH_UP_LIMIT:]
+        overflow = held[: len(held) - len(listed)]
+        texts = (
+            formatting.catch_up(
+                [(entry, topics) for _, entry, topics in listed],
+                more=len(overflow),
+                digest_enabled=chat.digest_enabled,
+                timezone=chat.timezone,
+                now=now,
+            )
+            if listed
+            else []
+        )
+        await self._outbox.release_held(
+            chat.id,
+            listed=[(outbox_id, entry.id) for outbox_id, entry, _ in listed],
+            texts=texts,
+            for_digest=[outbox_id for outbox_id, _, _ in overflow],
+            now=now,
+        )
+        log.info(
+            "Chat %s: hold over, %d held alerts in a catch-up, %d left for the digest",
+            chat.id,
+            len(listed),
+            len(overflow),
+        )
         self._wake()
-        return len(held)
+        return len(listed)

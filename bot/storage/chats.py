@@ -12,8 +12,29 @@ from bot.storage.database import Database, from_epoch, to_epoch
 
 _COLUMNS = (
     "id, kind, title, timezone, inactive_reason, created_at, digest_enabled, digest_time,"
-    " quiet_start, quiet_end, muted_until, held_since"
+    " quiet_start, quiet_end, muted_until, held_since, quiet_from, quiet_until"
 )
+
+
+def holding(chat: str, now: str) -> str:
+    """SQL that is true while the chat's alerts are held: muted, in quiet hours, paused.
+
+    ``chat`` is the alias of a chats row, ``now`` an SQL expression for epoch seconds. Quiet
+    hours are read from the stored UTC window, so a hold starts the moment its window opens,
+    not when a job next looks. A chat the bot may not post in is paused: its alerts are
+    held for a catch-up when the rights come back.
+    """
+    # COALESCE: a comparison with a NULL column is NULL, and NOT NULL would hide the row.
+    return (
+        f"({chat}.held_since IS NOT NULL OR COALESCE({chat}.muted_until > {now}, 0)"
+        f" OR COALESCE({chat}.quiet_from <= {now} AND {now} < {chat}.quiet_until, 0)"
+        f" OR COALESCE({chat}.inactive_reason = 'no_rights', 0))"
+    )
+
+
+def may_alert(chat: str) -> str:
+    """SQL that is true for a chat that takes alerts now or, paused, holds them for later."""
+    return f"({chat}.inactive_reason IS NULL OR {chat}.inactive_reason = 'no_rights')"
 
 
 def clock_time(text: str) -> dt.time:
@@ -37,6 +58,11 @@ def _chat(row: Any) -> Chat:
         quiet_hours=quiet,
         muted_until=None if row["muted_until"] is None else from_epoch(row["muted_until"]),
         held_since=None if row["held_since"] is None else from_epoch(row["held_since"]),
+        quiet_window=(
+            None
+            if row["quiet_from"] is None or row["quiet_until"] is None
+            else (from_epoch(row["quiet_from"]), from_epoch(row["quiet_until"]))
+        ),
     )
 
 
@@ -224,10 +250,28 @@ class ChatRepository:
             },
         )
 
-    async def set_quiet_hours(self, chat_id: int, hours: tuple[dt.time, dt.time] | None) -> None:
+    async def set_quiet_hours(
+        self,
+        chat_id: int,
+        hours: tuple[dt.time, dt.time] | None,
+        window: tuple[dt.datetime, dt.datetime] | None,
+    ) -> None:
+        """Store quiet hours (local clock times) and their current or next window in UTC."""
         start, end = (None, None) if hours is None else (_hhmm(hours[0]), _hhmm(hours[1]))
         await self._db.execute(
             "UPDATE chats SET quiet_start = ?, quiet_end = ? WHERE id = ?", (start, end, chat_id)
+        )
+        await self.set_quiet_window(chat_id, window)
+
+    async def set_quiet_window(
+        self, chat_id: int, window: tuple[dt.datetime, dt.datetime] | None
+    ) -> None:
+        opens, closes = (
+            (None, None) if window is None else (to_epoch(window[0]), to_epoch(window[1]))
+        )
+        await self._db.execute(
+            "UPDATE chats SET quiet_from = ?, quiet_until = ? WHERE id = ?",
+            (opens, closes, chat_id),
         )
 
     async def set_muted_until(self, chat_id: int, until: dt.datetime | None) -> None:
@@ -235,10 +279,17 @@ class ChatRepository:
             "UPDATE chats SET muted_until = ? WHERE id = ?", (_maybe_epoch(until), chat_id)
         )
 
-    async def set_held(self, chat_id: int, since: dt.datetime | None) -> None:
-        await self._db.execute(
-            "UPDATE chats SET held_since = ? WHERE id = ?", (_maybe_epoch(since), chat_id)
-        )
+    async def hold(
+        self, chat_id: int, *, now: dt.datetime, muted_until: dt.datetime | None = None
+    ) -> int:
+        """Start holding the chat's alerts, and hold those already queued, in one transaction.
+
+        With ``muted_until`` the chat is muted until then as part of the same transaction, so
+        nothing queued before the mute rings after it. Returns how many queued alerts were
+        moved to held.
+        """
+        async with self._db.transaction() as sql:
+            return await hold_in(sql, chat_id, now=now, muted_until=muted_until)
 
     async def with_holds(self) -> list[Chat]:
         """Chats with quiet hours, a mute, or alerts held: the ones whose holds may change."""
@@ -247,6 +298,27 @@ class ChatRepository:
             " OR muted_until IS NOT NULL OR held_since IS NOT NULL"
         )
         return [_chat(row) for row in rows]
+
+
+async def hold_in(
+    sql: aiosqlite.Connection,
+    chat_id: int,
+    *,
+    now: dt.datetime,
+    muted_until: dt.datetime | None = None,
+) -> int:
+    """``ChatRepository.hold`` inside a transaction the caller holds."""
+    await sql.execute(
+        "UPDATE chats SET held_since = COALESCE(held_since, ?),"
+        " muted_until = COALESCE(?, muted_until) WHERE id = ?",
+        (to_epoch(now), _maybe_epoch(muted_until), chat_id),
+    )
+    cursor = await sql.execute(
+        "UPDATE outbox SET state = 'held'"
+        " WHERE chat_id = ? AND state = 'pending' AND kind = 'alert'",
+        (chat_id,),
+    )
+    return cursor.rowcount
 
 
 def _maybe_epoch(moment: dt.datetime | None) -> float | None:

@@ -67,7 +67,11 @@ class Database:
         self.path = path
 
     @classmethod
-    async def open(cls, path: Path | str) -> Database:
+    async def open(cls, path: Path | str, *, busy_timeout: float = 5.0) -> Database:
+        """Open (creating if need be) and migrate the database; ``busy_timeout`` in seconds.
+
+        Raises StorageError when the file can't be opened or isn't a usable database.
+        """
         path = Path(path)
         try:
             if str(path) != ":memory:":
@@ -78,7 +82,7 @@ class Database:
             raise StorageError(f"cannot open {path}: {error}") from error
         connection.row_factory = aiosqlite.Row
         try:
-            await connection.execute("PRAGMA busy_timeout = 5000")
+            await connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             await connection.execute("PRAGMA journal_mode = WAL")
             # NORMAL is durable across application crashes in WAL mode; only a power
             # loss can roll back the last commits.
@@ -106,19 +110,33 @@ class Database:
     async def migrate(self) -> None:
         """Apply, in order, every migration newer than ``PRAGMA user_version``."""
         current = await self.user_version()
-        for number, name, sql in migrations():
-            if number <= current:
-                continue
-            log.info("Applying database migration %s", name)
-            async with self._write_lock:
-                try:
-                    await self._connection.executescript(
-                        f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;"
-                    )
-                except BaseException:
-                    if self._connection.in_transaction:
-                        await self._connection.rollback()
-                    raise
+        pending = [migration for migration in migrations() if migration[0] > current]
+        if not pending:
+            return
+        async with self._write_lock:
+            # A migration may rebuild a table others refer to (SQLite's twelve-step ALTER):
+            # foreign keys are off while it runs, and checked before it commits.
+            await self._connection.execute("PRAGMA foreign_keys = OFF")
+            try:
+                for number, name, sql in pending:
+                    log.info("Applying database migration %s", name)
+                    await self._apply(number, name, sql)
+            finally:
+                await self._connection.execute("PRAGMA foreign_keys = ON")
+
+    async def _apply(self, number: int, name: str, sql: str) -> None:
+        try:
+            await self._connection.executescript(f"BEGIN IMMEDIATE;\n{sql}")
+            async with self._connection.execute("PRAGMA foreign_key_check") as cursor:
+                broken = list(await cursor.fetchall())
+            if broken:
+                raise StorageError(f"migration {name} leaves {len(broken)} broken references")
+            await self._connection.execute(f"PRAGMA user_version = {number}")
+            await self._connection.commit()
+        except BaseException:
+            if self._connection.in_transaction:
+                await self._connection.rollback()
+            raise
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

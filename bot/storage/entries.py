@@ -11,7 +11,7 @@ from bot.storage.database import Database, from_epoch, to_epoch
 
 ENTRY_COLUMNS = (
     "e.id, e.feed_id, COALESCE(NULLIF(f.title, ''), f.url) AS feed_title, e.key, e.title,"
-    " e.summary, e.link, e.author, e.published_at, e.first_seen_at"
+    " e.summary, e.link, e.author, e.published_at, e.first_seen_at, e.story"
 )
 ENTRY_FROM = "entries AS e JOIN feeds AS f ON f.id = e.feed_id"
 
@@ -28,6 +28,7 @@ def entry_from_row(row: Any) -> Entry:
         author=row["author"],
         published_at=from_epoch(row["published_at"]),
         first_seen_at=from_epoch(row["first_seen_at"]),
+        story=row["story"],
     )
 
 
@@ -116,13 +117,16 @@ class EntryRepository:
         before_id: int | None = None,
         published_since: dt.datetime | None = None,
         seen_since: dt.datetime | None = None,
+        seen_before: dt.datetime | None = None,
     ) -> list[Entry]:
         """The newest ``limit`` entries the FTS5 ``expression`` finds, newest first.
 
         Newest means last to arrive: entry ids follow arrival, so the full-text index is
         read backwards and stops after ``limit`` rows, however common the words; sorting
         every match of a common word by date would read hundreds of thousands of rows.
-        The optional bounds then narrow those ``limit`` rows.
+        The optional bounds then narrow those ``limit`` rows: published at or after
+        ``published_since``, first seen after ``seen_since`` and at or before
+        ``seen_before``.
         """
         rows = await self._db.fetchall(
             f"""
@@ -133,7 +137,8 @@ class EntryRepository:
             )
             SELECT {ENTRY_COLUMNS} FROM newest
             JOIN entries AS e ON e.id = newest.rowid JOIN feeds AS f ON f.id = e.feed_id
-            WHERE e.published_at >= :published AND e.first_seen_at > :seen
+            WHERE e.published_at >= :published
+                AND e.first_seen_at > :seen AND e.first_seen_at <= :seen_before
             ORDER BY e.id DESC
             """,
             {
@@ -142,6 +147,7 @@ class EntryRepository:
                 "limit": limit,
                 "published": to_epoch(published_since) if published_since else float("-inf"),
                 "seen": to_epoch(seen_since) if seen_since else float("-inf"),
+                "seen_before": to_epoch(seen_before) if seen_before else float("inf"),
             },
         )
         return [entry_from_row(row) for row in rows]

@@ -9,7 +9,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.domain import Feed, ParsedEntry
+from bot.domain import Feed, ParsedEntry, story_key
 from bot.storage.database import Database, from_epoch, to_epoch
 
 _COLUMNS = (
@@ -263,8 +263,8 @@ class FeedRepository:
         await sql.executemany(
             """
             INSERT INTO entries (feed_id, key, title, summary, link, author,
-                                 published_at, first_seen_at, updated_at, routed)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                 published_at, first_seen_at, updated_at, routed, story)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 (
@@ -278,15 +278,24 @@ class FeedRepository:
                     to_epoch(now),
                     to_epoch(now),
                     routed,
+                    story_key(feed_id=feed.id, key=entry.key, link=entry.link),
                 )
                 for entry, published in new
             ],
         )
         await sql.executemany(
-            "UPDATE entries SET title = ?, summary = ?, link = ?, author = ?, updated_at = ?"
-            " WHERE id = ?",
+            "UPDATE entries SET title = ?, summary = ?, link = ?, author = ?, updated_at = ?,"
+            " story = ? WHERE id = ?",
             [
-                (entry.title, entry.summary, entry.link, entry.author, to_epoch(now), entry_id)
+                (
+                    entry.title,
+                    entry.summary,
+                    entry.link,
+                    entry.author,
+                    to_epoch(now),
+                    story_key(feed_id=feed.id, key=entry.key, link=entry.link),
+                    entry_id,
+                )
                 for entry, entry_id in updated
             ],
         )

@@ -7,6 +7,7 @@ import datetime as dt
 from bot.storage.database import Database, from_epoch, to_epoch
 
 HEARTBEAT = "heartbeat_at"
+FAILURES_REPORTED = "failures_reported_through"  # the last failed outbox id admins were told of
 
 
 class MetaRepository:
@@ -23,3 +24,14 @@ class MetaRepository:
     async def last_beat(self) -> dt.datetime | None:
         value = await self._db.fetchvalue("SELECT value FROM meta WHERE key = ?", (HEARTBEAT,))
         return None if value is None else from_epoch(float(value))
+
+    async def get_int(self, key: str, default: int = 0) -> int:
+        value = await self._db.fetchvalue("SELECT value FROM meta WHERE key = ?", (key,))
+        return default if value is None else int(value)
+
+    async def set_int(self, key: str, value: int) -> None:
+        await self._db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )

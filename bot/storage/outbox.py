@@ -7,8 +7,6 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import aiosqlite
-
 from bot.domain import (
     PRIORITY,
     Broadcast,
@@ -19,15 +17,16 @@ from bot.domain import (
     MessageKind,
     OutboxMessage,
 )
-from bot.storage.chats import ChatRepository
+from bot.storage.chats import ChatRepository, hold_in, holding
 from bot.storage.database import Database, from_epoch, to_epoch
 from bot.storage.entries import ENTRY_COLUMNS, entry_from_row
+from bot.storage.ledger import carry, digested, record_delivered, story_reached
 
 _MESSAGE = """
-    o.id AS outbox_id, o.chat_id, o.kind, o.attempts, o.topics, o.text AS outbox_text,
-    o.broadcast_id, c.timezone,
+    o.id AS outbox_id, o.chat_id, o.kind, o.attempts, o.first_failed_at, o.topics,
+    o.text AS outbox_text, o.broadcast_id, c.timezone,
     e.id, e.feed_id, COALESCE(NULLIF(f.title, ''), f.url) AS feed_title, e.key, e.title,
-    e.summary, e.link, e.author, e.published_at, e.first_seen_at
+    e.summary, e.link, e.author, e.published_at, e.first_seen_at, e.story
 """
 _MESSAGE_FROM = """
     outbox AS o
@@ -46,6 +45,9 @@ def _message(row: Any) -> OutboxMessage:
         chat_id=row["chat_id"],
         kind=MessageKind(row["kind"]),
         attempts=row["attempts"],
+        failing_since=None
+        if row["first_failed_at"] is None
+        else from_epoch(row["first_failed_at"]),
         timezone=row["timezone"],
         entry=None if row["id"] is None else entry_from_row(row),
         topics=tuple(json.loads(row["topics"])),
@@ -75,39 +77,31 @@ class OutboxRepository:
     async def enqueue_alerts(
         self, alerts: Iterable[tuple[int, int, Sequence[str]]], *, now: dt.datetime
     ) -> int:
-        """Queue (chat, entry, matched topics) alerts; an entry a chat already has is skipped."""
-        async with self._db.transaction() as sql:
-            return await self.enqueue_alerts_in(sql, alerts, now=now)
+        """Queue (chat, entry, matched topics) alerts; a story a chat had or awaits is skipped.
 
-    @staticmethod
-    async def enqueue_alerts_in(
-        sql: aiosqlite.Connection,
-        alerts: Iterable[tuple[int, int, Sequence[str]]],
-        *,
-        now: dt.datetime,
-        not_before: dt.datetime | None = None,
-    ) -> int:
-        """``enqueue_alerts`` inside a transaction the caller holds."""
-        before = sql.total_changes
-        await sql.executemany(
-            """
-            INSERT INTO outbox (chat_id, kind, priority, entry_id, topics, not_before, created_at)
-            VALUES (?, 'alert', ?, ?, ?, ?, ?)
-            ON CONFLICT (chat_id, entry_id) WHERE entry_id IS NOT NULL DO NOTHING
-            """,
-            [
-                (
-                    chat_id,
-                    PRIORITY[MessageKind.ALERT],
-                    entry_id,
-                    json.dumps(list(topics)),
-                    to_epoch(not_before or now),
-                    to_epoch(now),
+        Returns how many were queued.
+        """
+        queued = 0
+        async with self._db.transaction() as sql:
+            for chat_id, entry_id, topics in alerts:
+                cursor = await sql.execute(
+                    f"""
+                    INSERT INTO outbox (chat_id, kind, priority, entry_id, topics,
+                                        not_before, created_at)
+                    SELECT :chat, 'alert', :priority, e.id, :topics, :now, :now
+                    FROM entries AS e
+                    WHERE e.id = :entry AND NOT {story_reached(":chat", "e.story")}
+                    """,
+                    {
+                        "chat": chat_id,
+                        "priority": PRIORITY[MessageKind.ALERT],
+                        "entry": entry_id,
+                        "topics": json.dumps(list(topics)),
+                        "now": to_epoch(now),
+                    },
                 )
-                for chat_id, entry_id, topics in alerts
-            ],
-        )
-        return sql.total_changes - before
+                queued += cursor.rowcount
+        return queued
 
     async def enqueue_text(
         self, chat_ids: Iterable[int], kind: MessageKind, text: str, *, now: dt.datetime
@@ -138,15 +132,26 @@ class OutboxRepository:
         )
 
     async def enqueue_breaking(self, entry_id: int, *, now: dt.datetime) -> tuple[int, int]:
-        """Queue an entry to every active chat that doesn't have it: (queued, already had it)."""
+        """Queue an entry to every active chat without its story: (queued, already had it).
+
+        A chat that was pushed the story by any path, or has it queued to go now, counts as
+        having it; a story held for a muted chat's catch-up does not, since breaking news
+        isn't held (the catch-up then leaves it out).
+        """
         async with self._db.transaction() as sql:
             cursor = await sql.execute(
-                """
+                f"""
                 INSERT INTO outbox (chat_id, kind, priority, entry_id, not_before, created_at)
-                SELECT id, 'breaking', ?, ?, ?, ? FROM chats WHERE inactive_reason IS NULL
-                ON CONFLICT (chat_id, entry_id) WHERE entry_id IS NOT NULL DO NOTHING
+                SELECT c.id, 'breaking', :priority, e.id, :now, :now
+                FROM chats AS c JOIN entries AS e ON e.id = :entry
+                WHERE c.inactive_reason IS NULL
+                    AND NOT {story_reached("c.id", "e.story", waiting=("pending",))}
                 """,
-                (PRIORITY[MessageKind.BREAKING], entry_id, to_epoch(now), to_epoch(now)),
+                {
+                    "priority": PRIORITY[MessageKind.BREAKING],
+                    "entry": entry_id,
+                    "now": to_epoch(now),
+                },
             )
             queued = cursor.rowcount
             cursor = await sql.execute("SELECT COUNT(*) FROM chats WHERE inactive_reason IS NULL")
@@ -157,21 +162,26 @@ class OutboxRepository:
     # What the sender reads
 
     async def due_heads(self, *, now: dt.datetime, limit: int) -> list[OutboxMessage]:
-        """Each chat's oldest pending message, if it may go now; most urgent kinds first.
+        """Each active chat's oldest message that may go now; most urgent kinds first.
 
-        Only the oldest, so a message deferred after a 429 is never overtaken by a later
-        one to the same chat.
+        A message waiting out a retry delay doesn't hold back the rest of its chat's queue
+        (a 429 holds the whole chat through the pacer instead). Alerts of a chat whose
+        quiet hours or mute have begun are left for the hold to take.
         """
         rows = await self._db.fetchall(
             f"""
             SELECT {_MESSAGE} FROM {_MESSAGE_FROM}
-            JOIN (SELECT MIN(id) AS head FROM outbox WHERE state = 'pending' GROUP BY chat_id)
-                ON o.id = head
-            WHERE o.not_before <= ?
+            JOIN (
+                SELECT MIN(d.id) AS head FROM outbox AS d JOIN chats AS h ON h.id = d.chat_id
+                WHERE d.state = 'pending' AND d.not_before <= :now
+                    AND h.inactive_reason IS NULL
+                    AND NOT (d.kind = 'alert' AND {holding("h", ":now")})
+                GROUP BY d.chat_id
+            ) ON o.id = head
             ORDER BY o.priority, o.id
-            LIMIT ?
+            LIMIT :limit
             """,
-            (to_epoch(now), limit),
+            {"now": to_epoch(now), "limit": limit},
         )
         return [_message(row) for row in rows]
 
@@ -182,11 +192,11 @@ class OutboxRepository:
         rows = await self._db.fetchall(
             f"""
             SELECT {_MESSAGE} FROM {_MESSAGE_FROM}
-            WHERE o.chat_id = ? AND o.state = 'pending' AND o.kind = 'alert'
-                AND o.not_before <= ?
-            ORDER BY o.id LIMIT ?
+            WHERE o.chat_id = :chat AND o.state = 'pending' AND o.kind = 'alert'
+                AND o.not_before <= :now AND NOT {holding("c", ":now")}
+            ORDER BY o.id LIMIT :limit
             """,
-            (chat_id, to_epoch(now), limit),
+            {"chat": chat_id, "now": to_epoch(now), "limit": limit},
         )
         return [_message(row) for row in rows]
 
@@ -209,38 +219,63 @@ class OutboxRepository:
     async def mark_sent(
         self, outbox_ids: Sequence[int], *, now: dt.datetime, message_id: int | None
     ) -> None:
+        """Telegram accepted one message carrying these rows: mark them and write the ledger.
+
+        Whatever state a row is in now (a mute may have moved it to held meanwhile), it was
+        delivered, so it is marked sent.
+        """
         async with self._db.transaction() as sql:
             await sql.executemany(
                 "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?,"
                 " attempts = attempts + 1 WHERE id = ?",
                 [(to_epoch(now), message_id, outbox_id) for outbox_id in outbox_ids],
             )
+            await record_delivered(sql, outbox_ids, now=now)
 
     async def defer(
-        self, outbox_id: int, *, until: dt.datetime, error: str, count_attempt: bool = True
+        self,
+        outbox_id: int,
+        *,
+        until: dt.datetime,
+        error: str,
+        count_attempt: bool = True,
+        now: dt.datetime | None = None,
     ) -> None:
+        """Try the message again at ``until``; a counted attempt starts its failure clock."""
+        failed_at = None if now is None or not count_attempt else to_epoch(now)
         await self._db.execute(
-            "UPDATE outbox SET not_before = ?, last_error = ?, attempts = attempts + ?"
+            "UPDATE outbox SET not_before = ?, last_error = ?, attempts = attempts + ?,"
+            " first_failed_at = COALESCE(first_failed_at, ?)"
             " WHERE id = ? AND state = 'pending'",
-            (to_epoch(until), error, int(count_attempt), outbox_id),
+            (to_epoch(until), error, int(count_attempt), failed_at, outbox_id),
         )
 
-    async def mark_failed(self, outbox_ids: Sequence[int], *, error: str) -> None:
+    async def mark_failed(
+        self, outbox_ids: Sequence[int], *, error: str, now: dt.datetime
+    ) -> None:
+        """Give up on these messages; /stats counts them and admins are told."""
         async with self._db.transaction() as sql:
             await sql.executemany(
-                "UPDATE outbox SET state = 'failed', last_error = ?, attempts = attempts + 1"
-                " WHERE id = ?",
-                [(error, outbox_id) for outbox_id in outbox_ids],
+                "UPDATE outbox SET state = 'failed', last_error = ?, attempts = attempts + 1,"
+                " failed_at = ? WHERE id = ?",
+                [(error, to_epoch(now), outbox_id) for outbox_id in outbox_ids],
             )
 
     async def chat_gone(self, chat_id: int, reason: InactiveReason, *, now: dt.datetime) -> int:
-        """The chat blocked or removed the bot: mark it inactive and cancel what it had waiting."""
+        """The chat blocked or removed the bot: mark it inactive and cancel what it had waiting.
+
+        A chat paused for lack of rights keeps its queue for when the rights come back;
+        returns how many messages were cancelled.
+        """
         async with self._db.transaction() as sql:
             await sql.execute(
                 "UPDATE chats SET inactive_reason = ?, inactive_since = ?, updated_at = ?"
                 " WHERE id = ? AND inactive_reason IS NULL",
                 (reason.value, to_epoch(now), to_epoch(now), chat_id),
             )
+            if reason is InactiveReason.NO_RIGHTS:
+                await hold_in(sql, chat_id, now=now)
+                return 0
             cursor = await sql.execute(
                 "UPDATE outbox SET state = 'blocked', last_error = ?"
                 " WHERE chat_id = ? AND state = 'pending'",
@@ -252,8 +287,14 @@ class OutboxRepository:
         await ChatRepository(self._db).move(old_id, new_id, now=now)
 
     async def prune_sent(self, *, before: dt.datetime) -> int:
+        """Delete messages that are over (sent, failed, cancelled) and older than ``before``.
+
+        What reached each chat stays in the ledger, so an old alert's row isn't needed to
+        keep its story from being pushed again.
+        """
         return await self._db.execute(
-            "DELETE FROM outbox WHERE state != 'pending' AND entry_id IS NULL AND created_at < ?",
+            "DELETE FROM outbox WHERE state IN ('sent', 'in_digest', 'blocked', 'failed',"
+            " 'cancelled') AND created_at < ?",
             (to_epoch(before),),
         )
 
@@ -273,10 +314,19 @@ class OutboxRepository:
             )
         )
 
+    async def failures_after(self, outbox_id: int) -> tuple[int, int]:
+        """(how many, the last id) of the messages given up on after ``outbox_id``."""
+        row = await self._db.fetchone(
+            "SELECT COUNT(*), MAX(id) FROM outbox WHERE state = 'failed' AND id > ?",
+            (outbox_id,),
+        )
+        assert row is not None
+        return int(row[0]), int(row[1] or outbox_id)
+
     async def failed_since(self, moment: dt.datetime) -> int:
         return int(
             await self._db.fetchvalue(
-                "SELECT COUNT(*) FROM outbox WHERE state = 'failed' AND created_at >= ?",
+                "SELECT COUNT(*) FROM outbox WHERE state = 'failed' AND failed_at >= ?",
                 (to_epoch(moment),),
             )
         )
@@ -398,33 +448,154 @@ class OutboxRepository:
 
     # Alerts held by quiet hours or a mute
 
-    async def held(self, chat_id: int) -> list[tuple[Entry, tuple[str, ...]]]:
-        """The chat's held alerts, oldest first, with the topics each matched."""
+    async def held(self, chat_id: int) -> list[tuple[int, Entry, tuple[str, ...]]]:
+        """The chat's held alerts as (outbox id, entry, matched topics), oldest first.
+
+        A held story that reached the chat meanwhile, or is about to (a breaking push), is
+        left out.
+        """
         rows = await self._db.fetchall(
             f"""
-            SELECT h.topics AS held_topics, {ENTRY_COLUMNS}
-            FROM held_alerts AS h
-            JOIN entries AS e ON e.id = h.entry_id JOIN feeds AS f ON f.id = e.feed_id
-            WHERE h.chat_id = ? ORDER BY e.published_at, e.id
+            SELECT o.id AS outbox_id, o.topics AS held_topics, {ENTRY_COLUMNS}
+            FROM outbox AS o
+            JOIN entries AS e ON e.id = o.entry_id JOIN feeds AS f ON f.id = e.feed_id
+            WHERE o.chat_id = :chat AND o.state = 'held'
+                AND NOT {story_reached(":chat", "e.story", waiting=("pending",))}
+            ORDER BY e.first_seen_at, e.id
+            """,
+            {"chat": chat_id},
+        )
+        return [
+            (row["outbox_id"], entry_from_row(row), tuple(json.loads(row["held_topics"])))
+            for row in rows
+        ]
+
+    async def release_held(
+        self,
+        chat_id: int,
+        *,
+        listed: Sequence[tuple[int, int]],
+        texts: Sequence[str],
+        for_digest: Sequence[int],
+        now: dt.datetime,
+    ) -> None:
+        """End a hold in one transaction: the catch-up replaces the alerts it lists.
+
+        ``listed`` are (outbox id, entry id) of the held alerts the catch-up ``texts`` list;
+        the first text carries their entries into the ledger. ``for_digest`` are outbox
+        ids of held alerts past what one catch-up lists: the chat's next digest shows them.
+        Alerts held since the caller read them go out as ordinary alerts, and those whose
+        story reached the chat meanwhile are dropped.
+        """
+        async with self._db.transaction() as sql:
+            await sql.execute("UPDATE chats SET held_since = NULL WHERE id = ?", (chat_id,))
+            await sql.executemany(
+                "DELETE FROM outbox WHERE id = ? AND state = 'held'",
+                [(outbox_id,) for outbox_id, _ in listed],
+            )
+            await sql.executemany(
+                "UPDATE outbox SET state = 'for_digest' WHERE id = ? AND state = 'held'",
+                [(outbox_id,) for outbox_id in for_digest],
+            )
+            await sql.execute(
+                f"""
+                UPDATE outbox SET state = 'cancelled', last_error = 'reached the chat already'
+                WHERE chat_id = :chat AND state = 'held' AND entry_id IN (
+                    SELECT e.id FROM entries AS e
+                    WHERE {story_reached(":chat", "e.story", waiting=("pending",))}
+                )
+                """,
+                {"chat": chat_id},
+            )
+            await sql.execute(
+                "UPDATE outbox SET state = 'pending' WHERE chat_id = ? AND state = 'held'",
+                (chat_id,),
+            )
+            for number, text in enumerate(texts):
+                cursor = await sql.execute(
+                    "INSERT INTO outbox (chat_id, kind, priority, text, not_before, created_at)"
+                    " VALUES (?, 'catchup', ?, ?, ?, ?) RETURNING id",
+                    (chat_id, PRIORITY[MessageKind.CATCHUP], text, to_epoch(now), to_epoch(now)),
+                )
+                row = await cursor.fetchone()
+                assert row is not None
+                if number == 0:
+                    await carry(sql, row[0], chat_id, [entry_id for _, entry_id in listed])
+
+    async def for_digest(self, chat_id: int) -> list[tuple[int, Entry, tuple[str, ...]]]:
+        """Held alerts that one catch-up couldn't list, waiting for a digest; oldest first."""
+        rows = await self._db.fetchall(
+            f"""
+            SELECT o.id AS outbox_id, o.topics AS held_topics, {ENTRY_COLUMNS}
+            FROM outbox AS o
+            JOIN entries AS e ON e.id = o.entry_id JOIN feeds AS f ON f.id = e.feed_id
+            WHERE o.chat_id = ? AND o.state = 'for_digest'
+            ORDER BY e.first_seen_at, e.id
             """,
             (chat_id,),
         )
-        return [(entry_from_row(row), tuple(json.loads(row["held_topics"]))) for row in rows]
+        return [
+            (row["outbox_id"], entry_from_row(row), tuple(json.loads(row["held_topics"])))
+            for row in rows
+        ]
 
-    async def release_held(
-        self, chat_id: int, entry_ids: Sequence[int], texts: Sequence[str], *, now: dt.datetime
+    async def enqueue_digest(
+        self,
+        chat_id: int,
+        texts: Sequence[str],
+        *,
+        entry_ids: Sequence[int],
+        from_held: Sequence[int],
+        now: dt.datetime,
+        cursor: dt.datetime,
+        day: str | None,
+        next_digest_at: dt.datetime | None,
     ) -> None:
-        """Replace the given held alerts with catch-up messages, in one transaction."""
+        """Queue a digest and move the chat's digest cursor, in one transaction.
+
+        The first message carries ``entry_ids`` into the ledger; ``from_held`` (outbox ids
+        of alerts waiting for a digest) are marked as shown. ``cursor`` is where the next
+        digest's content starts; ``day`` (the local date of a scheduled digest) and
+        ``next_digest_at`` are recorded when given, so a crash can't send one twice.
+        """
         async with self._db.transaction() as sql:
+            for number, text in enumerate(texts):
+                row_cursor = await sql.execute(
+                    "INSERT INTO outbox (chat_id, kind, priority, text, not_before, created_at)"
+                    " VALUES (?, 'digest', ?, ?, ?, ?) RETURNING id",
+                    (chat_id, PRIORITY[MessageKind.DIGEST], text, to_epoch(now), to_epoch(now)),
+                )
+                row = await row_cursor.fetchone()
+                assert row is not None
+                if number == 0:
+                    await carry(sql, row[0], chat_id, entry_ids)
             await sql.executemany(
-                "DELETE FROM held_alerts WHERE chat_id = ? AND entry_id = ?",
-                [(chat_id, entry_id) for entry_id in entry_ids],
+                "UPDATE outbox SET state = 'in_digest' WHERE id = ? AND state = 'for_digest'",
+                [(outbox_id,) for outbox_id in from_held],
             )
-            await sql.executemany(
-                "INSERT INTO outbox (chat_id, kind, priority, text, not_before, created_at)"
-                " VALUES (?, 'catchup', ?, ?, ?, ?)",
-                [
-                    (chat_id, PRIORITY[MessageKind.CATCHUP], text, to_epoch(now), to_epoch(now))
-                    for text in texts
-                ],
+            await sql.execute(
+                """
+                UPDATE chats SET
+                    last_digest_at = :until,
+                    last_digest_day = COALESCE(:day, last_digest_day),
+                    next_digest_at = COALESCE(:next, next_digest_at)
+                WHERE id = :id
+                """,
+                {
+                    "until": to_epoch(cursor),
+                    "day": day,
+                    "next": None if next_digest_at is None else to_epoch(next_digest_at),
+                    "id": chat_id,
+                },
             )
+
+    async def digested(self, chat_id: int, entry_ids: Sequence[int]) -> set[int]:
+        """Which of these entries a digest to the chat listed already, or will."""
+        if not entry_ids:
+            return set()
+        rows = await self._db.fetchall(
+            "SELECT e.id FROM entries AS e WHERE e.id IN (SELECT value FROM json_each(:ids))"
+            f" AND {digested(':chat', 'e.id')}",
+            {"chat": chat_id, "ids": json.dumps(list(entry_ids))},
+        )
+        return {row[0] for row in rows}

@@ -7,8 +7,10 @@ import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from bot.domain import PRIORITY, MessageKind, Topic, TopicMode
+from bot.domain import PRIORITY, Entry, MessageKind, Topic, TopicMode, alertable_until
+from bot.storage.chats import holding, may_alert
 from bot.storage.database import Database, from_epoch, to_epoch
+from bot.storage.ledger import story_reached
 
 _COLUMNS = "id, chat_id, query, canonical, mode, created_at"
 
@@ -22,20 +24,6 @@ def _topic(row: Any) -> Topic:
         mode=TopicMode(row["mode"]),
         created_at=from_epoch(row["created_at"]),
     )
-
-
-# Whether the chat already has, or is holding, an alert for another entry with this link.
-_SAME_LINK_SEEN = """(
-    :link != '' AND EXISTS (
-        SELECT 1 FROM entries AS same
-        WHERE same.link = :link AND same.id != :entry AND (
-            EXISTS (SELECT 1 FROM outbox AS o
-                    WHERE o.chat_id = t.chat_id AND o.entry_id = same.id)
-            OR EXISTS (SELECT 1 FROM held_alerts AS h
-                       WHERE h.chat_id = t.chat_id AND h.entry_id = same.id)
-        )
-    )
-)"""
 
 
 class TopicLimitError(Exception):
@@ -116,66 +104,47 @@ class TopicRepository:
         return [row[0] for row in rows]
 
     async def route(
-        self,
-        entry_id: int,
-        published_at: dt.datetime,
-        topic_ids: Sequence[int],
-        *,
-        link: str = "",
-        now: dt.datetime,
-    ) -> int:
-        """Queue the entry's alerts and mark it routed, in one transaction; returns alerts.
+        self, entry: Entry, topic_ids: Sequence[int], *, now: dt.datetime
+    ) -> tuple[int, int]:
+        """Queue the entry's alerts and mark it routed, in one transaction: (sent, held).
 
         ``topic_ids`` are the topics the entry matched. Each chat gets one alert listing its
-        matched topics, counting only instant topics it already followed when the entry was
-        published, and only if the chat is active and hasn't had the same link from another
-        feed. A chat in quiet hours or muted has the alert held for its catch-up message
-        instead. Chats are read from the topics table, so a chat that moved (a group become
-        supergroup) is found at its new id.
+        matched instant topics that the alert rule (``alertable_until``) lets through, if
+        the chat is active and the story has not reached it and is not on its way
+        (``story_reached``). A chat in quiet hours or muted has the alert held for its
+        catch-up message instead. Chats are read from the topics table, so a chat that
+        moved (a group become supergroup) is found at its new id.
         """
-        params = {
-            "priority": PRIORITY[MessageKind.ALERT],
-            "entry": entry_id,
-            "link": link,
-            "now": to_epoch(now),
-            "topics": json.dumps(list(topic_ids)),
-            "published": to_epoch(published_at),
-        }
+        added_by = alertable_until(entry)
         async with self._db.transaction() as sql:
-            await sql.execute(
-                f"""
-                INSERT INTO held_alerts (chat_id, entry_id, topics, held_at)
-                SELECT t.chat_id, :entry, json_group_array(t.query), :now
-                FROM topics AS t JOIN chats AS c ON c.id = t.chat_id
-                WHERE t.id IN (SELECT value FROM json_each(:topics))
-                    AND t.mode = 'instant' AND t.created_at <= :published
-                    AND c.inactive_reason IS NULL AND c.held_since IS NOT NULL
-                    AND NOT EXISTS (
-                        SELECT 1 FROM outbox AS o
-                        WHERE o.chat_id = t.chat_id AND o.entry_id = :entry
-                    )
-                    AND NOT {_SAME_LINK_SEEN}
-                GROUP BY t.chat_id
-                ON CONFLICT (chat_id, entry_id) DO NOTHING
-                """,
-                params,
-            )
-            cursor = await sql.execute(
-                f"""
-                INSERT INTO outbox (chat_id, kind, priority, entry_id, topics,
-                                    not_before, created_at)
-                SELECT t.chat_id, 'alert', :priority, :entry, json_group_array(t.query),
-                       :now, :now
-                FROM topics AS t JOIN chats AS c ON c.id = t.chat_id
-                WHERE t.id IN (SELECT value FROM json_each(:topics))
-                    AND t.mode = 'instant' AND t.created_at <= :published
-                    AND c.inactive_reason IS NULL AND c.held_since IS NULL
-                    AND NOT {_SAME_LINK_SEEN}
-                GROUP BY t.chat_id
-                ON CONFLICT (chat_id, entry_id) WHERE entry_id IS NOT NULL DO NOTHING
-                """,
-                params,
-            )
-            queued = cursor.rowcount
-            await sql.execute("UPDATE entries SET routed = 1 WHERE id = ?", (entry_id,))
-        return queued
+            if added_by is not None and topic_ids:
+                cursor = await sql.execute(
+                    f"""
+                    INSERT INTO outbox (chat_id, kind, priority, entry_id, topics, state,
+                                        not_before, created_at)
+                    SELECT t.chat_id, 'alert', :priority, :entry, json_group_array(t.query),
+                           CASE WHEN {holding("c", ":now")} THEN 'held' ELSE 'pending' END,
+                           :now, :now
+                    FROM topics AS t JOIN chats AS c ON c.id = t.chat_id
+                    WHERE t.id IN (SELECT value FROM json_each(:topics))
+                        AND t.mode = 'instant' AND t.created_at <= :added_by
+                        AND {may_alert("c")}
+                        AND NOT {story_reached("t.chat_id", ":story")}
+                    GROUP BY t.chat_id
+                    RETURNING state
+                    """,
+                    {
+                        "priority": PRIORITY[MessageKind.ALERT],
+                        "entry": entry.id,
+                        "story": entry.story,
+                        "now": to_epoch(now),
+                        "topics": json.dumps(list(topic_ids)),
+                        "added_by": to_epoch(added_by),
+                    },
+                )
+                states = [row[0] for row in await cursor.fetchall()]
+            else:
+                states = []
+            await sql.execute("UPDATE entries SET routed = 1 WHERE id = ?", (entry.id,))
+        held = states.count("held")
+        return len(states) - held, held

@@ -52,6 +52,9 @@ async def test_start_help_and_stop_in_a_group_addressed_to_the_bot(
 
     async with running_herald(emulator, tmp_path):
         await emulator.user_says(group, member, "/start@herald_bot")
+        refused_start = await emulator.wait_for_message(group, timeout=REPLY_WITHIN)
+        subscribed_by_member = _chat_ids(tmp_path)
+        await emulator.user_says(group, owner, "/start@herald_bot")
         welcome = await emulator.wait_for_message(group, timeout=REPLY_WITHIN)
         await emulator.user_says(group, member, "/help@herald_bot")
         help_text = await emulator.wait_for_message(group, timeout=REPLY_WITHIN)
@@ -61,12 +64,39 @@ async def test_start_help_and_stop_in_a_group_addressed_to_the_bot(
         await emulator.user_says(group, owner, "/stop@herald_bot")
         stopped = await emulator.wait_for_message(group, timeout=REPLY_WITHIN)
 
+    assert "Only this group's admins can subscribe it" in refused_start.text
+    assert subscribed_by_member == []
     assert "Welcome to Herald" in welcome.text
     assert "/topic" in help_text.text
     assert "Only this group's admins" in refused.text
     assert subscribed_after_refusal == [group.id]
     assert "deleted" in stopped.text
     assert _chat_ids(tmp_path) == []
+
+
+async def test_after_a_groups_admins_stop_it_no_member_command_subscribes_it_again(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    owner, member = emulator.add_user("Olga"), emulator.add_user("Max")
+    group = emulator.add_group("Newsroom", admins=[owner], members=[member])
+
+    async with running_herald(emulator, tmp_path):
+        await emulator.user_says(group, owner, "/start@herald_bot")
+        await emulator.wait_for_message(group, timeout=REPLY_WITHIN)
+        await emulator.user_says(group, owner, "/stop@herald_bot")
+        await emulator.wait_for_message(group, timeout=REPLY_WITHIN)
+        answers = []
+        for command in ("start", "timezone", "timezone Europe/Paris", "digest", "quiet"):
+            name, _, argument = command.partition(" ")
+            await emulator.user_says(group, member, f"/{name}@herald_bot {argument}".strip())
+            answers.append((await emulator.wait_for_message(group, timeout=REPLY_WITHIN)).text)
+
+    assert _chat_ids(tmp_path) == []
+    assert "Only this group's admins can subscribe it" in answers[0]
+    assert "This chat's time zone is UTC" in answers[1]
+    assert "Daily digest: off" in answers[3]
+    assert "No quiet hours are set" in answers[4]
+    assert "Only this group's admins" in answers[2]
 
 
 async def test_commands_for_another_bot_are_left_alone(

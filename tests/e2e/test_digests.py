@@ -14,39 +14,50 @@ async def test_digest_now_lists_the_days_entries_for_kim_jong_un(
     emulator: BotApiEmulator, feed_server: FeedServer, tmp_path: Path
 ) -> None:
     now = dt.datetime.now(dt.UTC)
-    feed_server.publish_rss(
-        "/world.xml",
-        [
-            FeedItem(
-                title="Kim Jong-un opens a new shipyard",
-                link="https://news.example/shipyard",
-                published=now - dt.timedelta(hours=3),
-            ),
-            FeedItem(
-                title="Kim Jong Un meets Russian envoy",
-                link="https://news.example/envoy",
-                published=now - dt.timedelta(hours=1),
-            ),
-            FeedItem(
-                title="Markets rally in Tokyo",
-                link="https://news.example/markets",
-                published=now - dt.timedelta(minutes=30),
-            ),
-        ],
-        title="World Desk",
+    earlier = FeedItem(
+        title="Kim Jong Un inspects a missile base",
+        link="https://news.example/missiles",
+        published=now - dt.timedelta(hours=5),
     )
+    markets = FeedItem(
+        title="Markets rally in Tokyo",
+        link="https://news.example/markets",
+        published=now - dt.timedelta(minutes=30),
+    )
+    feed_server.publish_rss("/world.xml", [earlier, markets], title="World Desk")
     user = emulator.add_user("Ada")
     chat = emulator.private_chat(user)
 
     async with running_herald(
         emulator, tmp_path, HERALD_FEEDS=feed_server.url("/world.xml"), HERALD_POLL_INTERVAL="1"
     ):
-        await wait_for_archive(tmp_path, 3)
+        await wait_for_archive(tmp_path, 2)
         await follow(emulator, chat, user, "Kim Jong Un")
-        await emulator.user_says(chat, user, "/digest now")
-        digest = await emulator.wait_for_message(chat)
+        feed_server.publish_rss(
+            "/world.xml",
+            [
+                earlier,
+                markets,
+                FeedItem(
+                    title="Kim Jong-un opens a new shipyard",
+                    link="https://news.example/shipyard",
+                    published=now - dt.timedelta(hours=3),
+                ),
+                FeedItem(
+                    title="Kim Jong Un meets Russian envoy",
+                    link="https://news.example/envoy",
+                    published=now - dt.timedelta(hours=1),
+                ),
+            ],
+            title="World Desk",
+        )
+        await wait_for_archive(tmp_path, 4)
         await settled(tmp_path)
-        again = await ask(emulator, chat, user, "/digest now")
+        await emulator.user_says(chat, user, "/digest now")
+        digest = await emulator.wait_for_message(chat, lambda message: "digest" in message.text)
+        await settled(tmp_path)
+        await emulator.user_says(chat, user, "/digest now")
+        again = await emulator.wait_for_message(chat, lambda message: "Nothing" in message.text)
 
     lines = digest.text.splitlines()
     assert lines[0].startswith("📰 Your digest · ")
@@ -55,6 +66,7 @@ async def test_digest_now_lists_the_days_entries_for_kim_jong_un(
     assert lines[4].startswith("• Kim Jong Un meets Russian envoy · World Desk · ")
     assert lines[5].startswith("• Kim Jong-un opens a new shipyard · World Desk · ")
     assert "Markets" not in digest.text
+    assert "missile base" not in digest.text  # stored before the topic was followed
     assert "Nothing new" in again.text
 
 

@@ -61,8 +61,12 @@ class Newsroom:
         baseline: bool = False,
         feed_url: str = "https://news.example/rss",
         link: str | None = None,
-    ) -> None:
-        """Store entries as a poll would: the feed's first poll is the baseline."""
+        dated: dt.datetime | None = None,
+    ) -> list[int]:
+        """Store entries as a poll would, dated ``dated`` (default now); their ids.
+
+        The feed's first poll is the baseline.
+        """
         feed = await self.feeds.by_url(feed_url)
         if feed is None:
             feed = await self.feeds.add(feed_url, now=self.clock(), next_poll_at=self.clock())
@@ -79,7 +83,7 @@ class Newsroom:
                     title=title,
                     summary="",
                     link=link or f"https://news.example/{self._keys}",
-                    published=self.clock(),
+                    published=dated or self.clock(),
                     author="",
                 )
             )
@@ -90,6 +94,11 @@ class Newsroom:
             now=self.clock(),
             keep_after=self.clock() - dt.timedelta(days=90),
         )
+        rows = await self.database.fetchall(
+            "SELECT id FROM entries WHERE feed_id = ? ORDER BY id DESC LIMIT ?",
+            (feed.id, len(entries)),
+        )
+        return sorted(row[0] for row in rows)
 
     async def alerts(self) -> list[tuple[int, str, str]]:
         """(chat, entry title, topics) of every queued alert."""

@@ -81,7 +81,9 @@ class Desk(Newsroom):
 
     async def messages(self, chat_id: int, kind: str) -> list[str]:
         rows = await self.database.fetchall(
-            "SELECT text FROM outbox WHERE chat_id = ? AND kind = ? ORDER BY id", (chat_id, kind)
+            "SELECT text FROM outbox WHERE chat_id = ? AND kind = ?"
+            " AND state NOT IN ('held', 'for_digest') ORDER BY id",
+            (chat_id, kind),
         )
         return [row[0] for row in rows]
 
@@ -171,13 +173,36 @@ async def test_a_digest_missed_on_a_day_that_is_over_is_skipped_not_sent_late(
     await desk.publish("Gaza ceasefire holds")
     await desk.router.route_pending()
 
-    clock.now = at("2026-03-15 00:10")  # down over 23:30
+    clock.now = at("2026-03-15 01:10")  # down over 23:30 and the hour after midnight
     sent = await desk.tick_minutes(60)
 
     assert sent == []
     chat = await desk.chats.get(1)
     assert chat is not None
     assert await desk.digests.next_for(chat) == at("2026-03-15 23:30")
+
+
+async def test_a_2359_digest_whose_run_slips_past_midnight_is_still_sent(
+    desk: Desk, clock: StepClock
+) -> None:
+    clock.now = at("2026-03-14 06:00")
+    await desk.subscriber(1, "Gaza", digest="23:59")
+    await desk.publish("Gaza ceasefire holds")
+    await desk.router.route_pending()
+
+    clock.now = at("2026-03-14 23:59:30")  # its next run comes only after midnight
+    sent = await desk.tick_minutes(1)
+    clock.now = at("2026-03-15 12:00:30")
+    await desk.publish("Gaza talks resume")
+    await desk.router.route_pending()
+    again = await desk.tick_minutes(12 * 60)
+
+    assert sent == [at("2026-03-15 00:00:30")]
+    assert again == [at("2026-03-15 23:59:30")]
+    [first, second] = await desk.messages(1, "digest")
+    assert "Gaza ceasefire holds" in first
+    assert "Gaza ceasefire holds" not in second
+    assert "Gaza talks resume" in second
 
 
 async def test_a_digest_is_never_sent_twice_on_one_day_even_if_its_time_moves_later(

@@ -7,6 +7,7 @@ from bot.services.outbox import KEEP_SENT, OutboxService
 from bot.storage.chats import ChatRepository
 from bot.storage.database import Database
 from bot.storage.feeds import FeedRepository
+from bot.storage.meta import MetaRepository
 from bot.storage.outbox import OutboxRepository
 from tests.services.conftest import StepClock
 
@@ -20,6 +21,7 @@ async def test_a_feed_failing_for_a_day_queues_one_notice_per_admin_with_a_chat(
     wakes: list[None] = []
     notices = OutboxService(
         OutboxRepository(database),
+        MetaRepository(database),
         admin_ids=[1, 2, 99],  # 99 never started a chat with the bot
         clock=clock,
         wake=lambda: wakes.append(None),
@@ -41,13 +43,13 @@ async def test_a_feed_failing_for_a_day_queues_one_notice_per_admin_with_a_chat(
     assert wakes
 
 
-async def test_sent_messages_are_pruned_after_a_month_but_alerts_stay(
-    database: Database, clock: StepClock
-) -> None:
+async def test_sent_messages_are_pruned_after_a_week(database: Database, clock: StepClock) -> None:
     chats = ChatRepository(database)
     await chats.register(1, ChatKind.PRIVATE, "x", timezone="UTC", now=clock())
     outbox = OutboxRepository(database)
-    service = OutboxService(outbox, admin_ids=[1], clock=clock, wake=lambda: None)
+    service = OutboxService(
+        outbox, MetaRepository(database), admin_ids=[1], clock=clock, wake=lambda: None
+    )
     await service.notify_admins("old notice")
     rows = await database.fetchall("SELECT id FROM outbox")
     await outbox.mark_sent([rows[0][0]], now=clock(), message_id=1)
