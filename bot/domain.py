@@ -59,7 +59,8 @@ class ParsedEntry:
 
     ``title`` and ``summary`` are plain text (no markup, entities decoded, whitespace
     collapsed); ``link`` is absolute or empty; ``published`` is aware UTC or None when the
-    feed gave no usable date.
+    feed gave no usable date, and midnight UTC of the day when ``date_only`` (the feed
+    gave a date without a time).
     """
 
     key: str
@@ -68,6 +69,7 @@ class ParsedEntry:
     link: str
     published: dt.datetime | None
     author: str
+    date_only: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -86,7 +88,10 @@ def utc_now() -> dt.datetime:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Entry:
-    """A stored feed entry; ``published_at`` falls back to when Herald first saw it."""
+    """A stored feed entry; ``published_at`` falls back to when Herald first saw it.
+
+    ``date_only``: the feed gave a day without a time, stored as midnight UTC of that day.
+    """
 
     id: int
     feed_id: int
@@ -98,6 +103,7 @@ class Entry:
     author: str
     published_at: dt.datetime
     first_seen_at: dt.datetime
+    date_only: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -35,7 +35,8 @@ MAX_XML_TAGS = 100_000
 # json.loads builds every object and array before we can look at one: 10 MiB of "{}," is
 # 300 MB of dicts. A JSON Feed of MAX_ENTRIES items needs a few thousand.
 MAX_JSON_CONTAINERS = 200_000
-FUTURE_TOLERANCE = dt.timedelta(days=1)
+# Clocks drift and servers round; past this a date ahead of first sight is no date at all.
+FUTURE_TOLERANCE = dt.timedelta(minutes=10)
 UNTITLED = "(untitled)"
 # A title made up from an entry's text is kept shorter than a real one.
 _DERIVED_TITLE_LIMIT = 100
@@ -384,13 +385,19 @@ def _feedparser_entry(entry: dict[str, Any], *, url: str, now: dt.datetime) -> P
         contents = dict.get(entry, "content") or []
         text = next((c.get("value") for c in contents if c.get("value")), None)
     author_detail = dict.get(entry, "author_detail") or {}
-    struct = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
+    date_field = next(
+        (field for field in ("published", "updated") if dict.get(entry, f"{field}_parsed")), None
+    )
+    published = (
+        _from_struct_time(dict.get(entry, f"{date_field}_parsed"), now) if date_field else None
+    )
     return _make_entry(
         raw_key=dict.get(entry, "id"),
         raw_link=dict.get(entry, "link"),
         raw_title=dict.get(entry, "title"),
         raw_text=text,
-        published=_from_struct_time(struct, now),
+        published=published,
+        date_only=date_field is not None and _without_time(dict.get(entry, date_field)),
         raw_author=author_detail.get("name") or dict.get(entry, "author"),
         base=url,
     )
@@ -447,13 +454,22 @@ def _json_feed_entry(item: Mapping[str, Any], *, url: str, now: dt.datetime) -> 
     )
     authors = item.get("authors")
     author = authors[0] if isinstance(authors, list) and authors else item.get("author")
-    published = _from_iso(item.get("date_published")) or _from_iso(item.get("date_modified"))
+    raw_date = next(
+        (
+            item[field]
+            for field in ("date_published", "date_modified")
+            if _from_iso(item.get(field))
+        ),
+        None,
+    )
+    published = _from_iso(raw_date)
     return _make_entry(
         raw_key=raw_key,
         raw_link=item.get("url") or item.get("external_url"),
         raw_title=item.get("title"),
         raw_text=text,
         published=_believable(published, now) if published else None,
+        date_only=_without_time(raw_date),
         raw_author=author.get("name") if isinstance(author, dict) else None,
         base=url,
     )
@@ -484,6 +500,7 @@ def _make_entry(
     raw_title: object,
     raw_text: object,
     published: dt.datetime | None,
+    date_only: bool,
     raw_author: object,
     base: str,
 ) -> ParsedEntry | None:
@@ -509,6 +526,7 @@ def _make_entry(
         link=link,
         published=published,
         author=_text.clean(raw_author, AUTHOR_LIMIT),
+        date_only=date_only and published is not None,
     )
 
 
@@ -525,6 +543,15 @@ def _unique(entries: Iterable[ParsedEntry | None], limit: int) -> tuple[ParsedEn
 
 def _hashed(value: str) -> str:
     return "sha256:" + hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()
+
+
+# A time of day as feeds write one ("10:30", "T10:30:00Z"); "1030" without a colon is rare.
+_TIME_OF_DAY = re.compile(r"\d:\d\d")
+
+
+def _without_time(written: object) -> bool:
+    """Whether a date the feed wrote gives a day but no time ("2026-03-14", "14 Mar 2026")."""
+    return isinstance(written, str) and not _TIME_OF_DAY.search(written)
 
 
 def _believable(published: dt.datetime, now: dt.datetime) -> dt.datetime | None:

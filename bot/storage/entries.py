@@ -11,7 +11,7 @@ from bot.storage.database import Database, from_epoch, to_epoch
 
 ENTRY_COLUMNS = (
     "e.id, e.feed_id, COALESCE(NULLIF(f.title, ''), f.url) AS feed_title, e.key, e.title,"
-    " e.summary, e.link, e.author, e.published_at, e.first_seen_at"
+    " e.summary, e.link, e.author, e.published_at, e.first_seen_at, e.date_only"
 )
 ENTRY_FROM = "entries AS e JOIN feeds AS f ON f.id = e.feed_id"
 
@@ -28,6 +28,9 @@ def entry_from_row(row: Any) -> Entry:
         author=row["author"],
         published_at=from_epoch(row["published_at"]),
         first_seen_at=from_epoch(row["first_seen_at"]),
+        # Queries that list their own entry columns rather than ENTRY_COLUMNS may lack it;
+        # keys(), because "in" on a sqlite3.Row looks at its values.
+        date_only="date_only" in row.keys() and bool(row["date_only"]),  # noqa: SIM118
     )
 
 

@@ -263,8 +263,8 @@ class FeedRepository:
         await sql.executemany(
             """
             INSERT INTO entries (feed_id, key, title, summary, link, author,
-                                 published_at, first_seen_at, updated_at, routed)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                 published_at, date_only, first_seen_at, updated_at, routed)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 (
@@ -275,6 +275,8 @@ class FeedRepository:
                     entry.link,
                     entry.author,
                     to_epoch(published),
+                    # A day in the future was replaced by the time it was first seen.
+                    int(entry.date_only and published == entry.published),
                     to_epoch(now),
                     to_epoch(now),
                     routed,

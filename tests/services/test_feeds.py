@@ -467,3 +467,28 @@ async def test_a_feed_without_validators_yields_only_its_new_entries(
     assert [r.status for r in feed_server.requests("/plain.xml")] == [200, 200, 200]
     assert await watcher.titles(routed=0) == ["Story 2"]
     assert (await watcher.feed(url)).polls_not_modified == 0
+
+
+async def test_a_date_only_entry_is_stored_as_date_only_and_a_future_one_as_first_seen(
+    watcher: Watcher, feed_server: FeedServer, clock: StepClock
+) -> None:
+    url = feed_server.url("/dates.xml")
+    feed_server.publish(
+        "/dates.xml",
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Dates</title>'
+        "<item><title>Dated</title><guid>1</guid><pubDate>2026-03-13</pubDate></item>"
+        "<item><title>Ahead</title><guid>2</guid>"
+        "<pubDate>Sat, 14 Mar 2026 09:45:00 GMT</pubDate></item>"
+        "</channel></rss>",
+    )
+    await watcher.service.ensure([url])
+
+    await watcher.poll(url)
+
+    ahead, dated = await watcher.entries.latest(limit=10)
+    assert (dated.title, dated.published_at, dated.date_only) == (
+        "Dated",
+        dt.datetime(2026, 3, 13, tzinfo=dt.UTC),
+        True,
+    )
+    assert (ahead.title, ahead.published_at, ahead.date_only) == ("Ahead", clock.now, False)
