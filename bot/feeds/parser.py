@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import functools
 import hashlib
 import html
 import io
@@ -17,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import feedparser
+import webencodings
 
 from bot.domain import HeraldError, ParsedEntry, ParsedFeed
 from bot.feeds import _text
@@ -142,8 +144,12 @@ def _decode(body: bytes, content_type: str | None) -> str:
 
     Valid UTF-8 is taken as UTF-8 even when declared otherwise: text in a legacy encoding
     almost never happens to be valid UTF-8, and "UTF-8 served as ISO-8859-1" is the most
-    common wrong declaration. Invalid UTF-8 that is mostly UTF-8 gets U+FFFD for its bad
-    bytes rather than turning every accent in the feed into mojibake.
+    common wrong declaration. Otherwise the declared encodings (HTTP charset, then the XML
+    declaration) are tried as browsers read their labels, and the first that decodes
+    cleanly wins; one that can reject bytes (Shift_JIS, GBK) goes before one that takes
+    any byte (windows-1252), whose clean decoding proves nothing. Invalid UTF-8 that is
+    mostly UTF-8 gets U+FFFD for its bad bytes rather than turning every accent in the
+    feed into mojibake.
     """
     for bom, encoding in _BOMS:
         if body.startswith(bom):
@@ -155,16 +161,19 @@ def _decode(body: bytes, content_type: str | None) -> str:
         return _NOT_XML.sub("", body.decode("utf-8"))
     except UnicodeDecodeError:
         pass
-    for encoding in _declared_encodings(body, content_type):
+    declared = sorted(_declared_codecs(body, content_type), key=_takes_any_byte)
+    for codec in declared:
         try:
-            return _NOT_XML.sub("", body.decode(encoding))
-        except (UnicodeDecodeError, LookupError):
+            return _NOT_XML.sub("", body.decode(codec))
+        except UnicodeDecodeError:
             continue
     text = body.decode("utf-8", "replace")
     if not _DECODED_NON_ASCII.search(text):
-        # Not one valid UTF-8 sequence among the high bytes: a legacy single-byte encoding,
-        # and on the web that is windows-1252 far more often than anything else.
-        text = body.decode("windows-1252", "replace")
+        # Not one valid UTF-8 sequence among the high bytes: the declared encoding with a
+        # few bad bytes, or else a legacy single-byte one, and on the web that is
+        # windows-1252 far more often than anything else.
+        fallback = declared[0] if declared else "windows-1252"
+        text = body.decode(fallback, "replace")
     return _NOT_XML.sub("", text)
 
 
@@ -182,13 +191,43 @@ def _sniff_wide_encoding(head: bytes) -> str | None:
     return None
 
 
-def _declared_encodings(body: bytes, content_type: str | None) -> Iterable[str]:
-    declared = _content_type_parameter(content_type, "charset")
-    if declared:
-        yield declared
+def _declared_codecs(body: bytes, content_type: str | None) -> list[str]:
+    """Python codecs for the labels the HTTP charset and the XML declaration give, in order.
+
+    Labels mean what the WHATWG Encoding Standard says, as in browsers: "gb2312" is GBK,
+    "shift_jis" Windows-31J, "big5" Big5-HKSCS, "iso-8859-1" and "us-ascii" windows-1252.
+    Python's codecs of those names are the narrower originals, which reject the very
+    characters publishers' tools write. Unknown labels are skipped, and so are UTF-16
+    ones: the bytes were not UTF-16, or the BOM or sniffing above would have said so.
+    """
+    labels = [_content_type_parameter(content_type, "charset")]
     match = _XML_ENCODING.match(body[:512])
     if match:
-        yield match.group(1).decode("ascii")
+        labels.append(match.group(1).decode("ascii"))
+    codecs_found: list[str] = []
+    for label in labels:
+        encoding = webencodings.lookup(label) if label else None
+        # "replacement" (ISO-2022-KR and the like) decodes to a single U+FFFD in browsers,
+        # for safety in HTML; a feed reader loses nothing by trying the other label.
+        if encoding is None or encoding.name in _NOT_DECODABLE:
+            continue
+        codec = str(encoding.codec_info.name)
+        if codec not in codecs_found:
+            codecs_found.append(codec)
+    return codecs_found
+
+
+_NOT_DECODABLE = frozenset({"replacement", "x-user-defined", "utf-16le", "utf-16be"})
+
+
+@functools.cache
+def _takes_any_byte(codec: str) -> bool:
+    """Whether ``codec`` decodes every byte sequence, so that decoding proves nothing."""
+    try:
+        bytes(range(256)).decode(codec)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _media_type(content_type: str | None) -> str:
