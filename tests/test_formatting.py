@@ -161,3 +161,11 @@ def test_a_date_only_entry_in_a_relative_list_counts_days_not_hours() -> None:
     assert "World News · today" in text
     assert "World News · 3 days ago" in text
     assert " h ago" not in text
+
+
+def test_a_title_with_angle_brackets_reaches_the_chat_as_written() -> None:
+    card = formatting.alert_card(
+        make_entry(title="Q3 results for <ACME> & partners"), topics=[], timezone="UTC", now=NOW
+    )
+
+    assert telegram_accepts(card).startswith("Q3 results for <ACME> & partners\n")

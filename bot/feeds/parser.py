@@ -285,7 +285,7 @@ def _parse_xml_feed(
         ) from error
 
     feed: Mapping[str, Any] = result.get("feed", {})
-    title = _text.clean(feed.get("title"), TITLE_LIMIT)
+    title = _text.clean(feed.get("title"), TITLE_LIMIT, html=_is_html(feed.get("title_detail")))
     entries = result.get("entries", [])
     usable = bool(entries) or (bool(result.get("version")) and (not result.get("bozo") or title))
     if not usable:
@@ -419,10 +419,11 @@ def _describe_xml_error(error: object) -> str:
 def _feedparser_entry(entry: dict[str, Any], *, url: str, now: dt.datetime) -> ParsedEntry | None:
     # dict.get, not FeedParserDict.get: that one maps keys onto others and warns
     # (DeprecationWarning) when asked for an updated_parsed the entry lacks.
-    text = dict.get(entry, "summary")
+    text, text_detail = dict.get(entry, "summary"), dict.get(entry, "summary_detail")
     if not text:
         contents = dict.get(entry, "content") or []
-        text = next((c.get("value") for c in contents if c.get("value")), None)
+        text_detail = next((c for c in contents if c.get("value")), None)
+        text = text_detail.get("value") if text_detail else None
     author_detail = dict.get(entry, "author_detail") or {}
     date_field = next(
         (field for field in ("published", "updated") if dict.get(entry, f"{field}_parsed")), None
@@ -433,13 +434,28 @@ def _feedparser_entry(entry: dict[str, Any], *, url: str, now: dt.datetime) -> P
     return _make_entry(
         raw_key=dict.get(entry, "id"),
         raw_link=dict.get(entry, "link"),
-        raw_title=dict.get(entry, "title"),
-        raw_text=text,
+        title=_text.clean(
+            dict.get(entry, "title"), TITLE_LIMIT, html=_is_html(dict.get(entry, "title_detail"))
+        ),
+        summary=_text.clean(text, SUMMARY_LIMIT, html=_is_html(text_detail)),
         published=published,
         date_only=date_field is not None and _without_time(dict.get(entry, date_field)),
         raw_author=author_detail.get("name") or dict.get(entry, "author"),
         base=url,
     )
+
+
+def _is_html(detail: object) -> bool:
+    """Whether feedparser's detail of a text says it is markup.
+
+    Atom declares it (type="text", "html" or "xhtml"); for RSS, which can't, feedparser
+    says text/plain unless the text has a closing tag or an entity and only tags that HTML
+    knows, so "Q3 results for <ACME>" stays text. A text without a detail is taken as
+    HTML, as RSS descriptions are.
+    """
+    if not isinstance(detail, Mapping):
+        return True
+    return detail.get("type") != "text/plain"
 
 
 def _from_struct_time(value: object, now: dt.datetime) -> dt.datetime | None:
@@ -474,7 +490,7 @@ def _parse_json_feed(text: str, *, url: str, now: dt.datetime, max_entries: int)
         raise FeedParseError("not a feed: a JSON Feed without an items list")
 
     return ParsedFeed(
-        title=_text.clean(document.get("title"), TITLE_LIMIT),
+        title=_text.clean(document.get("title"), TITLE_LIMIT, html=False),
         link=_resolve_link(document.get("home_page_url"), url),
         entries=_unique(
             (_json_feed_entry(item, url=url, now=now) for item in items if isinstance(item, dict)),
@@ -487,9 +503,9 @@ def _json_feed_entry(item: Mapping[str, Any], *, url: str, now: dt.datetime) -> 
     raw_key = item.get("id")
     if isinstance(raw_key, int | float) and not isinstance(raw_key, bool):
         raw_key = str(raw_key)
-    text = next(
-        (item[field] for field in ("summary", "content_text", "content_html") if item.get(field)),
-        None,
+    # JSON Feed's fields say what they hold: only content_html is HTML.
+    text_field = next(
+        (field for field in ("summary", "content_text", "content_html") if item.get(field)), None
     )
     authors = item.get("authors")
     author = authors[0] if isinstance(authors, list) and authors else item.get("author")
@@ -505,8 +521,12 @@ def _json_feed_entry(item: Mapping[str, Any], *, url: str, now: dt.datetime) -> 
     return _make_entry(
         raw_key=raw_key,
         raw_link=item.get("url") or item.get("external_url"),
-        raw_title=item.get("title"),
-        raw_text=text,
+        title=_text.clean(item.get("title"), TITLE_LIMIT, html=False),
+        summary=_text.clean(
+            item.get(text_field) if text_field else None,
+            SUMMARY_LIMIT,
+            html=text_field == "content_html",
+        ),
         published=_believable(published, now) if published else None,
         date_only=_without_time(raw_date),
         raw_author=author.get("name") if isinstance(author, dict) else None,
@@ -536,16 +556,14 @@ def _make_entry(
     *,
     raw_key: object,
     raw_link: object,
-    raw_title: object,
-    raw_text: object,
+    title: str,
+    summary: str,
     published: dt.datetime | None,
     date_only: bool,
     raw_author: object,
     base: str,
 ) -> ParsedEntry | None:
     """One clean entry, or None when the feed gave nothing to identify or show."""
-    title = _text.clean(raw_title, TITLE_LIMIT)
-    summary = _text.clean(raw_text, SUMMARY_LIMIT)
     link = _resolve_link(raw_link, base)
     key = _text.normalize(raw_key) if isinstance(raw_key, str) else ""
     if not key:
