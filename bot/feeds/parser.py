@@ -433,7 +433,7 @@ def _feedparser_entry(entry: dict[str, Any], *, url: str, now: dt.datetime) -> P
     )
     return _make_entry(
         raw_key=dict.get(entry, "id"),
-        raw_link=dict.get(entry, "link"),
+        link=_feedparser_link(entry, url),
         title=_text.clean(
             dict.get(entry, "title"), TITLE_LIMIT, html=_is_html(dict.get(entry, "title_detail"))
         ),
@@ -443,6 +443,36 @@ def _feedparser_entry(entry: dict[str, Any], *, url: str, now: dt.datetime) -> P
         raw_author=author_detail.get("name") or dict.get(entry, "author"),
         base=url,
     )
+
+
+_HTML_LINK_TYPES = frozenset({"", "text/html", "application/xhtml+xml"})
+
+
+def _feedparser_link(entry: dict[str, Any], base: str) -> str:
+    # Not feedparser's own "link": that is whichever <link> it saw last, and for an Atom
+    # <link rel="enclosure"> written with its URL as text instead of href, the image.
+    links = [link for link in dict.get(entry, "links") or [] if isinstance(link, Mapping)]
+    alternates = [link for link in links if link.get("rel", "alternate") == "alternate"]
+    identifier = dict.get(entry, "id")
+    if not _is_absolute_http(identifier) and dict.get(entry, "link") != identifier:
+        # A relative id is a link only where feedparser took it for one: an RSS guid that
+        # is a permalink (isPermaLink="true", the default) of an item without <link>.
+        identifier = None
+    return _story_link(
+        html=[
+            link.get("href")
+            for link in alternates
+            if _media_type(link.get("type")) in _HTML_LINK_TYPES
+        ],
+        alternates=[link.get("href") for link in alternates],
+        identifier=identifier,
+        enclosures=[link.get("href") for link in links if link.get("rel") == "enclosure"],
+        base=base,
+    )
+
+
+def _is_absolute_http(value: object) -> bool:
+    return isinstance(value, str) and value.strip().lower().startswith(("http://", "https://"))
 
 
 def _is_html(detail: object) -> bool:
@@ -520,7 +550,17 @@ def _json_feed_entry(item: Mapping[str, Any], *, url: str, now: dt.datetime) -> 
     published = _from_iso(raw_date)
     return _make_entry(
         raw_key=raw_key,
-        raw_link=item.get("url") or item.get("external_url"),
+        link=_story_link(
+            html=[item.get("url")],
+            alternates=[item.get("external_url")],
+            identifier=raw_key if _is_absolute_http(raw_key) else None,
+            enclosures=[
+                attachment.get("url")
+                for attachment in item.get("attachments") or []
+                if isinstance(attachment, dict)
+            ],
+            base=url,
+        ),
         title=_text.clean(item.get("title"), TITLE_LIMIT, html=False),
         summary=_text.clean(
             item.get(text_field) if text_field else None,
@@ -555,7 +595,7 @@ def _from_iso(value: object) -> dt.datetime | None:
 def _make_entry(
     *,
     raw_key: object,
-    raw_link: object,
+    link: str,
     title: str,
     summary: str,
     published: dt.datetime | None,
@@ -564,7 +604,6 @@ def _make_entry(
     base: str,
 ) -> ParsedEntry | None:
     """One clean entry, or None when the feed gave nothing to identify or show."""
-    link = _resolve_link(raw_link, base)
     key = _text.normalize(raw_key) if isinstance(raw_key, str) else ""
     if not key:
         key = link
@@ -617,6 +656,26 @@ def _believable(published: dt.datetime, now: dt.datetime) -> dt.datetime | None:
 
 
 _URL_WHITESPACE = re.compile(r"\s")
+
+
+def _story_link(
+    *,
+    html: Iterable[object],
+    alternates: Iterable[object],
+    identifier: object,
+    enclosures: Iterable[object],
+    base: str,
+) -> str:
+    """The link an alert gives for an entry: the first usable of, in this order, its
+    alternate web pages, its other alternates (a PDF, say), its id when that is a web
+    address, and its enclosures (a podcast's episode file), so that every entry with any
+    address at all can be named by /breaking.
+    """
+    for candidate in itertools.chain(html, alternates, [identifier], enclosures):
+        link = _resolve_link(candidate, base)
+        if link:
+            return link
+    return ""
 
 
 def _resolve_link(raw: object, base: str) -> str:
