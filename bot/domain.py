@@ -60,7 +60,10 @@ class ParsedEntry:
     ``title`` and ``summary`` are plain text (no markup, entities decoded, whitespace
     collapsed); ``link`` is absolute or empty; ``published`` is aware UTC or None when the
     feed gave no usable date, and midnight UTC of the day when ``date_only`` (the feed
-    gave a date without a time).
+    gave a date without a time). ``content_key`` is the key derived from the content, for
+    storage to use instead of ``key`` if ``key`` turns out to name another story stored
+    before; empty when ``key`` is that already. It follows from the fields above, so
+    equality ignores it.
     """
 
     key: str
@@ -70,6 +73,7 @@ class ParsedEntry:
     published: dt.datetime | None
     author: str
     date_only: bool = False
+    content_key: str = dataclasses.field(default="", compare=False)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

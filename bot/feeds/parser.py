@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import codecs
+import collections
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -293,11 +295,15 @@ def _parse_xml_feed(
             raise FeedParseError(HTML_PAGE)
         raise FeedParseError(f"not a feed: {_describe_xml_error(result.get('bozo_exception'))}")
 
+    link = _resolve_link(feed.get("link"), url)
     return ParsedFeed(
         title=title,
-        link=_resolve_link(feed.get("link"), url),
-        entries=_unique(
-            (_feedparser_entry(entry, url=url, now=now) for entry in entries), max_entries
+        link=link,
+        entries=_identify(
+            (_feedparser_entry(entry, url=url, now=now) for entry in entries),
+            homes=(link, url),
+            base=url,
+            limit=max_entries,
         ),
     )
 
@@ -439,9 +445,8 @@ def _feedparser_entry(entry: dict[str, Any], *, url: str, now: dt.datetime) -> P
         ),
         summary=_text.clean(text, SUMMARY_LIMIT, html=_is_html(text_detail)),
         published=published,
-        date_only=date_field is not None and _without_time(dict.get(entry, date_field)),
+        raw_date=dict.get(entry, date_field) if date_field else None,
         raw_author=author_detail.get("name") or dict.get(entry, "author"),
-        base=url,
     )
 
 
@@ -519,12 +524,15 @@ def _parse_json_feed(text: str, *, url: str, now: dt.datetime, max_entries: int)
     if not isinstance(items, list):
         raise FeedParseError("not a feed: a JSON Feed without an items list")
 
+    link = _resolve_link(document.get("home_page_url"), url)
     return ParsedFeed(
         title=_text.clean(document.get("title"), TITLE_LIMIT, html=False),
-        link=_resolve_link(document.get("home_page_url"), url),
-        entries=_unique(
+        link=link,
+        entries=_identify(
             (_json_feed_entry(item, url=url, now=now) for item in items if isinstance(item, dict)),
-            max_entries,
+            homes=(link, url),
+            base=url,
+            limit=max_entries,
         ),
     )
 
@@ -568,9 +576,8 @@ def _json_feed_entry(item: Mapping[str, Any], *, url: str, now: dt.datetime) -> 
             html=text_field == "content_html",
         ),
         published=_believable(published, now) if published else None,
-        date_only=_without_time(raw_date),
+        raw_date=raw_date,
         raw_author=author.get("name") if isinstance(author, dict) else None,
-        base=url,
     )
 
 
@@ -599,20 +606,24 @@ def _make_entry(
     title: str,
     summary: str,
     published: dt.datetime | None,
-    date_only: bool,
+    raw_date: object,
     raw_author: object,
-    base: str,
 ) -> ParsedEntry | None:
-    """One clean entry, or None when the feed gave nothing to identify or show."""
+    """One clean entry, or None when the feed gave nothing to identify or show.
+
+    Its ``key`` is the publisher's (the id, else the link, else empty) until ``_identify``
+    has seen the whole document and decided whether to trust it.
+    """
     key = _text.normalize(raw_key) if isinstance(raw_key, str) else ""
     if not key:
         key = link
-    if not key:
-        if not title and not summary:
-            return None
-        key = _hashed(f"{title}\n{summary}")
-    elif len(key) > KEY_LIMIT:
-        key = _hashed(key)
+    if not (key or title or summary):
+        return None
+    written_date = _text.normalize(raw_date) if isinstance(raw_date, str) else ""
+    # What tells one story from another when the publisher's key can't: its title, link
+    # and date. Without a link: title and text, as entries with neither id nor link have
+    # always been keyed, so that an upgrade doesn't make them new again.
+    content = f"{title}\n{link}\n{written_date}" if link else f"{title}\n{summary}"
     if not title:
         title = _text.truncate(summary, _DERIVED_TITLE_LIMIT) if summary else UNTITLED
     return ParsedEntry(
@@ -622,19 +633,72 @@ def _make_entry(
         link=link,
         published=published,
         author=_text.clean(raw_author, AUTHOR_LIMIT),
-        date_only=date_only and published is not None,
+        date_only=published is not None and _without_time(raw_date),
+        content_key=_hashed(content),
     )
 
 
-def _unique(entries: Iterable[ParsedEntry | None], limit: int) -> tuple[ParsedEntry, ...]:
-    """The first ``limit`` entries that have distinct keys, in feed order."""
-    kept: dict[str, ParsedEntry] = {}
+# Ids that feeds put on every item when their software has none to give.
+_PLACEHOLDER_KEYS = frozenset({"0", "-1", "-", "none", "null", "nil", "undefined", "n/a"})
+
+
+def _identify(
+    candidates: Iterable[ParsedEntry | None], *, homes: Iterable[str], base: str, limit: int
+) -> tuple[ParsedEntry, ...]:
+    """The entries of one document with their final keys: the first ``limit``, one per key.
+
+    The publisher's key is kept only when it identifies one story: not empty, not a
+    placeholder, not the feed's own page, and not shared with an item whose content
+    differs (every item of a shop's feed with the guid "0" or the front page as link).
+    Otherwise the key is derived from the content, and where even that is shared by
+    items that differ, from all of it. Items that agree on everything are one entry.
+    The trusted key's ``content_key`` stays, for storage to fall back on if the key
+    named another story before.
+    """
+    entries = [entry for entry in itertools.islice(candidates, limit) if entry is not None]
+    pages = {_page(home) for home in homes if home}
+    stories: dict[str, set[str]] = collections.defaultdict(set)
     for entry in entries:
-        if entry is not None and entry.key not in kept:
-            kept[entry.key] = entry
-            if len(kept) == limit:
-                break
+        stories[entry.key].add(entry.content_key)
+
+    def trusted(key: str) -> bool:
+        return (
+            bool(key)
+            and key.casefold() not in _PLACEHOLDER_KEYS
+            and _page(_resolve_link(key, base)) not in pages
+            and len(stories[key]) == 1
+        )
+
+    identified = [
+        dataclasses.replace(
+            entry, key=_hashed(entry.key) if len(entry.key) > KEY_LIMIT else entry.key
+        )
+        if trusted(entry.key)
+        else dataclasses.replace(entry, key=entry.content_key, content_key="")
+        for entry in entries
+    ]
+    texts: dict[str, set[str]] = collections.defaultdict(set)
+    for entry in identified:
+        if not entry.content_key:
+            texts[entry.key].add(_everything(entry))
+    kept: dict[str, ParsedEntry] = {}
+    for entry in identified:
+        if not entry.content_key and len(texts[entry.key]) > 1:
+            entry = dataclasses.replace(entry, key=_hashed(_everything(entry)))
+        kept.setdefault(entry.key, entry)
     return tuple(kept.values())
+
+
+def _everything(entry: ParsedEntry) -> str:
+    return f"{entry.key}\n{entry.summary}\n{entry.author}"
+
+
+def _page(url: str) -> tuple[str, str, str, str] | None:
+    """What makes two URLs the same page, loosely: host case and a final "/" don't."""
+    if not url:
+        return None
+    parts = urllib.parse.urlsplit(url)
+    return (parts.scheme, parts.netloc.lower(), parts.path.rstrip("/"), parts.query)
 
 
 def _hashed(value: str) -> str:
