@@ -267,6 +267,7 @@ def _parse_xml_feed(
 ) -> ParsedFeed:
     _refuse_entity_declarations(text)
     text = _bounded(text, max_entries, max_tags)
+    text = _NUMERIC_REFERENCE.sub(_without_forbidden_character, text)
 
     try:
         # A file object, never bytes or a string: feedparser treats a string that looks like
@@ -306,6 +307,24 @@ def _parse_xml_feed(
             limit=max_entries,
         ),
     )
+
+
+# A reference to a character XML forbids (&#0;, &#xD800;, &#1114112;) is fatal to expat,
+# and feedparser's fallback parser raises on those out of Unicode's range: one such
+# reference cost the whole feed.
+_NUMERIC_REFERENCE = re.compile(r"&#(?:[xX]0*([0-9A-Fa-f]{1,8})|0*([0-9]{1,10}));")
+
+
+def _without_forbidden_character(reference: re.Match[str]) -> str:
+    hexadecimal, decimal = reference.groups()
+    code = int(hexadecimal, 16) if hexadecimal is not None else int(decimal or "0")
+    allowed = (
+        code in (0x9, 0xA, 0xD)
+        or 0x20 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    )
+    return reference.group(0) if allowed else ""
 
 
 def _refuse_entity_declarations(text: str) -> None:

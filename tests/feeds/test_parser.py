@@ -376,6 +376,14 @@ def test_nul_bytes_are_dropped_and_the_feed_still_parses() -> None:
     assert feed.entries[0].summary == "More firms named."
 
 
+def test_a_reference_to_a_character_xml_forbids_costs_only_that_character() -> None:
+    title = "&#1114112;&#xD800;&#0;&#xFFFE;Kim Jong Un &#128512;"
+
+    feed = parse(rss(item(title, guid="1", link="https://wire.example/a")))
+
+    assert feed.entries[0].title == "Kim Jong Un 😀"
+
+
 def test_invalid_utf8_is_replaced_without_garbling_the_rest() -> None:
     body = rss(item("Café talks", guid="1", description="broken BYTES here")).replace(
         b"BYTES", b"\xff\xfe"
