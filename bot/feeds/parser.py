@@ -478,9 +478,12 @@ def _feedparser_link(entry: dict[str, Any], base: str) -> str:
     links = [link for link in dict.get(entry, "links") or [] if isinstance(link, Mapping)]
     alternates = [link for link in links if link.get("rel", "alternate") == "alternate"]
     identifier = dict.get(entry, "id")
-    if not _is_absolute_http(identifier) and dict.get(entry, "link") != identifier:
+    if not _is_absolute_http(identifier) and (
+        dict.get(entry, "link") != identifier or _is_placeholder(identifier)
+    ):
         # A relative id is a link only where feedparser took it for one: an RSS guid that
-        # is a permalink (isPermaLink="true", the default) of an item without <link>.
+        # is a permalink (isPermaLink="true", the default) of an item without <link>, and
+        # not "0" or "none".
         identifier = None
     return _story_link(
         html=[
@@ -683,7 +686,7 @@ def _identify(
     def trusted(key: str) -> bool:
         return (
             bool(key)
-            and key.casefold() not in _PLACEHOLDER_KEYS
+            and not _is_placeholder(key)
             and _page(_resolve_link(key, base)) not in pages
             and len(stories[key]) == 1
         )
@@ -706,6 +709,10 @@ def _identify(
             entry = dataclasses.replace(entry, key=_hashed(_everything(entry)))
         kept.setdefault(entry.key, entry)
     return tuple(kept.values())
+
+
+def _is_placeholder(key: object) -> bool:
+    return isinstance(key, str) and _text.normalize(key).casefold() in _PLACEHOLDER_KEYS
 
 
 def _everything(entry: ParsedEntry) -> str:

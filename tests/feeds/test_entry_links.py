@@ -99,3 +99,9 @@ def test_a_json_feed_item_with_only_an_attachment_links_to_it() -> None:
     )
 
     assert feed.entries[0].link == "https://pod.example/ep12.mp3"
+
+
+def test_a_placeholder_permalink_guid_is_never_the_link() -> None:
+    feed = parse(rss("<item><title>t</title><guid>none</guid></item>"))
+
+    assert feed.entries[0].link == ""
