@@ -476,7 +476,7 @@ def _feedparser_link(entry: dict[str, Any], base: str) -> str:
     # Not feedparser's own "link": that is whichever <link> it saw last, and for an Atom
     # <link rel="enclosure"> written with its URL as text instead of href, the image.
     links = [link for link in dict.get(entry, "links") or [] if isinstance(link, Mapping)]
-    alternates = [link for link in links if link.get("rel", "alternate") == "alternate"]
+    alternates = [link for link in links if _relation(link) == "alternate"]
     identifier = dict.get(entry, "id")
     if not _is_absolute_http(identifier) and (
         dict.get(entry, "link") != identifier or _is_placeholder(identifier)
@@ -493,9 +493,15 @@ def _feedparser_link(entry: dict[str, Any], base: str) -> str:
         ],
         alternates=[link.get("href") for link in alternates],
         identifier=identifier,
-        enclosures=[link.get("href") for link in links if link.get("rel") == "enclosure"],
+        enclosures=[link.get("href") for link in links if _relation(link) == "enclosure"],
         base=base,
     )
+
+
+def _relation(link: Mapping[str, Any]) -> str:
+    # Atom allows a registered relation by its full IANA URI as well as by its name.
+    rel = str(link.get("rel") or "alternate").strip().lower()
+    return rel.removeprefix("http://www.iana.org/assignments/relation/")
 
 
 def _is_absolute_http(value: object) -> bool:
@@ -756,10 +762,11 @@ def _story_link(
     enclosures: Iterable[object],
     base: str,
 ) -> str:
-    """The link an alert gives for an entry: the first usable of, in this order, its
-    alternate web pages, its other alternates (a PDF, say), its id when that is a web
-    address, and its enclosures (a podcast's episode file), so that every entry with any
-    address at all can be named by /breaking.
+    """The story's link, which alerts give: the first usable candidate, in this order.
+
+    Alternate web pages, other alternates (a PDF, say), the id when it is a web address,
+    then enclosures (a podcast's episode file), so that every entry with any address at
+    all can be named by /breaking.
     """
     for candidate in itertools.chain(html, alternates, [identifier], enclosures):
         link = _resolve_link(candidate, base)

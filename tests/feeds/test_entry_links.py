@@ -105,3 +105,16 @@ def test_a_placeholder_permalink_guid_is_never_the_link() -> None:
     feed = parse(rss("<item><title>t</title><guid>none</guid></item>"))
 
     assert feed.entries[0].link == ""
+
+
+def test_an_alternate_named_by_its_iana_uri_is_an_alternate() -> None:
+    feed = parse(
+        atom(
+            "<entry><id>https://shop.example/id/1</id><title>a</title>"
+            '<link rel="http://www.iana.org/assignments/relation/alternate"'
+            ' href="https://shop.example/1.html"/></entry>'
+        ),
+        content_type="application/atom+xml",
+    )
+
+    assert feed.entries[0].link == "https://shop.example/1.html"
