@@ -288,7 +288,11 @@ def _parse_xml_feed(
         ) from error
 
     feed: Mapping[str, Any] = result.get("feed", {})
-    title = _text.clean(feed.get("title"), TITLE_LIMIT, html=_is_html(feed.get("title_detail")))
+    # Atom declares what its texts are; RSS can't, and feedparser guesses.
+    declared = str(result.get("version", "")).startswith("atom")
+    title = _text.clean(
+        feed.get("title"), TITLE_LIMIT, html=_is_html(feed.get("title_detail"), declared)
+    )
     entries = result.get("entries", [])
     usable = bool(entries) or (bool(result.get("version")) and (not result.get("bozo") or title))
     if not usable:
@@ -301,7 +305,7 @@ def _parse_xml_feed(
         title=title,
         link=link,
         entries=_identify(
-            (_feedparser_entry(entry, url=url, now=now) for entry in entries),
+            (_feedparser_entry(entry, url=url, now=now, declared=declared) for entry in entries),
             homes=(link, url),
             base=url,
             limit=max_entries,
@@ -441,7 +445,9 @@ def _describe_xml_error(error: object) -> str:
     return "no RSS, Atom or JSON Feed content"
 
 
-def _feedparser_entry(entry: dict[str, Any], *, url: str, now: dt.datetime) -> ParsedEntry | None:
+def _feedparser_entry(
+    entry: dict[str, Any], *, url: str, now: dt.datetime, declared: bool
+) -> ParsedEntry | None:
     # dict.get, not FeedParserDict.get: that one maps keys onto others and warns
     # (DeprecationWarning) when asked for an updated_parsed the entry lacks.
     text, text_detail = dict.get(entry, "summary"), dict.get(entry, "summary_detail")
@@ -460,9 +466,11 @@ def _feedparser_entry(entry: dict[str, Any], *, url: str, now: dt.datetime) -> P
         raw_key=dict.get(entry, "id"),
         link=_feedparser_link(entry, url),
         title=_text.clean(
-            dict.get(entry, "title"), TITLE_LIMIT, html=_is_html(dict.get(entry, "title_detail"))
+            dict.get(entry, "title"),
+            TITLE_LIMIT,
+            html=_is_html(dict.get(entry, "title_detail"), declared),
         ),
-        summary=_text.clean(text, SUMMARY_LIMIT, html=_is_html(text_detail)),
+        summary=_text.clean(text, SUMMARY_LIMIT, html=_is_html(text_detail, declared)),
         published=published,
         raw_date=dict.get(entry, date_field) if date_field else None,
         raw_author=author_detail.get("name") or dict.get(entry, "author"),
@@ -508,17 +516,27 @@ def _is_absolute_http(value: object) -> bool:
     return isinstance(value, str) and value.strip().lower().startswith(("http://", "https://"))
 
 
-def _is_html(detail: object) -> bool:
-    """Whether feedparser's detail of a text says it is markup.
+# A closing tag or an entity reference: what markup has and plain text almost never does.
+_LOOKS_LIKE_MARKUP = re.compile(
+    r"</[A-Za-z][\w:.-]*\s*>|&(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);"
+)
 
-    Atom declares it (type="text", "html" or "xhtml"); for RSS, which can't, feedparser
-    says text/plain unless the text has a closing tag or an entity and only tags that HTML
-    knows, so "Q3 results for <ACME>" stays text. A text without a detail is taken as
-    HTML, as RSS descriptions are.
+
+def _is_html(detail: object, declared: bool) -> bool:
+    """Whether a text, by feedparser's detail of it, is markup to strip.
+
+    Atom declares it (``declared``: type="text", "html" or "xhtml"). RSS can't, and
+    feedparser calls a text HTML only if all its tags are ones it deems safe, so escaped
+    markup with a <script> in it would be shown as tags; here a closing tag of any name or
+    an entity reference makes an RSS text HTML, and "Q3 results for <ACME>" stays text.
+    A text without a detail is taken as HTML, as RSS descriptions are.
     """
     if not isinstance(detail, Mapping):
         return True
-    return detail.get("type") != "text/plain"
+    if detail.get("type") != "text/plain":
+        return True
+    value = detail.get("value")
+    return not declared and isinstance(value, str) and bool(_LOOKS_LIKE_MARKUP.search(value))
 
 
 def _from_struct_time(value: object, now: dt.datetime) -> dt.datetime | None:

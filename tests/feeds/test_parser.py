@@ -616,7 +616,8 @@ def test_entry_without_title_or_text_is_untitled() -> None:
 
 def test_markup_in_titles_becomes_plain_text() -> None:
     title = (
-        "&lt;b&gt;Breaking&lt;/b&gt;: Tom &amp;amp; Jerry&amp;nbsp;sign &lt;i&gt;a deal&lt;/i&gt;"
+        "&lt;b&gt;Breaking&lt;/b&gt;: Tom &amp;amp; Jerry&amp;nbsp;sign "
+        "&lt;script&gt;alert('x')&lt;/script&gt;&lt;style&gt;b{}&lt;/style&gt;a deal"
     )
 
     feed = parse(rss(item(title, guid="1")))

@@ -45,3 +45,15 @@ def test_titles_declared_html_are_still_stripped_of_markup_scripts_and_styles() 
     )
 
     assert feed.entries[0].title == "Breaking: a deal"
+
+
+def test_an_atom_text_title_that_looks_like_markup_is_still_text() -> None:
+    feed = parse(
+        atom(
+            '<entry><id>1</id><title type="text">'
+            "Use &lt;b&gt;bold&lt;/b&gt; &amp;amp; not &lt;i&gt;</title></entry>"
+        ),
+        content_type="application/atom+xml",
+    )
+
+    assert feed.entries[0].title == "Use <b>bold</b> &amp; not <i>"
