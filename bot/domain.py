@@ -64,7 +64,11 @@ class ParsedEntry:
 
     ``title`` and ``summary`` are plain text (no markup, entities decoded, whitespace
     collapsed); ``link`` is absolute or empty; ``published`` is aware UTC or None when the
-    feed gave no usable date.
+    feed gave no usable date, and midnight UTC of the day when ``date_only`` (the feed
+    gave a date without a time). ``content_key`` is the key derived from the content, for
+    storage to use instead of ``key`` if ``key`` turns out to name another story stored
+    before; empty when ``key`` is that already. It follows from the fields above, so
+    equality ignores it.
     """
 
     key: str
@@ -73,6 +77,8 @@ class ParsedEntry:
     link: str
     published: dt.datetime | None
     author: str
+    date_only: bool = False
+    content_key: str = dataclasses.field(default="", compare=False)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -91,7 +97,10 @@ def utc_now() -> dt.datetime:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Entry:
-    """A stored feed entry; ``published_at`` falls back to when Herald first saw it."""
+    """A stored feed entry; ``published_at`` falls back to when Herald first saw it.
+
+    ``date_only``: the feed gave a day without a time, stored as midnight UTC of that day.
+    """
 
     id: int
     feed_id: int
@@ -104,6 +113,7 @@ class Entry:
     published_at: dt.datetime
     first_seen_at: dt.datetime
     story: str = ""  # story_key(): the same for every entry that tells the same story
+    date_only: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -86,6 +86,30 @@ def local_time(moment: dt.datetime, timezone: str, *, now: dt.datetime) -> str:
     return f"{local.day} {local:%b %Y %H:%M}"
 
 
+def publication_time(
+    entry: Entry, timezone: str, *, now: dt.datetime, relative: bool = False
+) -> str:
+    """When ``entry`` was published, as ``local_time`` or ``relative_time`` put it.
+
+    A feed that gave only a day gets that day: its stored midnight UTC is no time of day,
+    and moved into the chat's time zone it could even show the day before.
+    """
+    if not entry.date_only:
+        if relative:
+            return relative_time(entry.published_at, now=now)
+        return local_time(entry.published_at, timezone, now=now)
+    day = entry.published_at.astimezone(dt.UTC).date()
+    today = now.astimezone(tz_zone(timezone)).date()
+    if relative:
+        days = (today - day).days
+        if days <= 0:
+            return "today"
+        return "yesterday" if days == 1 else f"{days} days ago"
+    if day.year == today.year:
+        return f"{day.day} {day:%b}"
+    return f"{day.day} {day:%b %Y}"
+
+
 def relative_time(moment: dt.datetime, *, now: dt.datetime) -> str:
     seconds = int((now - moment).total_seconds())
     if seconds < 60:
@@ -117,7 +141,7 @@ def alert_card(
     lines.append(f"<b>{link(_title(entry), entry.link)}</b>")
     lines.append(
         f"<i>{escape(shorten(entry.feed_title, 100))} · "
-        f"{local_time(entry.published_at, timezone, now=now)}</i>"
+        f"{publication_time(entry, timezone, now=now)}</i>"
     )
     summary = shorten(entry.summary, SUMMARY_LIMIT)
     if summary and summary != entry.title:
@@ -133,11 +157,7 @@ def alert_card(
 
 def entry_line(entry: Entry, *, timezone: str, now: dt.datetime, relative: bool = False) -> str:
     """One entry as a list item: title link, source and time."""
-    when = (
-        relative_time(entry.published_at, now=now)
-        if relative
-        else local_time(entry.published_at, timezone, now=now)
-    )
+    when = publication_time(entry, timezone, now=now, relative=relative)
     source = escape(shorten(entry.feed_title, 60))
     return f"• {link(shorten(entry.title, 200) or '(untitled)', entry.link)} · {source} · {when}"
 
@@ -428,7 +448,7 @@ def search_results(
         blocks.append(
             f"{number}. <b>{link(shorten(entry.title, 200) or '(untitled)', entry.link)}</b>\n"
             f"<i>{escape(shorten(entry.feed_title, 60))} · "
-            f"{local_time(entry.published_at, timezone, now=now)}</i>{ident}"
+            f"{publication_time(entry, timezone, now=now)}</i>{ident}"
             + (f"\n{found}" if found else "")
         )
     header = f"🔎 <b>{asked}</b>" + (f" · page {page + 1}" if page else "")

@@ -136,3 +136,36 @@ def test_dates_on_other_days_show_the_day() -> None:
     earlier = NOW - dt.timedelta(days=2)
 
     assert formatting.local_time(earlier, "UTC", now=NOW) == "12 Mar 09:30"
+
+
+def test_a_date_only_entry_shows_its_date_without_an_invented_time() -> None:
+    entry = make_entry(published_at=dt.datetime(2026, 3, 12, tzinfo=dt.UTC), date_only=True)
+
+    card = formatting.alert_card(entry, topics=[], timezone="America/New_York", now=NOW)
+    [listing] = formatting.alert_list([(entry, []), (entry, [])], timezone="Asia/Tokyo", now=NOW)
+
+    assert telegram_accepts(card).splitlines()[1] == "World News · 12 Mar"
+    assert telegram_accepts(listing).splitlines()[1].endswith(" · World News · 12 Mar")
+
+
+def test_a_date_only_entry_in_a_relative_list_counts_days_not_hours() -> None:
+    today = make_entry(published_at=NOW.replace(hour=0, minute=0), date_only=True)
+    earlier = make_entry(published_at=dt.datetime(2026, 3, 11, tzinfo=dt.UTC), date_only=True)
+
+    text = telegram_accepts(
+        formatting.latest_list(
+            [today, earlier], query=None, timezone="UTC", now=NOW, show_ids=False
+        )
+    )
+
+    assert "World News · today" in text
+    assert "World News · 3 days ago" in text
+    assert " h ago" not in text
+
+
+def test_a_title_with_angle_brackets_reaches_the_chat_as_written() -> None:
+    card = formatting.alert_card(
+        make_entry(title="Q3 results for <ACME> & partners"), topics=[], timezone="UTC", now=NOW
+    )
+
+    assert telegram_accepts(card).startswith("Q3 results for <ACME> & partners\n")

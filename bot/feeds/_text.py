@@ -82,12 +82,18 @@ def truncate(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:.-–—") + ELLIPSIS
 
 
-def clean(raw: object, limit: int) -> str:
-    """Clean plain text of at most ``limit`` characters from whatever a feed put in a field."""
+def clean(raw: object, limit: int, *, html: bool = True) -> str:
+    """Clean plain text of at most ``limit`` characters from whatever a feed put in a field.
+
+    ``html``: whether the feed declared the field as markup. Text declared as text keeps
+    what looks like tags or entities ("The <template> tag", "AT&amp;T"): the publisher
+    wrote those characters, and they are escaped where text meets Telegram's markup.
+    """
     if not isinstance(raw, str) or not raw:
         return ""
     # The text kept is short; the markup read to find it need not be much longer.
-    return truncate(html_to_text(raw[: limit * 64]), limit)
+    raw = raw[: limit * 64]
+    return truncate(html_to_text(raw) if html else normalize(raw), limit)
 
 
 def _tag_replacement(match: re.Match[str]) -> str:

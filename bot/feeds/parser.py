@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import codecs
+import collections
+import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import html
 import io
@@ -17,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import feedparser
+import webencodings
 
 from bot.domain import HeraldError, ParsedEntry, ParsedFeed
 from bot.feeds import _text
@@ -35,7 +39,8 @@ MAX_XML_TAGS = 100_000
 # json.loads builds every object and array before we can look at one: 10 MiB of "{}," is
 # 300 MB of dicts. A JSON Feed of MAX_ENTRIES items needs a few thousand.
 MAX_JSON_CONTAINERS = 200_000
-FUTURE_TOLERANCE = dt.timedelta(days=1)
+# Clocks drift and servers round; past this a date ahead of first sight is no date at all.
+FUTURE_TOLERANCE = dt.timedelta(minutes=10)
 UNTITLED = "(untitled)"
 # A title made up from an entry's text is kept shorter than a real one.
 _DERIVED_TITLE_LIMIT = 100
@@ -141,8 +146,12 @@ def _decode(body: bytes, content_type: str | None) -> str:
 
     Valid UTF-8 is taken as UTF-8 even when declared otherwise: text in a legacy encoding
     almost never happens to be valid UTF-8, and "UTF-8 served as ISO-8859-1" is the most
-    common wrong declaration. Invalid UTF-8 that is mostly UTF-8 gets U+FFFD for its bad
-    bytes rather than turning every accent in the feed into mojibake.
+    common wrong declaration. Otherwise the declared encodings (HTTP charset, then the XML
+    declaration) are tried as browsers read their labels, and the first that decodes
+    cleanly wins; one that can reject bytes (Shift_JIS, GBK) goes before one that takes
+    any byte (windows-1252), whose clean decoding proves nothing. Invalid UTF-8 that is
+    mostly UTF-8 gets U+FFFD for its bad bytes rather than turning every accent in the
+    feed into mojibake.
     """
     for bom, encoding in _BOMS:
         if body.startswith(bom):
@@ -154,16 +163,19 @@ def _decode(body: bytes, content_type: str | None) -> str:
         return _NOT_XML.sub("", body.decode("utf-8"))
     except UnicodeDecodeError:
         pass
-    for encoding in _declared_encodings(body, content_type):
+    declared = sorted(_declared_codecs(body, content_type), key=_takes_any_byte)
+    for codec in declared:
         try:
-            return _NOT_XML.sub("", body.decode(encoding))
-        except (UnicodeDecodeError, LookupError):
+            return _NOT_XML.sub("", body.decode(codec))
+        except UnicodeDecodeError:
             continue
     text = body.decode("utf-8", "replace")
     if not _DECODED_NON_ASCII.search(text):
-        # Not one valid UTF-8 sequence among the high bytes: a legacy single-byte encoding,
-        # and on the web that is windows-1252 far more often than anything else.
-        text = body.decode("windows-1252", "replace")
+        # Not one valid UTF-8 sequence among the high bytes: the declared encoding with a
+        # few bad bytes, or else a legacy single-byte one, and on the web that is
+        # windows-1252 far more often than anything else.
+        fallback = declared[0] if declared else "windows-1252"
+        text = body.decode(fallback, "replace")
     return _NOT_XML.sub("", text)
 
 
@@ -181,13 +193,43 @@ def _sniff_wide_encoding(head: bytes) -> str | None:
     return None
 
 
-def _declared_encodings(body: bytes, content_type: str | None) -> Iterable[str]:
-    declared = _content_type_parameter(content_type, "charset")
-    if declared:
-        yield declared
+def _declared_codecs(body: bytes, content_type: str | None) -> list[str]:
+    """Python codecs for the labels the HTTP charset and the XML declaration give, in order.
+
+    Labels mean what the WHATWG Encoding Standard says, as in browsers: "gb2312" is GBK,
+    "shift_jis" Windows-31J, "big5" Big5-HKSCS, "iso-8859-1" and "us-ascii" windows-1252.
+    Python's codecs of those names are the narrower originals, which reject the very
+    characters publishers' tools write. Unknown labels are skipped, and so are UTF-16
+    ones: the bytes were not UTF-16, or the BOM or sniffing above would have said so.
+    """
+    labels = [_content_type_parameter(content_type, "charset")]
     match = _XML_ENCODING.match(body[:512])
     if match:
-        yield match.group(1).decode("ascii")
+        labels.append(match.group(1).decode("ascii"))
+    codecs_found: list[str] = []
+    for label in labels:
+        encoding = webencodings.lookup(label) if label else None
+        # "replacement" (ISO-2022-KR and the like) decodes to a single U+FFFD in browsers,
+        # for safety in HTML; a feed reader loses nothing by trying the other label.
+        if encoding is None or encoding.name in _NOT_DECODABLE:
+            continue
+        codec = str(encoding.codec_info.name)
+        if codec not in codecs_found:
+            codecs_found.append(codec)
+    return codecs_found
+
+
+_NOT_DECODABLE = frozenset({"replacement", "x-user-defined", "utf-16le", "utf-16be"})
+
+
+@functools.cache
+def _takes_any_byte(codec: str) -> bool:
+    """Whether ``codec`` decodes every byte sequence, so that decoding proves nothing."""
+    try:
+        bytes(range(256)).decode(codec)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _media_type(content_type: str | None) -> str:
@@ -225,6 +267,7 @@ def _parse_xml_feed(
 ) -> ParsedFeed:
     _refuse_entity_declarations(text)
     text = _bounded(text, max_entries, max_tags)
+    text = _NUMERIC_REFERENCE.sub(_without_forbidden_character, text)
 
     try:
         # A file object, never bytes or a string: feedparser treats a string that looks like
@@ -245,7 +288,11 @@ def _parse_xml_feed(
         ) from error
 
     feed: Mapping[str, Any] = result.get("feed", {})
-    title = _text.clean(feed.get("title"), TITLE_LIMIT)
+    # Atom declares what its texts are; RSS can't, and feedparser guesses.
+    declared = str(result.get("version", "")).startswith("atom")
+    title = _text.clean(
+        feed.get("title"), TITLE_LIMIT, html=_is_html(feed.get("title_detail"), declared)
+    )
     entries = result.get("entries", [])
     usable = bool(entries) or (bool(result.get("version")) and (not result.get("bozo") or title))
     if not usable:
@@ -253,13 +300,35 @@ def _parse_xml_feed(
             raise FeedParseError(HTML_PAGE)
         raise FeedParseError(f"not a feed: {_describe_xml_error(result.get('bozo_exception'))}")
 
+    link = _resolve_link(feed.get("link"), url)
     return ParsedFeed(
         title=title,
-        link=_resolve_link(feed.get("link"), url),
-        entries=_unique(
-            (_feedparser_entry(entry, url=url, now=now) for entry in entries), max_entries
+        link=link,
+        entries=_identify(
+            (_feedparser_entry(entry, url=url, now=now, declared=declared) for entry in entries),
+            homes=(link, url),
+            base=url,
+            limit=max_entries,
         ),
     )
+
+
+# A reference to a character XML forbids (&#0;, &#xD800;, &#1114112;) is fatal to expat,
+# and feedparser's fallback parser raises on those out of Unicode's range: one such
+# reference cost the whole feed.
+_NUMERIC_REFERENCE = re.compile(r"&#(?:[xX]0*([0-9A-Fa-f]{1,8})|0*([0-9]{1,10}));")
+
+
+def _without_forbidden_character(reference: re.Match[str]) -> str:
+    hexadecimal, decimal = reference.groups()
+    code = int(hexadecimal, 16) if hexadecimal is not None else int(decimal or "0")
+    allowed = (
+        code in (0x9, 0xA, 0xD)
+        or 0x20 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    )
+    return reference.group(0) if allowed else ""
 
 
 def _refuse_entity_declarations(text: str) -> None:
@@ -376,24 +445,98 @@ def _describe_xml_error(error: object) -> str:
     return "no RSS, Atom or JSON Feed content"
 
 
-def _feedparser_entry(entry: dict[str, Any], *, url: str, now: dt.datetime) -> ParsedEntry | None:
+def _feedparser_entry(
+    entry: dict[str, Any], *, url: str, now: dt.datetime, declared: bool
+) -> ParsedEntry | None:
     # dict.get, not FeedParserDict.get: that one maps keys onto others and warns
     # (DeprecationWarning) when asked for an updated_parsed the entry lacks.
-    text = dict.get(entry, "summary")
+    text, text_detail = dict.get(entry, "summary"), dict.get(entry, "summary_detail")
     if not text:
         contents = dict.get(entry, "content") or []
-        text = next((c.get("value") for c in contents if c.get("value")), None)
+        text_detail = next((c for c in contents if c.get("value")), None)
+        text = text_detail.get("value") if text_detail else None
     author_detail = dict.get(entry, "author_detail") or {}
-    struct = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
+    date_field = next(
+        (field for field in ("published", "updated") if dict.get(entry, f"{field}_parsed")), None
+    )
+    published = (
+        _from_struct_time(dict.get(entry, f"{date_field}_parsed"), now) if date_field else None
+    )
     return _make_entry(
         raw_key=dict.get(entry, "id"),
-        raw_link=dict.get(entry, "link"),
-        raw_title=dict.get(entry, "title"),
-        raw_text=text,
-        published=_from_struct_time(struct, now),
+        link=_feedparser_link(entry, url),
+        title=_text.clean(
+            dict.get(entry, "title"),
+            TITLE_LIMIT,
+            html=_is_html(dict.get(entry, "title_detail"), declared),
+        ),
+        summary=_text.clean(text, SUMMARY_LIMIT, html=_is_html(text_detail, declared)),
+        published=published,
+        raw_date=dict.get(entry, date_field) if date_field else None,
         raw_author=author_detail.get("name") or dict.get(entry, "author"),
-        base=url,
     )
+
+
+_HTML_LINK_TYPES = frozenset({"", "text/html", "application/xhtml+xml"})
+
+
+def _feedparser_link(entry: dict[str, Any], base: str) -> str:
+    # Not feedparser's own "link": that is whichever <link> it saw last, and for an Atom
+    # <link rel="enclosure"> written with its URL as text instead of href, the image.
+    links = [link for link in dict.get(entry, "links") or [] if isinstance(link, Mapping)]
+    alternates = [link for link in links if _relation(link) == "alternate"]
+    identifier = dict.get(entry, "id")
+    if not _is_absolute_http(identifier) and (
+        dict.get(entry, "link") != identifier or _is_placeholder(identifier)
+    ):
+        # A relative id is a link only where feedparser took it for one: an RSS guid that
+        # is a permalink (isPermaLink="true", the default) of an item without <link>, and
+        # not "0" or "none".
+        identifier = None
+    return _story_link(
+        html=[
+            link.get("href")
+            for link in alternates
+            if _media_type(link.get("type")) in _HTML_LINK_TYPES
+        ],
+        alternates=[link.get("href") for link in alternates],
+        identifier=identifier,
+        enclosures=[link.get("href") for link in links if _relation(link) == "enclosure"],
+        base=base,
+    )
+
+
+def _relation(link: Mapping[str, Any]) -> str:
+    # Atom allows a registered relation by its full IANA URI as well as by its name.
+    rel = str(link.get("rel") or "alternate").strip().lower()
+    return rel.removeprefix("http://www.iana.org/assignments/relation/")
+
+
+def _is_absolute_http(value: object) -> bool:
+    return isinstance(value, str) and value.strip().lower().startswith(("http://", "https://"))
+
+
+# A closing tag or an entity reference: what markup has and plain text almost never does.
+_LOOKS_LIKE_MARKUP = re.compile(
+    r"</[A-Za-z][\w:.-]*\s*>|&(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);"
+)
+
+
+def _is_html(detail: object, declared: bool) -> bool:
+    """Whether a text, by feedparser's detail of it, is markup to strip.
+
+    Atom declares it (``declared``: type="text", "html" or "xhtml"). RSS can't, and
+    feedparser calls a text HTML only if all its tags are ones it deems safe, so escaped
+    markup with a <script> in it would be shown as tags; here a closing tag of any name or
+    an entity reference makes an RSS text HTML, and "Q3 results for <ACME>" stays text.
+    A text without a detail is taken as HTML, as RSS descriptions are.
+    """
+    if not isinstance(detail, Mapping):
+        return True
+    if detail.get("type") != "text/plain":
+        return True
+    value = detail.get("value")
+    return not declared and isinstance(value, str) and bool(_LOOKS_LIKE_MARKUP.search(value))
 
 
 def _from_struct_time(value: object, now: dt.datetime) -> dt.datetime | None:
@@ -427,12 +570,15 @@ def _parse_json_feed(text: str, *, url: str, now: dt.datetime, max_entries: int)
     if not isinstance(items, list):
         raise FeedParseError("not a feed: a JSON Feed without an items list")
 
+    link = _resolve_link(document.get("home_page_url"), url)
     return ParsedFeed(
-        title=_text.clean(document.get("title"), TITLE_LIMIT),
-        link=_resolve_link(document.get("home_page_url"), url),
-        entries=_unique(
+        title=_text.clean(document.get("title"), TITLE_LIMIT, html=False),
+        link=link,
+        entries=_identify(
             (_json_feed_entry(item, url=url, now=now) for item in items if isinstance(item, dict)),
-            max_entries,
+            homes=(link, url),
+            base=url,
+            limit=max_entries,
         ),
     )
 
@@ -441,21 +587,43 @@ def _json_feed_entry(item: Mapping[str, Any], *, url: str, now: dt.datetime) -> 
     raw_key = item.get("id")
     if isinstance(raw_key, int | float) and not isinstance(raw_key, bool):
         raw_key = str(raw_key)
-    text = next(
-        (item[field] for field in ("summary", "content_text", "content_html") if item.get(field)),
-        None,
+    # JSON Feed's fields say what they hold: only content_html is HTML.
+    text_field = next(
+        (field for field in ("summary", "content_text", "content_html") if item.get(field)), None
     )
     authors = item.get("authors")
     author = authors[0] if isinstance(authors, list) and authors else item.get("author")
-    published = _from_iso(item.get("date_published")) or _from_iso(item.get("date_modified"))
+    raw_date = next(
+        (
+            item[field]
+            for field in ("date_published", "date_modified")
+            if _from_iso(item.get(field))
+        ),
+        None,
+    )
+    published = _from_iso(raw_date)
     return _make_entry(
         raw_key=raw_key,
-        raw_link=item.get("url") or item.get("external_url"),
-        raw_title=item.get("title"),
-        raw_text=text,
+        link=_story_link(
+            html=[item.get("url")],
+            alternates=[item.get("external_url")],
+            identifier=raw_key if _is_absolute_http(raw_key) else None,
+            enclosures=[
+                attachment.get("url")
+                for attachment in item.get("attachments") or []
+                if isinstance(attachment, dict)
+            ],
+            base=url,
+        ),
+        title=_text.clean(item.get("title"), TITLE_LIMIT, html=False),
+        summary=_text.clean(
+            item.get(text_field) if text_field else None,
+            SUMMARY_LIMIT,
+            html=text_field == "content_html",
+        ),
         published=_believable(published, now) if published else None,
+        raw_date=raw_date,
         raw_author=author.get("name") if isinstance(author, dict) else None,
-        base=url,
     )
 
 
@@ -480,26 +648,28 @@ def _from_iso(value: object) -> dt.datetime | None:
 def _make_entry(
     *,
     raw_key: object,
-    raw_link: object,
-    raw_title: object,
-    raw_text: object,
+    link: str,
+    title: str,
+    summary: str,
     published: dt.datetime | None,
+    raw_date: object,
     raw_author: object,
-    base: str,
 ) -> ParsedEntry | None:
-    """One clean entry, or None when the feed gave nothing to identify or show."""
-    title = _text.clean(raw_title, TITLE_LIMIT)
-    summary = _text.clean(raw_text, SUMMARY_LIMIT)
-    link = _resolve_link(raw_link, base)
+    """One clean entry, or None when the feed gave nothing to identify or show.
+
+    Its ``key`` is the publisher's (the id, else the link, else empty) until ``_identify``
+    has seen the whole document and decided whether to trust it.
+    """
     key = _text.normalize(raw_key) if isinstance(raw_key, str) else ""
     if not key:
         key = link
-    if not key:
-        if not title and not summary:
-            return None
-        key = _hashed(f"{title}\n{summary}")
-    elif len(key) > KEY_LIMIT:
-        key = _hashed(key)
+    if not (key or title or summary):
+        return None
+    written_date = _text.normalize(raw_date) if isinstance(raw_date, str) else ""
+    # What tells one story from another when the publisher's key can't: its title, link
+    # and date. Without a link: title and text, as entries with neither id nor link have
+    # always been keyed, so that an upgrade doesn't make them new again.
+    content = f"{title}\n{link}\n{written_date}" if link else f"{title}\n{summary}"
     if not title:
         title = _text.truncate(summary, _DERIVED_TITLE_LIMIT) if summary else UNTITLED
     return ParsedEntry(
@@ -509,22 +679,89 @@ def _make_entry(
         link=link,
         published=published,
         author=_text.clean(raw_author, AUTHOR_LIMIT),
+        date_only=published is not None and _without_time(raw_date),
+        content_key=_hashed(content),
     )
 
 
-def _unique(entries: Iterable[ParsedEntry | None], limit: int) -> tuple[ParsedEntry, ...]:
-    """The first ``limit`` entries that have distinct keys, in feed order."""
-    kept: dict[str, ParsedEntry] = {}
+# Ids that feeds put on every item when their software has none to give.
+_PLACEHOLDER_KEYS = frozenset({"0", "-1", "-", "none", "null", "nil", "undefined", "n/a"})
+
+
+def _identify(
+    candidates: Iterable[ParsedEntry | None], *, homes: Iterable[str], base: str, limit: int
+) -> tuple[ParsedEntry, ...]:
+    """The entries of one document with their final keys: the first ``limit``, one per key.
+
+    The publisher's key is kept only when it identifies one story: not empty, not a
+    placeholder, not the feed's own page, and not shared with an item whose content
+    differs (every item of a shop's feed with the guid "0" or the front page as link).
+    Otherwise the key is derived from the content, and where even that is shared by
+    items that differ, from all of it. Items that agree on everything are one entry.
+    The trusted key's ``content_key`` stays, for storage to fall back on if the key
+    named another story before.
+    """
+    entries = [entry for entry in itertools.islice(candidates, limit) if entry is not None]
+    pages = {_page(home) for home in homes if home}
+    stories: dict[str, set[str]] = collections.defaultdict(set)
     for entry in entries:
-        if entry is not None and entry.key not in kept:
-            kept[entry.key] = entry
-            if len(kept) == limit:
-                break
+        stories[entry.key].add(entry.content_key)
+
+    def trusted(key: str) -> bool:
+        return (
+            bool(key)
+            and not _is_placeholder(key)
+            and _page(_resolve_link(key, base)) not in pages
+            and len(stories[key]) == 1
+        )
+
+    identified = [
+        dataclasses.replace(
+            entry, key=_hashed(entry.key) if len(entry.key) > KEY_LIMIT else entry.key
+        )
+        if trusted(entry.key)
+        else dataclasses.replace(entry, key=entry.content_key, content_key="")
+        for entry in entries
+    ]
+    texts: dict[str, set[str]] = collections.defaultdict(set)
+    for entry in identified:
+        if not entry.content_key:
+            texts[entry.key].add(_everything(entry))
+    kept: dict[str, ParsedEntry] = {}
+    for entry in identified:
+        if not entry.content_key and len(texts[entry.key]) > 1:
+            entry = dataclasses.replace(entry, key=_hashed(_everything(entry)))
+        kept.setdefault(entry.key, entry)
     return tuple(kept.values())
+
+
+def _is_placeholder(key: object) -> bool:
+    return isinstance(key, str) and _text.normalize(key).casefold() in _PLACEHOLDER_KEYS
+
+
+def _everything(entry: ParsedEntry) -> str:
+    return f"{entry.key}\n{entry.summary}\n{entry.author}"
+
+
+def _page(url: str) -> tuple[str, str, str, str] | None:
+    """What makes two URLs the same page, loosely: host case and a final "/" don't."""
+    if not url:
+        return None
+    parts = urllib.parse.urlsplit(url)
+    return (parts.scheme, parts.netloc.lower(), parts.path.rstrip("/"), parts.query)
 
 
 def _hashed(value: str) -> str:
     return "sha256:" + hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()
+
+
+# A time of day as feeds write one ("10:30", "T10:30:00Z"); "1030" without a colon is rare.
+_TIME_OF_DAY = re.compile(r"\d:\d\d")
+
+
+def _without_time(written: object) -> bool:
+    """Whether a date the feed wrote gives a day but no time ("2026-03-14", "14 Mar 2026")."""
+    return isinstance(written, str) and not _TIME_OF_DAY.search(written)
 
 
 def _believable(published: dt.datetime, now: dt.datetime) -> dt.datetime | None:
@@ -533,6 +770,27 @@ def _believable(published: dt.datetime, now: dt.datetime) -> dt.datetime | None:
 
 
 _URL_WHITESPACE = re.compile(r"\s")
+
+
+def _story_link(
+    *,
+    html: Iterable[object],
+    alternates: Iterable[object],
+    identifier: object,
+    enclosures: Iterable[object],
+    base: str,
+) -> str:
+    """The story's link, which alerts give: the first usable candidate, in this order.
+
+    Alternate web pages, other alternates (a PDF, say), the id when it is a web address,
+    then enclosures (a podcast's episode file), so that every entry with any address at
+    all can be named by /breaking.
+    """
+    for candidate in itertools.chain(html, alternates, [identifier], enclosures):
+        link = _resolve_link(candidate, base)
+        if link:
+            return link
+    return ""
 
 
 def _resolve_link(raw: object, base: str) -> str:

@@ -11,7 +11,7 @@ from bot.storage.database import Database, from_epoch, to_epoch
 
 ENTRY_COLUMNS = (
     "e.id, e.feed_id, COALESCE(NULLIF(f.title, ''), f.url) AS feed_title, e.key, e.title,"
-    " e.summary, e.link, e.author, e.published_at, e.first_seen_at, e.story"
+    " e.summary, e.link, e.author, e.published_at, e.first_seen_at, e.story, e.date_only"
 )
 ENTRY_FROM = "entries AS e JOIN feeds AS f ON f.id = e.feed_id"
 
@@ -29,6 +29,7 @@ def entry_from_row(row: Any) -> Entry:
         published_at=from_epoch(row["published_at"]),
         first_seen_at=from_epoch(row["first_seen_at"]),
         story=row["story"],
+        date_only=bool(row["date_only"]),
     )
 
 

@@ -222,6 +222,7 @@ class FeedRepository:
         keep_after: dt.datetime,
     ) -> StoredPoll:
         keys = [entry.key for entry in entries]
+        keys += [entry.content_key for entry in entries if entry.content_key]
         existing: dict[str, Any] = {}
         pruned: set[str] = set()
         for chunk in _chunks(keys):
@@ -239,8 +240,23 @@ class FeedRepository:
             pruned.update(row["key"] for row in await cursor.fetchall())
 
         new, updated, unchanged, skipped = [], [], 0, 0
+        seen: set[str] = set()
         for entry in entries:
             row = existing.get(entry.key)
+            if (
+                row is not None
+                and entry.content_key
+                and row["title"] != entry.title
+                and row["link"] != entry.link
+            ):
+                # Title and link both changed: not an edit but another story under the
+                # same key (a feed that reuses "latest" or a slot number), which the
+                # document alone could not show. Such a key identifies nothing.
+                entry = dataclasses.replace(entry, key=entry.content_key, content_key="")
+                row = existing.get(entry.key)
+            if entry.key in seen:
+                continue
+            seen.add(entry.key)
             if row is None:
                 published = min(entry.published or now, now)
                 if entry.key in pruned or published < keep_after:
@@ -263,8 +279,9 @@ class FeedRepository:
         await sql.executemany(
             """
             INSERT INTO entries (feed_id, key, title, summary, link, author,
-                                 published_at, first_seen_at, updated_at, routed, story)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                 published_at, date_only, first_seen_at, updated_at, routed,
+                                 story)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 (
@@ -275,6 +292,8 @@ class FeedRepository:
                     entry.link,
                     entry.author,
                     to_epoch(published),
+                    # A day in the future was replaced by the time it was first seen.
+                    int(entry.date_only and published == entry.published),
                     to_epoch(now),
                     to_epoch(now),
                     routed,

@@ -26,7 +26,7 @@ _MESSAGE = """
     o.id AS outbox_id, o.chat_id, o.kind, o.attempts, o.first_failed_at, o.topics,
     o.text AS outbox_text, o.broadcast_id, c.timezone,
     e.id, e.feed_id, COALESCE(NULLIF(f.title, ''), f.url) AS feed_title, e.key, e.title,
-    e.summary, e.link, e.author, e.published_at, e.first_seen_at, e.story
+    e.summary, e.link, e.author, e.published_at, e.first_seen_at, e.story, e.date_only
 """
 _MESSAGE_FROM = """
     outbox AS o

@@ -376,6 +376,14 @@ def test_nul_bytes_are_dropped_and_the_feed_still_parses() -> None:
     assert feed.entries[0].summary == "More firms named."
 
 
+def test_a_reference_to_a_character_xml_forbids_costs_only_that_character() -> None:
+    title = "&#1114112;&#xD800;&#0;&#xFFFE;Kim Jong Un &#128512;"
+
+    feed = parse(rss(item(title, guid="1", link="https://wire.example/a")))
+
+    assert feed.entries[0].title == "Kim Jong Un 😀"
+
+
 def test_invalid_utf8_is_replaced_without_garbling_the_rest() -> None:
     body = rss(item("Café talks", guid="1", description="broken BYTES here")).replace(
         b"BYTES", b"\xff\xfe"
@@ -401,9 +409,9 @@ def test_ten_thousand_items_are_cut_to_the_first_thousand_quickly() -> None:
 
 
 def test_entry_cap_is_a_parameter() -> None:
-    feed = parse(rss(*(item(f"n{n}", guid=str(n)) for n in range(10))), max_entries=3)
+    feed = parse(rss(*(item(f"n{n}", guid=f"g{n}") for n in range(10))), max_entries=3)
 
-    assert [entry.key for entry in feed.entries] == ["0", "1", "2"]
+    assert [entry.key for entry in feed.entries] == ["g0", "g1", "g2"]
 
 
 def test_json_feed_of_ten_thousand_items_is_cut_to_the_first_thousand() -> None:
@@ -484,11 +492,11 @@ def test_million_tags_in_one_entry_are_refused_quickly() -> None:
 
 
 def test_entries_past_the_tag_budget_are_dropped_not_the_feed() -> None:
-    body = rss(*(item(f"n{n}", guid=str(n), description="<x/>" * 100) for n in range(40)))
+    body = rss(*(item(f"n{n}", guid=f"g{n}", description="<x/>" * 100) for n in range(40)))
 
     feed = parse(body, max_tags=1_000)
 
-    assert [entry.key for entry in feed.entries] == [str(n) for n in range(9)]
+    assert [entry.key for entry in feed.entries] == [f"g{n}" for n in range(9)]
 
 
 def test_escaped_markup_does_not_count_against_the_tag_budget() -> None:
@@ -524,21 +532,6 @@ def test_body_naming_a_local_file_is_never_read_from_disk(
 # --- entries ---------------------------------------------------------------------------------
 
 
-def test_duplicate_guids_keep_the_first_entry() -> None:
-    feed = parse(
-        rss(
-            item("First telling", guid="same"),
-            item("Other story", guid="other"),
-            item("Second telling", guid="same"),
-        )
-    )
-
-    assert [(entry.key, entry.title) for entry in feed.entries] == [
-        ("same", "First telling"),
-        ("other", "Other story"),
-    ]
-
-
 def test_key_falls_back_to_the_link_then_to_a_hash_of_the_text() -> None:
     feed = parse(
         rss(
@@ -564,20 +557,6 @@ def test_very_long_key_is_replaced_by_its_hash() -> None:
 
     assert feed.entries[0].key.startswith("sha256:")
     assert len(feed.entries[0].key) < 100
-
-
-def test_date_more_than_a_day_ahead_is_dropped() -> None:
-    soon = "Sat, 01 Mar 2025 23:00:00 GMT"
-    later = "Mon, 03 Mar 2025 12:00:00 GMT"
-
-    feed = parse(
-        rss(item("Soon", guid="1", pub_date=soon), item("Later", guid="2", pub_date=later))
-    )
-
-    assert [entry.published for entry in feed.entries] == [
-        dt.datetime(2025, 3, 1, 23, 0, tzinfo=dt.UTC),
-        None,
-    ]
 
 
 @pytest.mark.parametrize("date", ["yesterday", "32 Foo 2024", "", "Tue, 99 Sep 2023 99:99:99"])

@@ -467,3 +467,95 @@ async def test_a_feed_without_validators_yields_only_its_new_entries(
     assert [r.status for r in feed_server.requests("/plain.xml")] == [200, 200, 200]
     assert await watcher.titles(routed=0) == ["Story 2"]
     assert (await watcher.feed(url)).polls_not_modified == 0
+
+
+def shop_feed(*titles: str) -> str:
+    """A shop's feed: every item carries the same placeholder guid and the front page link."""
+    items = "".join(
+        f'<item><title>{title}</title><guid isPermaLink="false">0</guid>'
+        "<link>https://shop.example/</link></item>"
+        for title in titles
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Shop</title>'
+        f"<link>https://shop.example/</link>{items}</channel></rss>"
+    )
+
+
+async def test_stories_sharing_a_placeholder_guid_are_each_stored_and_the_new_one_alerted(
+    watcher: Watcher, feed_server: FeedServer
+) -> None:
+    url = feed_server.url("/shop.xml")
+    feed_server.publish("/shop.xml", shop_feed("Spring sale starts"))
+    await watcher.service.ensure([url])
+    await watcher.poll(url)
+
+    feed_server.publish("/shop.xml", shop_feed("Summer sale starts", "Spring sale starts"))
+    await watcher.poll(url)
+
+    assert await watcher.titles() == ["Spring sale starts", "Summer sale starts"]
+    assert [entry.title for entry in await watcher.entries.unrouted(limit=10)] == [
+        "Summer sale starts"
+    ]
+    assert watcher.new_entry_calls == 1
+
+
+async def test_a_guid_reused_for_a_different_story_is_a_new_entry_not_an_edit(
+    watcher: Watcher, feed_server: FeedServer, clock: StepClock
+) -> None:
+    url = feed_server.url("/latest.xml")
+    feed_server.publish_rss("/latest.xml", [story(1, clock, id="latest")])
+    await watcher.service.ensure([url])
+    await watcher.poll(url)
+
+    feed_server.publish_rss("/latest.xml", [story(2, clock, id="latest")])
+    await watcher.poll(url)
+    feed_server.publish_rss("/latest.xml", [story(2, clock, id="latest")], etag=False)
+    await watcher.poll(url)
+
+    assert await watcher.titles() == ["Story 1", "Story 2"]
+    assert await watcher.titles(routed=0) == ["Story 2"]
+    assert watcher.new_entry_calls == 1
+
+
+async def test_an_edit_under_a_real_guid_stays_an_edit_even_when_the_link_changes(
+    watcher: Watcher, feed_server: FeedServer, clock: StepClock
+) -> None:
+    url = feed_server.url("/world.xml")
+    feed_server.publish_rss("/world.xml", [story(1, clock, id="wire-1")])
+    await watcher.service.ensure([url])
+    await watcher.poll(url)
+
+    feed_server.publish_rss(
+        "/world.xml", [story(1, clock, id="wire-1", link="https://news.example/1-updated")]
+    )
+    await watcher.poll(url)
+
+    [entry] = await watcher.entries.latest(limit=10)
+    assert (entry.title, entry.link) == ("Story 1", "https://news.example/1-updated")
+    assert watcher.new_entry_calls == 0
+
+
+async def test_a_date_only_entry_is_stored_as_date_only_and_a_future_one_as_first_seen(
+    watcher: Watcher, feed_server: FeedServer, clock: StepClock
+) -> None:
+    url = feed_server.url("/dates.xml")
+    feed_server.publish(
+        "/dates.xml",
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Dates</title>'
+        "<item><title>Dated</title><guid>1</guid><pubDate>2026-03-13</pubDate></item>"
+        "<item><title>Ahead</title><guid>2</guid>"
+        "<pubDate>Sat, 14 Mar 2026 09:45:00 GMT</pubDate></item>"
+        "</channel></rss>",
+    )
+    await watcher.service.ensure([url])
+
+    await watcher.poll(url)
+
+    ahead, dated = await watcher.entries.latest(limit=10)
+    assert (dated.title, dated.published_at, dated.date_only) == (
+        "Dated",
+        dt.datetime(2026, 3, 13, tzinfo=dt.UTC),
+        True,
+    )
+    assert (ahead.title, ahead.published_at, ahead.date_only) == ("Ahead", clock.now, False)
