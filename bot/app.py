@@ -33,7 +33,7 @@ from bot.services.reading import ReadingService
 from bot.services.stats import StatsService
 from bot.services.topics import TopicService
 from bot.storage.chats import ChatRepository
-from bot.storage.database import Database
+from bot.storage.database import Database, StorageError
 from bot.storage.entries import EntryRepository
 from bot.storage.feeds import FeedRepository
 from bot.storage.meta import MetaRepository
@@ -84,6 +84,7 @@ class Herald:
             admin_ids=settings.admin_ids,
             clock=clock,
             wake=deliverer.wake,
+            keep_sent=dt.timedelta(days=settings.outbox_retention_days),
         )
         topic_repository = TopicRepository(database)
         index = TopicIndex()
@@ -148,6 +149,8 @@ class Herald:
             await self.deliverer.stop()
         if self.services is not None:
             await self.services.feeds.close()
+            # A clean stop says so at once: `herald health` fails now, not minutes later.
+            await self.services.health.stopped()
         log.info("Herald stopped taking updates")
 
     async def post_shutdown(self, application: HeraldApplication) -> None:
@@ -194,9 +197,11 @@ def build_application(settings: Settings, *, clock: Clock = utc_now) -> HeraldAp
 
 async def check_health(settings: Settings, *, clock: Clock = utc_now) -> HealthReport:
     """What `herald health` reports: whether a bot on this database is alive."""
-    if not settings.database.exists():
-        return HealthReport(False, f"no database at {settings.database}")
-    database = await Database.open(settings.database)
+    try:
+        # Read-only: a health check must never migrate or write the live database.
+        database = await Database.open_read_only(settings.database)
+    except StorageError as error:
+        return HealthReport(False, str(error))
     try:
         return await HealthService(MetaRepository(database), clock=clock).check()
     finally:

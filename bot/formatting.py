@@ -407,15 +407,29 @@ def latest_list(
     timezone: str,
     now: dt.datetime,
     show_ids: bool,
+    examined: int | None = None,
 ) -> str:
-    """/latest: newest first, each a title link with source and relative time."""
+    """/latest: newest first, each a title link with source and relative time.
+
+    ``examined`` is set when the listing stopped after reading that many candidates.
+    """
     about = f" matching <i>{escape(shorten(query, 100))}</i>" if query else ""
+    limit = (
+        f"I looked through the newest {examined:,} stories with these words; More looks "
+        "further back."
+        if examined is not None
+        else ""
+    )
     if not entries:
+        if limit:
+            return f"Nothing{about} so far. {limit}"
         return f"Nothing{about} in the archive yet." if query else "The archive is empty so far."
     lines = []
     for entry in entries:
         line = entry_line(entry, timezone=timezone, now=now, relative=True)
         lines.append(f"{line} · #{entry.id}" if show_ids else line)
+    if limit:
+        lines.append(f"<i>{limit}</i>")
     return split_messages(f"🗞 <b>Latest</b>{about}", lines)[0]
 
 

@@ -34,6 +34,7 @@ _EXPECTED = {
     "timezone": "an IANA time zone such as Europe/London, or an offset such as UTC+3",
     "log_level": "one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
     "retention_days": "a whole number of days, at least 1, e.g. 90",
+    "outbox_retention_days": "a whole number of days, at least 1, e.g. 7",
 }
 
 
@@ -80,6 +81,7 @@ class Settings(BaseSettings):
     timezone: str = "UTC"
     log_level: LogLevel = "INFO"
     retention_days: int = Field(default=90, ge=1)
+    outbox_retention_days: int = Field(default=7, ge=1)
 
     @field_validator("telegram_token", mode="before")
     @classmethod

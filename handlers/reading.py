@@ -21,9 +21,9 @@ def _command_text(update: Update) -> str:
 
 
 def _more_button(page: LatestPage) -> InlineKeyboardMarkup | None:
-    if not page.has_more or not page.entries:
+    if not page.has_more or page.resume_before is None:
         return None
-    data = f"latest:{page.search_id}:{page.count}:{page.entries[-1].id}"
+    data = f"latest:{page.search_id}:{page.count}:{page.resume_before}"
     return InlineKeyboardMarkup([[InlineKeyboardButton("More ▼", callback_data=data)]])
 
 
@@ -56,6 +56,7 @@ def _render_latest(page: LatestPage, *, timezone: str, context: BotContext, admi
         timezone=timezone,
         now=context.services.clock(),
         show_ids=admin,
+        examined=page.examined if page.capped else None,
     )
 
 

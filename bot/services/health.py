@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 
 from bot.domain import Clock
+from bot.storage.database import StorageError
 from bot.storage.meta import MetaRepository
 
 BEAT_EVERY = dt.timedelta(seconds=30)
@@ -28,10 +29,17 @@ class HealthService:
     async def beat(self) -> None:
         await self._meta.beat(self._clock())
 
+    async def stopped(self) -> None:
+        """The bot stopped cleanly: clear the heartbeat."""
+        await self._meta.clear_beat()
+
     async def check(self) -> HealthReport:
-        last = await self._meta.last_beat()
+        try:
+            last = await self._meta.last_beat()
+        except StorageError as error:
+            return HealthReport(False, f"cannot read the database: {error}")
         if last is None:
-            return HealthReport(False, "the bot has not run against this database yet")
+            return HealthReport(False, "no bot is running against this database")
         age = self._clock() - last
         if age > STALE_AFTER:
             return HealthReport(False, f"no heartbeat for {age.total_seconds():.0f} s")

@@ -13,8 +13,8 @@ from bot.storage.outbox import OutboxRepository
 
 log = logging.getLogger(__name__)
 
-# Messages that are over are kept this long for /stats; what reached each chat stays in
-# the delivery ledger as long as its entry.
+# Messages that are over are kept this long by default (HERALD_OUTBOX_RETENTION_DAYS) for
+# /stats; what reached each chat stays in the delivery ledger as long as its entry.
 KEEP_SENT = dt.timedelta(days=7)
 
 
@@ -27,12 +27,14 @@ class OutboxService:
         admin_ids: Iterable[int],
         clock: Clock,
         wake: Callable[[], None],
+        keep_sent: dt.timedelta = KEEP_SENT,
     ) -> None:
         self._outbox = outbox
         self._meta = meta
         self._admin_ids = sorted(admin_ids)
         self._clock = clock
         self._wake = wake
+        self._keep_sent = keep_sent
 
     async def notify_admins(self, html: str) -> int:
         """Queue a notice to every admin who has a chat with the bot; returns how many."""
@@ -60,4 +62,4 @@ class OutboxService:
         await self.notify_admins(formatting.failing_feed_notice(feed))
 
     async def prune(self) -> int:
-        return await self._outbox.prune_sent(before=self._clock() - KEEP_SENT)
+        return await self._outbox.prune_sent(before=self._clock() - self._keep_sent)

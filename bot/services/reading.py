@@ -16,10 +16,13 @@ log = logging.getLogger(__name__)
 LATEST_DEFAULT = 5
 LATEST_MAX = 20
 SEARCH_PAGE = 5
-# /search ranks the newest this-many matches (see EntryRepository.search).
+# /search ranks the newest this-many matches (see EntryRepository.search_ids).
 SEARCH_WINDOW = 2000
-# /latest with a query reads candidates newest first, this many at a time.
+# /latest with a query reads candidates newest first, this many at a time, and at most
+# LATEST_CANDIDATES a request: a query nearly every entry matches but the matcher then
+# excludes (`the -the`) must not walk the whole archive.
 LATEST_BATCH = 200
+LATEST_CANDIDATES = 2000
 
 
 class ReadingError(HeraldError):
@@ -33,6 +36,10 @@ class LatestPage:
     query: Query | None
     search_id: int  # 0 without a query
     has_more: bool
+    # The entry id a More button continues before: the last one listed or examined.
+    resume_before: int | None = None
+    examined: int = 0  # candidates a filtered listing read
+    capped: bool = False  # it stopped at LATEST_CANDIDATES, not at the end of the archive
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -67,27 +74,53 @@ class ReadingService:
         if query is None:
             cursor = (before.published_at, before.id) if before is not None else None
             found = await self._entries.latest(limit=count + 1, before=cursor)
-        else:
-            found = await self._filtered(query, count + 1, before.id if before else None)
-        return LatestPage(
-            tuple(found[:count]), count, query, search_id, has_more=len(found) > count
-        )
-
-    async def _filtered(self, query: Query, wanted: int, before_id: int | None) -> list[Entry]:
-        """The newest entries (by arrival) the query matches, before ``before_id``."""
-        fts = candidates(query)
-        if fts is None:
-            return []
-        found: list[Entry] = []
-        while len(found) < wanted:
-            batch = await self._entries.newest_matches(
-                fts, limit=LATEST_BATCH, before_id=before_id
+            listed = tuple(found[:count])
+            return LatestPage(
+                listed,
+                count,
+                None,
+                search_id,
+                has_more=len(found) > count,
+                resume_before=listed[-1].id if listed else None,
             )
-            found += [e for e in batch if matches(query, prepare(e.title, e.summary))]
-            if len(batch) < LATEST_BATCH:
+        return await self._filtered(query, count, search_id, before.id if before else None)
+
+    async def _filtered(
+        self, query: Query, count: int, search_id: int, before_id: int | None
+    ) -> LatestPage:
+        """The newest entries (by arrival) the query matches, before ``before_id``.
+
+        Reads at most ``LATEST_CANDIDATES`` candidates; the page says when it stopped there.
+        """
+        fts = candidates(query)
+        found: list[Entry] = []
+        examined, exhausted = 0, fts is None
+        while fts is not None and len(found) <= count and examined < LATEST_CANDIDATES:
+            batch = await self._entries.newest_matches(
+                fts, limit=min(LATEST_BATCH, LATEST_CANDIDATES - examined), before_id=before_id
+            )
+            for entry in batch:
+                examined += 1
+                before_id = entry.id
+                if matches(query, prepare(entry.title, entry.summary)):
+                    found.append(entry)
+                    if len(found) > count:
+                        break
+            if len(batch) < LATEST_BATCH and len(found) <= count:
+                exhausted = True
                 break
-            before_id = batch[-1].id
-        return found[:wanted]
+        listed = tuple(found[:count])
+        capped = not exhausted and len(found) <= count
+        return LatestPage(
+            listed,
+            count,
+            query,
+            search_id,
+            has_more=len(found) > count or capped,
+            resume_before=listed[-1].id if len(found) > count else before_id,
+            examined=examined,
+            capped=capped,
+        )
 
     async def more_latest(
         self, chat_id: int, search_id: int, count: int, after_id: int
@@ -104,36 +137,52 @@ class ReadingService:
         return await self.latest(chat_id, count, text, search_id=search_id, before=last)
 
     async def search(self, chat_id: int, text: str) -> SearchPage:
+        """The first page of a search; its results are kept as they are now for Next/Prev."""
         query = parse_query(text, mode="search")
-        search_id = await self._entries.save_search(chat_id, text, now=self._clock())
-        return await self._page(query, search_id, 0)
+        results = await self._ranked(query)
+        search_id = await self._entries.save_search(
+            chat_id, text, now=self._clock(), results=results
+        )
+        return await self._page(query, search_id, results, 0)
 
     async def search_page(self, chat_id: int, search_id: int, page: int) -> SearchPage:
+        """Another page of a kept search: the same results, so none repeats or goes missing."""
         text = await self._entries.saved_search(search_id, chat_id)
-        if text is None:
+        results = await self._entries.saved_results(search_id, chat_id)
+        if text is None or results is None:
             raise ReadingError("That search has expired; send it again.")
         try:
             query = parse_query(text, mode="search")
         except InvalidQueryError as error:
             raise ReadingError(error.user_message) from None
-        return await self._page(query, search_id, max(page, 0))
+        return await self._page(query, search_id, results, max(page, 0))
 
-    async def _page(self, query: Query, search_id: int, page: int) -> SearchPage:
+    async def _ranked(self, query: Query) -> list[int]:
+        """Every result id of the query, best first (see ``EntryRepository.search_ids``)."""
         fts = expression(query)
         if fts is None:
-            return SearchPage(query, search_id, page, (), has_next=False)
+            return []
+        ranked = await self._entries.search_ids(fts, window=SEARCH_WINDOW)
         if not needs_check(query):
-            found = await self._entries.search(
-                fts, offset=page * SEARCH_PAGE, limit=SEARCH_PAGE + 1, window=SEARCH_WINDOW
-            )
-        else:
-            # Exact phrases: FTS5 stems every term, so the matcher confirms each result.
-            ranked = await self._entries.search(
-                fts, offset=0, limit=SEARCH_WINDOW, window=SEARCH_WINDOW
-            )
-            confirmed = [e for e in ranked if matches(query, prepare(e.title, e.summary))]
-            found = confirmed[page * SEARCH_PAGE : (page + 1) * SEARCH_PAGE + 1]
+            return ranked
+        # Exact phrases: FTS5 stems every term, so the matcher confirms each result.
+        confirmed = {
+            entry.id
+            for entry in await self._entries.many(ranked)
+            if matches(query, prepare(entry.title, entry.summary))
+        }
+        return [entry_id for entry_id in ranked if entry_id in confirmed]
+
+    async def _page(
+        self, query: Query, search_id: int, results: list[int], page: int
+    ) -> SearchPage:
+        wanted = results[page * SEARCH_PAGE : (page + 1) * SEARCH_PAGE]
+        # An entry pruned since the search was made is left out of its page.
+        by_id = {entry.id: entry for entry in await self._entries.many(wanted)}
         hits = tuple(
-            SearchHit(entry, tuple(snippet(entry.summary, query))) for entry in found[:SEARCH_PAGE]
+            SearchHit(by_id[entry_id], tuple(snippet(by_id[entry_id].summary, query)))
+            for entry_id in wanted
+            if entry_id in by_id
         )
-        return SearchPage(query, search_id, page, hits, has_next=len(found) > SEARCH_PAGE)
+        has_next = len(results) > (page + 1) * SEARCH_PAGE
+        return SearchPage(query, search_id, page, hits, has_next=has_next)

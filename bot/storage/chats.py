@@ -165,7 +165,29 @@ class ChatRepository:
         return [row[0] for row in await cursor.fetchall()]
 
     async def delete(self, chat_id: int) -> bool:
-        """Delete the chat and everything that belongs to it."""
+        """Delete the chat and everything that belongs to it; False if it was unknown.
+
+        What grows with the chat's history (its ledger and messages) goes first, in short
+        batches.
+        """
+
+        async def ledger(sql: aiosqlite.Connection, limit: int) -> int:
+            cursor = await sql.execute(
+                "DELETE FROM ledger WHERE (chat_id, story, channel) IN (SELECT chat_id, story,"
+                " channel FROM ledger WHERE chat_id = ? LIMIT ?)",
+                (chat_id, limit),
+            )
+            return cursor.rowcount
+
+        async def messages(sql: aiosqlite.Connection, limit: int) -> int:
+            cursor = await sql.execute(
+                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE chat_id = ? LIMIT ?)",
+                (chat_id, limit),
+            )
+            return cursor.rowcount
+
+        await self._db.in_batches(ledger)
+        await self._db.in_batches(messages)
         async with self._db.transaction() as sql:
             # Searches aren't tied to a subscription (anyone may search), so no foreign key.
             await sql.execute("DELETE FROM searches WHERE chat_id = ?", (chat_id,))

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aiosqlite
 
@@ -51,23 +53,62 @@ class StorageError(Exception):
     """The database cannot be opened or migrated; ``str()`` says why, for the operator."""
 
 
+READERS = 2
+# Batched work (pruning, deleting a feed or a chat) sizes each transaction to hold the write
+# lock about this long, so commands and sends waiting to write never wait long.
+BATCH_TARGET = 0.02
+BATCH_FIRST, BATCH_MIN, BATCH_MAX = 100, 10, 5000
+
+# One step of batched work: given the transaction and a row limit, it does at most that many
+# rows and returns how many it did (0: done).
+Step = Callable[[aiosqlite.Connection, int], Awaitable[int]]
+
+
+async def _connect(
+    path: Path, *, busy_timeout: float, read_only: bool = False
+) -> aiosqlite.Connection:
+    # isolation_level=None: no implicit transactions; transaction() issues BEGIN.
+    target = f"file:{path}?mode=ro" if read_only else str(path)
+    connection = await aiosqlite.connect(target, isolation_level=None, uri=read_only)
+    connection.row_factory = aiosqlite.Row
+    try:
+        await connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        await connection.execute("PRAGMA foreign_keys = ON")
+    except BaseException:
+        await connection.close()
+        raise
+    return connection
+
+
 class Database:
-    """The single connection the bot uses.
+    """One writer connection and a few readers, for the life of the bot.
 
     aiosqlite runs every call of a connection on one worker thread, so coroutines share
-    one connection and ``transaction()`` serialises writers; otherwise two coroutines could
+    the writer and ``transaction()`` serialises them; otherwise two coroutines could
     interleave statements inside each other's BEGIN/COMMIT. Every write goes through
     ``transaction()``: a bare write from another coroutine would silently join whichever
-    transaction happens to be open.
+    transaction happens to be open. Reads outside a transaction go to the readers, which
+    WAL lets see the last commit while a write is under way, so a long write never delays
+    a reply.
     """
 
     def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
         self._connection = connection
         self._write_lock = asyncio.Lock()
+        self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self._all_readers: list[aiosqlite.Connection] = []
         self.path = path
+        self.longest_write = 0.0  # seconds the write lock was held at most, for benchmarks
+
+    def _use_readers(self, readers: list[aiosqlite.Connection]) -> None:
+        self._all_readers = readers
+        for reader in readers:
+            self._readers.put_nowait(reader)
 
     @classmethod
-    async def open(cls, path: Path | str, *, busy_timeout: float = 5.0) -> Database:
+    async def open(
+        cls, path: Path | str, *, busy_timeout: float = 5.0, readers: int = READERS
+    ) -> Database:
         """Open (creating if need be) and migrate the database; ``busy_timeout`` in seconds.
 
         Raises StorageError when the file can't be opened or isn't a usable database.
@@ -76,31 +117,52 @@ class Database:
         try:
             if str(path) != ":memory:":
                 path.parent.mkdir(parents=True, exist_ok=True)
-            # isolation_level=None: no implicit transactions; transaction() issues BEGIN.
-            connection = await aiosqlite.connect(path, isolation_level=None)
+            connection = await _connect(path, busy_timeout=busy_timeout)
         except (OSError, sqlite3.Error) as error:
             raise StorageError(f"cannot open {path}: {error}") from error
-        connection.row_factory = aiosqlite.Row
+        opened: list[aiosqlite.Connection] = []
         try:
-            await connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             await connection.execute("PRAGMA journal_mode = WAL")
             # NORMAL is durable across application crashes in WAL mode; only a power
             # loss can roll back the last commits.
             await connection.execute("PRAGMA synchronous = NORMAL")
-            await connection.execute("PRAGMA foreign_keys = ON")
             database = cls(connection, path)
             await database.migrate()
+            if str(path) != ":memory:":
+                for _ in range(readers):
+                    opened.append(await _connect(path, busy_timeout=busy_timeout))
+            database._use_readers(opened)
         except sqlite3.DatabaseError as error:
-            await connection.close()
+            await _close_all([connection, *opened])
             raise StorageError(f"cannot use {path}: {error}") from error
         except BaseException:
-            await connection.close()
+            await _close_all([connection, *opened])
             raise
         return database
 
+    @classmethod
+    async def open_read_only(cls, path: Path | str) -> Database:
+        """Open an existing database to read it, never migrating or writing (``herald health``).
+
+        Raises StorageError when there is no such database or it can't be read.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise StorageError(f"no database at {path}")
+        try:
+            connection = await _connect(path, busy_timeout=1.0, read_only=True)
+        except sqlite3.Error as error:
+            raise StorageError(f"cannot open {path}: {error}") from error
+        return cls(connection, path)
+
     async def close(self) -> None:
         async with self._write_lock:
-            await self._connection.close()
+            await _close_all([*self._all_readers, self._connection])
+
+    async def trace(self, callback: Callable[[str], None] | None) -> None:
+        """Have every connection pass each statement it runs to ``callback`` (None: stop)."""
+        for connection in (self._connection, *self._all_readers):
+            await connection.set_trace_callback(cast(Any, callback))
 
     async def user_version(self) -> int:
         row = await self.fetchone("PRAGMA user_version")
@@ -140,22 +202,70 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A write transaction (BEGIN IMMEDIATE), committed on exit, rolled back on error."""
+        """A write transaction (BEGIN IMMEDIATE), committed on exit, rolled back on error.
+
+        Cancellation-safe: a task cancelled anywhere between BEGIN and COMMIT (even while
+        either is still running on the connection's thread) leaves no transaction open, and
+        a COMMIT that fails is rolled back, so the connection stays usable.
+        """
         async with self._write_lock:
-            await self._connection.execute("BEGIN IMMEDIATE")
+            started = time.perf_counter()
             try:
+                await self._connection.execute("BEGIN IMMEDIATE")
                 yield self._connection
+                await self._connection.commit()
             except BaseException:
-                await self._connection.rollback()
+                # Shielded: a second cancel must not leave the rollback unsent. It is queued
+                # behind whatever the thread still runs, so it always comes after the BEGIN.
+                await asyncio.shield(self._rollback())
                 raise
-            await self._connection.commit()
+            finally:
+                self.longest_write = max(self.longest_write, time.perf_counter() - started)
+
+    async def in_batches(self, step: Step) -> int:
+        """Run ``step`` in short transactions until it does nothing; returns rows done.
+
+        Each transaction is sized to hold the write lock about ``BATCH_TARGET`` seconds,
+        and other coroutines run between two, so a delete of millions of rows never
+        freezes the bot.
+        """
+        size, done = BATCH_FIRST, 0
+        while True:
+            started = time.perf_counter()
+            async with self.transaction() as sql:
+                count = await step(sql, size)
+            done += count
+            if count < size:
+                return done
+            took = time.perf_counter() - started
+            if took < BATCH_TARGET / 2:
+                size = min(size * 2, BATCH_MAX)
+            elif took > BATCH_TARGET:
+                size = max(size // 2, BATCH_MIN)
+            await asyncio.sleep(0)
+
+    async def _rollback(self) -> None:
+        # OperationalError: no transaction was open (BEGIN itself failed).
+        with contextlib.suppress(sqlite3.OperationalError):
+            await self._connection.execute("ROLLBACK")
+
+    @asynccontextmanager
+    async def _reader(self) -> AsyncIterator[aiosqlite.Connection]:
+        if not self._all_readers:
+            yield self._connection
+            return
+        reader = await self._readers.get()
+        try:
+            yield reader
+        finally:
+            self._readers.put_nowait(reader)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        async with self._connection.execute(sql, params) as cursor:
+        async with self._reader() as reader, reader.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
     async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        async with self._connection.execute(sql, params) as cursor:
+        async with self._reader() as reader, reader.execute(sql, params) as cursor:
             return await cursor.fetchone()
 
     async def fetchvalue(self, sql: str, params: Params = ()) -> Any:
@@ -171,3 +281,9 @@ class Database:
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         async with self.transaction() as connection:
             await connection.executemany(sql, rows)
+
+
+async def _close_all(connections: Iterable[aiosqlite.Connection]) -> None:
+    for connection in connections:
+        with contextlib.suppress(sqlite3.Error, ValueError):
+            await connection.close()

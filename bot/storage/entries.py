@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from typing import Any
+
+import aiosqlite
 
 from bot.domain import Entry
 from bot.storage.database import Database, from_epoch, to_epoch
@@ -14,6 +17,22 @@ ENTRY_COLUMNS = (
     " e.summary, e.link, e.author, e.published_at, e.first_seen_at, e.story, e.date_only"
 )
 ENTRY_FROM = "entries AS e JOIN feeds AS f ON f.id = e.feed_id"
+
+
+async def delete_entries(
+    sql: aiosqlite.Connection, entry_ids: Sequence[int], *, now: dt.datetime
+) -> None:
+    """Delete these entries inside the caller's transaction, remembering their keys.
+
+    A feed that still lists a deleted entry must not make it new again.
+    """
+    marks = ",".join("?" * len(entry_ids))
+    await sql.execute(
+        "INSERT OR REPLACE INTO pruned_keys (feed_id, key, pruned_at)"
+        f" SELECT feed_id, key, ? FROM entries WHERE id IN ({marks})",
+        (to_epoch(now), *entry_ids),
+    )
+    await sql.execute(f"DELETE FROM entries WHERE id IN ({marks})", tuple(entry_ids))
 
 
 def entry_from_row(row: Any) -> Entry:
@@ -93,21 +112,34 @@ class EntryRepository:
         return int(await self._db.fetchvalue("SELECT COUNT(*) FROM entries"))
 
     async def prune(self, *, published_before: dt.datetime, now: dt.datetime) -> int:
-        """Delete entries published before the cutoff, remembering their keys."""
+        """Delete entries published before the cutoff, remembering their keys; how many.
+
+        In short batches (``Database.in_batches``): each entry takes its messages, their
+        items and its ledger rows with it through indexed foreign keys.
+        """
         cutoff = to_epoch(published_before)
-        async with self._db.transaction() as sql:
-            await sql.execute(
-                "INSERT OR REPLACE INTO pruned_keys (feed_id, key, pruned_at)"
-                " SELECT feed_id, key, ? FROM entries WHERE published_at < ?",
-                (to_epoch(now), cutoff),
+
+        async def step(sql: aiosqlite.Connection, limit: int) -> int:
+            cursor = await sql.execute(
+                "SELECT id FROM entries WHERE published_at < ? ORDER BY published_at LIMIT ?",
+                (cutoff, limit),
             )
-            cursor = await sql.execute("DELETE FROM entries WHERE published_at < ?", (cutoff,))
-            deleted = cursor.rowcount
+            ids = [row[0] for row in await cursor.fetchall()]
+            await delete_entries(sql, ids, now=now)
+            return len(ids)
+
+        deleted = await self._db.in_batches(step)
+
+        async def forget(sql: aiosqlite.Connection, limit: int) -> int:
             # A key pruned a year ago will not be listed by any feed any more.
-            await sql.execute(
-                "DELETE FROM pruned_keys WHERE pruned_at < ?",
-                (to_epoch(now - dt.timedelta(days=365)),),
+            cursor = await sql.execute(
+                "DELETE FROM pruned_keys WHERE (feed_id, key) IN (SELECT feed_id, key"
+                " FROM pruned_keys WHERE pruned_at < ? LIMIT ?)",
+                (to_epoch(now - dt.timedelta(days=365)), limit),
             )
+            return cursor.rowcount
+
+        await self._db.in_batches(forget)
         return deleted
 
     async def newest_matches(
@@ -153,40 +185,44 @@ class EntryRepository:
         )
         return [entry_from_row(row) for row in rows]
 
-    async def search(
-        self, expression: str, *, offset: int, limit: int, window: int
-    ) -> list[Entry]:
-        """Entries the FTS5 ``expression`` finds, best first, among its ``window`` newest.
+    async def search_ids(self, expression: str, *, window: int) -> list[int]:
+        """Ids of the entries the FTS5 ``expression`` finds, best first, among its newest.
 
         Ranking every match of a common word over a million entries would take far longer
         than a reply may; news readers want recent stories anyway, so bm25 (title weighted
-        four times the text) orders the newest ``window`` matches, newer first on a tie,
-        and only the page is read from the entries table.
+        four times the text) orders the newest ``window`` matches, newer first on a tie.
         """
         rows = await self._db.fetchall(
-            f"""
+            """
             WITH recent AS (
                 SELECT rowid, bm25(entries_fts, 4.0, 1.0) AS score FROM entries_fts
                 WHERE entries_fts MATCH :expression
                 ORDER BY rowid DESC LIMIT :window
-            ),
-            page AS (
-                SELECT rowid, score FROM recent
-                ORDER BY score, rowid DESC LIMIT :limit OFFSET :offset
             )
-            SELECT {ENTRY_COLUMNS} FROM page
-            JOIN entries AS e ON e.id = page.rowid JOIN feeds AS f ON f.id = e.feed_id
-            ORDER BY page.score, e.id DESC
+            SELECT rowid FROM recent ORDER BY score, rowid DESC
             """,
-            {"expression": expression, "window": window, "limit": limit, "offset": offset},
+            {"expression": expression, "window": window},
         )
-        return [entry_from_row(row) for row in rows]
+        return [row[0] for row in rows]
 
-    async def save_search(self, chat_id: int, query: str, *, now: dt.datetime) -> int:
+    async def save_search(
+        self,
+        chat_id: int,
+        query: str,
+        *,
+        now: dt.datetime,
+        results: Sequence[int] | None = None,
+    ) -> int:
+        """Keep a search for its buttons: the query and, for /search, its result ids."""
         async with self._db.transaction() as sql:
             cursor = await sql.execute(
-                "INSERT INTO searches (chat_id, query, created_at) VALUES (?, ?, ?)",
-                (chat_id, query, to_epoch(now)),
+                "INSERT INTO searches (chat_id, query, created_at, results) VALUES (?, ?, ?, ?)",
+                (
+                    chat_id,
+                    query,
+                    to_epoch(now),
+                    None if results is None else json.dumps(list(results)),
+                ),
             )
             search_id = cursor.lastrowid
             # Buttons on old listings stop working after a week; nobody pages that far back.
@@ -202,3 +238,10 @@ class EntryRepository:
             "SELECT query FROM searches WHERE id = ? AND chat_id = ?", (search_id, chat_id)
         )
         return None if value is None else str(value)
+
+    async def saved_results(self, search_id: int, chat_id: int) -> list[int] | None:
+        """The result ids a search kept at its first page; None if it expired."""
+        value = await self._db.fetchvalue(
+            "SELECT results FROM searches WHERE id = ? AND chat_id = ?", (search_id, chat_id)
+        )
+        return None if value is None else [int(entry_id) for entry_id in json.loads(value)]

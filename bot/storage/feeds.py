@@ -114,7 +114,17 @@ class FeedRepository:
         return _maybe(value)
 
     async def remove(self, feed_id: int) -> bool:
-        """Delete the feed and, through foreign keys, its entries."""
+        """Delete the feed and its entries, the entries in short batches; False if unknown."""
+
+        async def step(sql: aiosqlite.Connection, limit: int) -> int:
+            cursor = await sql.execute(
+                "DELETE FROM entries WHERE id IN (SELECT id FROM entries WHERE feed_id = ?"
+                " LIMIT ?)",
+                (feed_id, limit),
+            )
+            return cursor.rowcount
+
+        await self._db.in_batches(step)
         return await self._db.execute("DELETE FROM feeds WHERE id = ?", (feed_id,)) > 0
 
     async def spread_overdue(self, *, now: dt.datetime, window: dt.timedelta) -> int:

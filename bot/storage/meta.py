@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 
-from bot.storage.database import Database, from_epoch, to_epoch
+from bot.storage.database import Database, StorageError, from_epoch, to_epoch
 
 HEARTBEAT = "heartbeat_at"
 FAILURES_REPORTED = "failures_reported_through"  # the last failed outbox id admins were told of
@@ -21,8 +22,15 @@ class MetaRepository:
             (HEARTBEAT, to_epoch(now)),
         )
 
+    async def clear_beat(self) -> None:
+        await self._db.execute("DELETE FROM meta WHERE key = ?", (HEARTBEAT,))
+
     async def last_beat(self) -> dt.datetime | None:
-        value = await self._db.fetchvalue("SELECT value FROM meta WHERE key = ?", (HEARTBEAT,))
+        """The last heartbeat; raises StorageError when the database can't be read."""
+        try:
+            value = await self._db.fetchvalue("SELECT value FROM meta WHERE key = ?", (HEARTBEAT,))
+        except sqlite3.Error as error:
+            raise StorageError(str(error)) from error
         return None if value is None else from_epoch(float(value))
 
     async def get_int(self, key: str, default: int = 0) -> int:

@@ -7,6 +7,8 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import aiosqlite
+
 from bot.domain import (
     PRIORITY,
     Broadcast,
@@ -290,13 +292,19 @@ class OutboxRepository:
         """Delete messages that are over (sent, failed, cancelled) and older than ``before``.
 
         What reached each chat stays in the ledger, so an old alert's row isn't needed to
-        keep its story from being pushed again.
+        keep its story from being pushed again. Deleted in short batches; returns how many.
         """
-        return await self._db.execute(
-            "DELETE FROM outbox WHERE state IN ('sent', 'in_digest', 'blocked', 'failed',"
-            " 'cancelled') AND created_at < ?",
-            (to_epoch(before),),
-        )
+
+        async def step(sql: aiosqlite.Connection, limit: int) -> int:
+            cursor = await sql.execute(
+                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state IN"
+                " ('sent', 'in_digest', 'blocked', 'failed', 'cancelled') AND created_at < ?"
+                " LIMIT ?)",
+                (to_epoch(before), limit),
+            )
+            return cursor.rowcount
+
+        return await self._db.in_batches(step)
 
     # Numbers for /stats
 
@@ -500,9 +508,9 @@ class OutboxRepository:
             await sql.execute(
                 f"""
                 UPDATE outbox SET state = 'cancelled', last_error = 'reached the chat already'
-                WHERE chat_id = :chat AND state = 'held' AND entry_id IN (
-                    SELECT e.id FROM entries AS e
-                    WHERE {story_reached(":chat", "e.story", waiting=("pending",))}
+                WHERE chat_id = :chat AND state = 'held' AND EXISTS (
+                    SELECT 1 FROM entries AS e WHERE e.id = outbox.entry_id
+                        AND {story_reached(":chat", "e.story", waiting=("pending",))}
                 )
                 """,
                 {"chat": chat_id},

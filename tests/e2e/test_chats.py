@@ -246,16 +246,39 @@ async def test_health_reports_a_running_bot_healthy_and_a_missing_one_not(
 ) -> None:
     environment = herald_environment(HERALD_DATABASE=str(tmp_path / "herald.db"))
     before = await _health(tmp_path, environment)
-    async with running_herald(emulator, tmp_path):
+    async with running_herald(emulator, tmp_path) as herald:
         # The first heartbeat follows the first poll by a moment.
         deadline = time.monotonic() + 10
         while (during := await _health(tmp_path, environment))[0] != 0:
             assert time.monotonic() < deadline, during
+        await herald.stop()
+        after_stop = await _health(tmp_path, environment)
 
     assert before[0] == 1
     assert "no database" in before[1]
     assert during[0] == 0
     assert "healthy: heartbeat" in during[1]
+    assert after_stop[0] == 1
+    assert "no bot is running" in after_stop[1]
+
+
+async def test_health_never_migrates_or_writes_the_database(tmp_path: Path) -> None:
+    path = tmp_path / "herald.db"
+    with sqlite3.connect(path) as old:
+        old.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value ANY)")
+        old.execute("PRAGMA user_version = 1")
+    written = path.stat().st_mtime_ns
+    environment = herald_environment(HERALD_DATABASE=str(path))
+
+    code, output = await _health(tmp_path, environment)
+
+    assert code == 1
+    assert "no bot is running" in output
+    with sqlite3.connect(path) as database:
+        assert database.execute("PRAGMA user_version").fetchone() == (1,)
+        tables = [row[0] for row in database.execute("SELECT name FROM sqlite_master")]
+    assert "outbox" not in tables
+    assert path.stat().st_mtime_ns == written
 
 
 async def _health(workdir: Path, environment: dict[str, str]) -> tuple[int, str]:

@@ -8,8 +8,15 @@ from typing import TypeVar
 
 import pytest
 
+from bot import formatting
 from bot.domain import ParsedEntry
-from bot.services.reading import LATEST_MAX, SEARCH_PAGE, ReadingError, ReadingService
+from bot.services.reading import (
+    LATEST_CANDIDATES,
+    LATEST_MAX,
+    SEARCH_PAGE,
+    ReadingError,
+    ReadingService,
+)
 from bot.storage.database import Database
 from bot.storage.entries import EntryRepository
 from bot.storage.feeds import FeedRepository, PollSuccess
@@ -210,3 +217,72 @@ async def test_latest_with_a_query_filters_in_the_topic_language(reading: Readin
 async def test_latest_refuses_counts_out_of_range(reading: ReadingService, count: int) -> None:
     with pytest.raises(ReadingError, match="1 to 20"):
         await reading.latest(1, count)
+
+
+async def test_search_next_over_a_changing_archive_never_repeats_or_skips_a_story(
+    database: Database, clock: StepClock
+) -> None:
+    await store(
+        database, clock, *((f"Grain deal {n}", "Grain shipments resume.") for n in range(12))
+    )
+    reading = ReadingService(EntryRepository(database), clock=clock)
+    first = await reading.search(7, "grain")
+    # Between the pages, more grain stories arrive at the top of the ranking.
+    feeds = FeedRepository(database)
+    feed = await feeds.add("https://wire.example/rss", now=clock(), next_poll_at=clock())
+    await feeds.record_success(
+        feed,
+        PollSuccess(etag=None, last_modified=None, next_poll_at=clock()),
+        [
+            ParsedEntry(
+                key=f"late-{n}",
+                title=f"Grain grain grain {n}",
+                summary="Grain, grain and more grain.",
+                link=f"https://wire.example/{n}",
+                published=clock(),
+                author="",
+            )
+            for n in range(4)
+        ],
+        now=clock(),
+        keep_after=clock() - dt.timedelta(days=90),
+    )
+
+    second = await reading.search_page(7, first.search_id, 1)
+    third = await reading.search_page(7, first.search_id, 2)
+
+    seen = [hit.entry.title for page in (first, second, third) for hit in page.hits]
+    assert sorted(seen) == sorted(f"Grain deal {n}" for n in range(12))
+    assert not third.has_next
+
+
+async def test_latest_with_a_query_every_candidate_fails_stops_at_the_cap_and_says_so(
+    database: Database, clock: StepClock
+) -> None:
+    total = LATEST_CANDIDATES + 500
+    await store(
+        database,
+        clock,
+        *((f"Gaza ceasefire talks {n}", "Ceasefire in Gaza.") for n in range(total)),
+    )
+    reading = ReadingService(EntryRepository(database), clock=clock)
+
+    page = await reading.latest(1, 5, "Gaza -ceasefire")
+    more = await reading.more_latest(1, page.search_id, 5, page.resume_before or 0)
+    text = formatting.latest_list(
+        page.entries,
+        query="Gaza -ceasefire",
+        timezone="UTC",
+        now=clock(),
+        show_ids=False,
+        examined=page.examined if page.capped else None,
+    )
+
+    assert page.entries == ()
+    assert page.examined == LATEST_CANDIDATES
+    assert page.capped
+    assert page.has_more
+    assert "newest 2,000 stories" in text
+    assert more.examined == total - LATEST_CANDIDATES
+    assert not more.capped
+    assert not more.has_more

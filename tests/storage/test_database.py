@@ -1,5 +1,7 @@
 """Opening the database: pragmas, migrations and transactions."""
 
+import asyncio
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -79,3 +81,106 @@ async def test_an_unwritable_location_is_refused_with_its_path(tmp_path: Path) -
 
     with pytest.raises(StorageError, match="cannot open"):
         await Database.open(blocker / "herald.db")
+
+
+async def test_a_transaction_cancelled_while_waiting_to_begin_leaves_the_database_usable(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "herald.db"
+    database = await Database.open(path, busy_timeout=1.0)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another writer holds the lock: BEGIN waits
+
+    async def write() -> None:
+        async with database.transaction() as sql:
+            await sql.execute("INSERT INTO meta (key, value) VALUES ('cancelled', 1)")
+
+    task = asyncio.create_task(write())
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    other.execute("COMMIT")
+    other.close()
+    try:
+        await database.execute("INSERT INTO meta (key, value) VALUES ('after', 1)")
+        keys = [row[0] for row in await database.fetchall("SELECT key FROM meta ORDER BY key")]
+    finally:
+        await database.close()
+
+    assert keys == ["after"]
+
+
+async def test_a_transaction_cancelled_between_begin_and_commit_is_rolled_back(
+    tmp_path: Path,
+) -> None:
+    database = await Database.open(tmp_path / "herald.db")
+    inside = asyncio.Event()
+
+    async def write() -> None:
+        async with database.transaction() as sql:
+            await sql.execute("INSERT INTO meta (key, value) VALUES ('cancelled', 1)")
+            inside.set()
+            await asyncio.Event().wait()
+
+    task = asyncio.create_task(write())
+    await inside.wait()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    try:
+        await database.execute("INSERT INTO meta (key, value) VALUES ('after', 1)")
+        keys = [row[0] for row in await database.fetchall("SELECT key FROM meta ORDER BY key")]
+    finally:
+        await database.close()
+
+    assert keys == ["after"]
+
+
+async def test_a_failed_commit_is_rolled_back_and_the_next_write_works(tmp_path: Path) -> None:
+    database = await Database.open(tmp_path / "herald.db")
+
+    async def orphan_topic() -> None:
+        async with database.transaction() as sql:
+            # A deferred foreign key fails at COMMIT, which leaves the transaction open.
+            await sql.execute("PRAGMA defer_foreign_keys = ON")
+            await sql.execute(
+                "INSERT INTO topics (chat_id, query, canonical, created_at)"
+                " VALUES (404, 'Gaza', 'gaza', 0)"
+            )
+
+    try:
+        with pytest.raises(sqlite3.IntegrityError):
+            await orphan_topic()
+        await database.execute("INSERT INTO meta (key, value) VALUES ('after', 1)")
+        topics = await database.fetchvalue("SELECT COUNT(*) FROM topics")
+        keys = [row[0] for row in await database.fetchall("SELECT key FROM meta")]
+    finally:
+        await database.close()
+
+    assert topics == 0
+    assert keys == ["after"]
+
+
+async def test_a_reader_answers_while_a_writer_holds_the_lock(tmp_path: Path) -> None:
+    database = await Database.open(tmp_path / "herald.db")
+    await database.execute("INSERT INTO meta (key, value) VALUES ('before', 1)")
+    holding = asyncio.Event()
+    release = asyncio.Event()
+
+    async def long_write() -> None:
+        async with database.transaction() as sql:
+            await sql.execute("INSERT INTO meta (key, value) VALUES ('during', 1)")
+            holding.set()
+            await release.wait()
+
+    task = asyncio.create_task(long_write())
+    await holding.wait()
+    try:
+        keys = await asyncio.wait_for(database.fetchall("SELECT key FROM meta"), timeout=1)
+    finally:
+        release.set()
+        await task
+        await database.close()
+
+    assert [row[0] for row in keys] == ["before"]
