@@ -24,7 +24,8 @@ from pathlib import Path
 from bench.corpus import FILLER, PLACES
 from bot.domain import ParsedEntry
 from bot.storage.database import Database
-from bot.storage.feeds import FeedRepository, PollSuccess
+from bot.storage.feeds import FeedRepository
+from bot.storage.interfaces import PollSuccess
 
 # Bump when the text, the feeds or the schedule change, so stale caches aren't reused.
 VERSION = 1

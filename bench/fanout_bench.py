@@ -34,7 +34,8 @@ from bot import formatting
 from bot.domain import ChatKind, Entry, ParsedEntry
 from bot.sandbox.emulator import BotApiEmulator, Chat, FloodLimits, Rate, SentMessage, User
 from bot.storage.database import Database
-from bot.storage.feeds import FeedRepository, PollSuccess
+from bot.storage.feeds import FeedRepository
+from bot.storage.interfaces import PollSuccess
 from bot.storage.outbox import OutboxRepository
 from handlers import texts
 from tests.e2e.harness import running_herald, seed_chats

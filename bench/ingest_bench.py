@@ -12,7 +12,8 @@ from pathlib import Path
 from bench.corpus import NewsText
 from bot.domain import ParsedEntry
 from bot.storage.database import Database
-from bot.storage.feeds import FeedRepository, PollSuccess
+from bot.storage.feeds import FeedRepository
+from bot.storage.interfaces import PollSuccess
 
 NOW = dt.datetime(2026, 3, 14, 12, 0, tzinfo=dt.UTC)
 

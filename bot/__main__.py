@@ -13,7 +13,7 @@ from pathlib import Path
 from telegram.error import InvalidToken, NetworkError
 
 from bot.app import build_application, check_health, run_application
-from bot.storage.database import StorageError
+from bot.storage.interfaces import StorageError
 from config import Settings, SettingsError, configure_logging, load_settings, redact
 
 log = logging.getLogger("bot")

@@ -33,9 +33,10 @@ from bot.services.reading import ReadingService
 from bot.services.stats import StatsService
 from bot.services.topics import TopicService
 from bot.storage.chats import ChatRepository
-from bot.storage.database import Database, StorageError
+from bot.storage.database import Database
 from bot.storage.entries import EntryRepository
 from bot.storage.feeds import FeedRepository
+from bot.storage.interfaces import StorageError
 from bot.storage.meta import MetaRepository
 from bot.storage.outbox import OutboxRepository
 from bot.storage.topics import TopicRepository

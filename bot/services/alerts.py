@@ -7,8 +7,7 @@ import logging
 from collections.abc import Callable
 
 from bot.domain import Clock
-from bot.storage.entries import EntryRepository
-from bot.storage.topics import TopicRepository
+from bot.storage.interfaces import Entries, Topics
 from bot.topics import TopicIndex, prepare
 
 log = logging.getLogger(__name__)
@@ -25,8 +24,8 @@ class AlertRouter:
 
     def __init__(
         self,
-        entries: EntryRepository,
-        topics: TopicRepository,
+        entries: Entries,
+        topics: Topics,
         index: TopicIndex,
         *,
         clock: Clock,

@@ -15,9 +15,7 @@ from bot.domain import (
     Entry,
     HeraldError,
 )
-from bot.storage.chats import ChatRepository
-from bot.storage.entries import EntryRepository
-from bot.storage.outbox import OutboxRepository
+from bot.storage.interfaces import Chats, Entries, Outbox
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +51,9 @@ class ProgressReport:
 class BroadcastService:
     def __init__(
         self,
-        outbox: OutboxRepository,
-        chats: ChatRepository,
-        entries: EntryRepository,
+        outbox: Outbox,
+        chats: Chats,
+        entries: Entries,
         *,
         clock: Clock,
         wake: Wake,

@@ -8,7 +8,7 @@ import logging
 
 from bot.domain import Chat, ChatKind, Clock, InactiveReason
 from bot.services.topics import TopicService
-from bot.storage.chats import ChatRepository
+from bot.storage.interfaces import Chats
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ class Registration:
 class ChatService:
     def __init__(
         self,
-        chats: ChatRepository,
+        chats: Chats,
         topics: TopicService,
         *,
         default_timezone: str,

@@ -9,10 +9,7 @@ from collections.abc import Callable
 
 from bot import formatting
 from bot.domain import Chat, Clock, DigestSection, Entry, HeraldError, Topic, alertable_until
-from bot.storage.chats import ChatRepository
-from bot.storage.entries import EntryRepository
-from bot.storage.outbox import OutboxRepository
-from bot.storage.topics import TopicRepository
+from bot.storage.interfaces import Chats, Entries, Outbox, Topics
 from bot.topics import MAX_TOPIC_LENGTH, InvalidQueryError, matches, parse_query, prepare
 from bot.topics.fts import candidates
 from config.timezones import parse_timezone, suggestions, zone
@@ -60,10 +57,10 @@ Queue = Callable[[], None]
 class DigestService:
     def __init__(
         self,
-        chats: ChatRepository,
-        topics: TopicRepository,
-        entries: EntryRepository,
-        outbox: OutboxRepository,
+        chats: Chats,
+        topics: Topics,
+        entries: Entries,
+        outbox: Outbox,
         *,
         clock: Clock,
         wake: Queue,

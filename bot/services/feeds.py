@@ -23,8 +23,7 @@ from bot.feeds import (
     discover_feed_links,
     parse_feed,
 )
-from bot.storage.entries import EntryRepository
-from bot.storage.feeds import FeedRepository, PollSuccess, StoredPoll
+from bot.storage.interfaces import Entries, Feeds, PollSuccess, StoredPoll
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +74,8 @@ class FeedService:
 
     def __init__(
         self,
-        feeds: FeedRepository,
-        entries: EntryRepository,
+        feeds: Feeds,
+        entries: Entries,
         fetcher: FeedFetcher,
         *,
         poll_interval: dt.timedelta,

@@ -6,8 +6,7 @@ import dataclasses
 import datetime as dt
 
 from bot.domain import Clock
-from bot.storage.database import StorageError
-from bot.storage.meta import MetaRepository
+from bot.storage.interfaces import Meta, StorageError
 
 BEAT_EVERY = dt.timedelta(seconds=30)
 # Four missed beats: long enough to ride out a slow disk, short enough for an orchestrator
@@ -22,7 +21,7 @@ class HealthReport:
 
 
 class HealthService:
-    def __init__(self, meta: MetaRepository, *, clock: Clock) -> None:
+    def __init__(self, meta: Meta, *, clock: Clock) -> None:
         self._meta = meta
         self._clock = clock
 

@@ -8,8 +8,7 @@ from collections.abc import Callable, Iterable
 
 from bot import formatting
 from bot.domain import Clock, Feed, MessageKind
-from bot.storage.meta import FAILURES_REPORTED, MetaRepository
-from bot.storage.outbox import OutboxRepository
+from bot.storage.interfaces import FAILURES_REPORTED, Meta, Outbox
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +20,8 @@ KEEP_SENT = dt.timedelta(days=7)
 class OutboxService:
     def __init__(
         self,
-        outbox: OutboxRepository,
-        meta: MetaRepository,
+        outbox: Outbox,
+        meta: Meta,
         *,
         admin_ids: Iterable[int],
         clock: Clock,

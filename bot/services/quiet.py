@@ -9,8 +9,7 @@ from collections.abc import Callable
 
 from bot import formatting
 from bot.domain import Chat, Clock, HeraldError
-from bot.storage.chats import ChatRepository
-from bot.storage.outbox import OutboxRepository
+from bot.storage.interfaces import Chats, Outbox
 from config.settings import parse_clock_time
 from config.timezones import zone
 
@@ -87,8 +86,8 @@ CATCH_UP_LIMIT = 20
 class QuietService:
     def __init__(
         self,
-        chats: ChatRepository,
-        outbox: OutboxRepository,
+        chats: Chats,
+        outbox: Outbox,
         *,
         clock: Clock,
         wake: Callable[[], None],

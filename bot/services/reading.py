@@ -6,7 +6,7 @@ import dataclasses
 import logging
 
 from bot.domain import Clock, Entry, HeraldError, SearchHit
-from bot.storage.entries import EntryRepository
+from bot.storage.interfaces import Entries
 from bot.topics import InvalidQueryError, Query, matches, parse_query, prepare
 from bot.topics.fts import candidates, expression, needs_check
 from bot.topics.highlight import snippet
@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 LATEST_DEFAULT = 5
 LATEST_MAX = 20
 SEARCH_PAGE = 5
-# /search ranks the newest this-many matches (see EntryRepository.search_ids).
+# /search ranks the newest this-many matches (see Entries.search_ids).
 SEARCH_WINDOW = 2000
 # /latest with a query reads candidates newest first, this many at a time, and at most
 # LATEST_CANDIDATES a request: a query nearly every entry matches but the matcher then
@@ -52,7 +52,7 @@ class SearchPage:
 
 
 class ReadingService:
-    def __init__(self, entries: EntryRepository, *, clock: Clock) -> None:
+    def __init__(self, entries: Entries, *, clock: Clock) -> None:
         self._entries = entries
         self._clock = clock
 
@@ -158,7 +158,7 @@ class ReadingService:
         return await self._page(query, search_id, results, max(page, 0))
 
     async def _ranked(self, query: Query) -> list[int]:
-        """Every result id of the query, best first (see ``EntryRepository.search_ids``)."""
+        """Every result id of the query, best first (see ``Entries.search_ids``)."""
         fts = expression(query)
         if fts is None:
             return []

@@ -6,19 +6,16 @@ import datetime as dt
 
 from bot.delivery.worker import DeliveryStats
 from bot.domain import Clock, Stats
-from bot.storage.chats import ChatRepository
-from bot.storage.entries import EntryRepository
-from bot.storage.outbox import OutboxRepository
-from bot.storage.topics import TopicRepository
+from bot.storage.interfaces import Chats, Entries, Outbox, Topics
 
 
 class StatsService:
     def __init__(
         self,
-        chats: ChatRepository,
-        entries: EntryRepository,
-        outbox: OutboxRepository,
-        topics: TopicRepository,
+        chats: Chats,
+        entries: Entries,
+        outbox: Outbox,
+        topics: Topics,
         delivery: DeliveryStats,
         *,
         clock: Clock,

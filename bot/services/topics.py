@@ -7,8 +7,7 @@ import datetime as dt
 import logging
 
 from bot.domain import AddedTopic, Clock, HeraldError, Topic, TopicMode
-from bot.storage.entries import EntryRepository
-from bot.storage.topics import DuplicateTopicError, TopicLimitError, TopicRepository
+from bot.storage.interfaces import DuplicateTopicError, Entries, TopicLimitError, Topics
 from bot.topics import (
     MAX_TOPIC_LENGTH,
     InvalidQueryError,
@@ -36,8 +35,8 @@ class TopicError(HeraldError):
 class TopicService:
     def __init__(
         self,
-        topics: TopicRepository,
-        entries: EntryRepository,
+        topics: Topics,
+        entries: Entries,
         index: TopicIndex,
         *,
         clock: Clock,

@@ -17,6 +17,8 @@ from typing import Any, cast
 
 import aiosqlite
 
+from bot.storage.interfaces import StorageError
+
 log = logging.getLogger(__name__)
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -47,10 +49,6 @@ def migrations() -> list[tuple[int, str, str]]:
     if numbers != list(range(1, len(numbers) + 1)):
         raise RuntimeError(f"migrations must be numbered 1..n without gaps, found {numbers}")
     return found
-
-
-class StorageError(Exception):
-    """The database cannot be opened or migrated; ``str()`` says why, for the operator."""
 
 
 READERS = 2

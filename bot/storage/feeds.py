@@ -11,6 +11,7 @@ import aiosqlite
 
 from bot.domain import Feed, ParsedEntry, story_key
 from bot.storage.database import Database, from_epoch, to_epoch
+from bot.storage.interfaces import PollSuccess, StoredPoll
 
 _COLUMNS = (
     "id, url, title, etag, last_modified, content_hash, next_poll_at, last_polled_at,"
@@ -51,28 +52,6 @@ def _feed(row: Any) -> Feed:
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class StoredPoll:
-    """What one successful poll changed in the store."""
-
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    skipped: int = 0  # pruned before, or older than the retention period
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class PollSuccess:
-    etag: str | None
-    last_modified: str | None
-    next_poll_at: dt.datetime
-    title: str | None = None
-    moved_to: str | None = None  # a permanent redirect's target
-    content_hash: str | None = None
-    not_modified: bool = False  # answered 304
-    unchanged_body: bool = False  # answered 200 with the very bytes of the last poll
 
 
 class FeedRepository:

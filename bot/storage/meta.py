@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 
-from bot.storage.database import Database, StorageError, from_epoch, to_epoch
+from bot.storage.database import Database, from_epoch, to_epoch
+from bot.storage.interfaces import StorageError
 
 HEARTBEAT = "heartbeat_at"
-FAILURES_REPORTED = "failures_reported_through"  # the last failed outbox id admins were told of
 
 
 class MetaRepository:

@@ -10,6 +10,7 @@ from typing import Any
 from bot.domain import PRIORITY, Entry, MessageKind, Topic, TopicMode, alertable_until
 from bot.storage.chats import holding, may_alert
 from bot.storage.database import Database, from_epoch, to_epoch
+from bot.storage.interfaces import DuplicateTopicError, TopicLimitError
 from bot.storage.ledger import story_reached
 
 _COLUMNS = "id, chat_id, query, canonical, mode, created_at"
@@ -24,18 +25,6 @@ def _topic(row: Any) -> Topic:
         mode=TopicMode(row["mode"]),
         created_at=from_epoch(row["created_at"]),
     )
-
-
-class TopicLimitError(Exception):
-    """The chat already follows as many topics as it may."""
-
-
-class DuplicateTopicError(Exception):
-    """The chat already follows this query."""
-
-    def __init__(self, existing: Topic) -> None:
-        super().__init__(existing.query)
-        self.existing = existing
 
 
 class TopicRepository:

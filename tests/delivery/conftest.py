@@ -10,7 +10,8 @@ import pytest
 from bot.domain import ChatKind, InactiveReason, ParsedEntry
 from bot.storage.chats import ChatRepository
 from bot.storage.database import Database
-from bot.storage.feeds import FeedRepository, PollSuccess
+from bot.storage.feeds import FeedRepository
+from bot.storage.interfaces import PollSuccess
 from bot.storage.outbox import OutboxRepository
 from tests.conftest import NOW
 

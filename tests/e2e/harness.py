@@ -18,7 +18,8 @@ from bot.domain import ChatKind, ParsedEntry
 from bot.sandbox.emulator import BotApiEmulator, Chat, SentMessage, User
 from bot.storage.chats import ChatRepository
 from bot.storage.database import Database
-from bot.storage.feeds import FeedRepository, PollSuccess
+from bot.storage.feeds import FeedRepository
+from bot.storage.interfaces import PollSuccess
 
 START_TIMEOUT = 30.0
 

@@ -11,7 +11,8 @@ from bot.services.topics import TopicService
 from bot.storage.chats import ChatRepository
 from bot.storage.database import Database
 from bot.storage.entries import EntryRepository
-from bot.storage.feeds import FeedRepository, PollSuccess
+from bot.storage.feeds import FeedRepository
+from bot.storage.interfaces import PollSuccess
 from bot.storage.outbox import OutboxRepository
 from bot.storage.topics import TopicRepository
 from bot.topics import TopicIndex

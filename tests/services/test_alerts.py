@@ -9,7 +9,7 @@ import pytest
 from bot.domain import InactiveReason, ParsedEntry, TopicMode
 from bot.services.topics import MAX_TOPICS, TopicError
 from bot.storage.database import Database
-from bot.storage.feeds import PollSuccess
+from bot.storage.interfaces import PollSuccess
 from bot.topics import InvalidQueryError
 from tests.services.conftest import StepClock
 from tests.services.newsroom import Newsroom

@@ -19,7 +19,8 @@ from bot.services.reading import (
 )
 from bot.storage.database import Database
 from bot.storage.entries import EntryRepository
-from bot.storage.feeds import FeedRepository, PollSuccess
+from bot.storage.feeds import FeedRepository
+from bot.storage.interfaces import PollSuccess
 from bot.topics import InvalidQueryError
 from tests.services.conftest import StepClock
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage.database import Database, StorageError, migrations
+from bot.storage.database import Database, migrations
+from bot.storage.interfaces import StorageError
 
 
 async def test_a_new_database_is_migrated_to_the_latest_version(tmp_path: Path) -> None:
