@@ -46,7 +46,9 @@ class AlertRouter:
         async with self._lock:
             while batch := await self._entries.unrouted(limit=BATCH):
                 for entry in batch:
-                    routing = self._index.match(prepare(entry.title, entry.summary))
+                    routing = self._index.match(
+                        prepare(entry.title, entry.summary, link=entry.link, feed_id=entry.feed_id)
+                    )
                     topic_ids = [topic for _, topics in routing.items() for topic in topics]
                     alerts = await self._topics.route(
                         entry.id,

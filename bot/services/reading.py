@@ -83,7 +83,11 @@ class ReadingService:
             batch = await self._entries.newest_matches(
                 fts, limit=LATEST_BATCH, before_id=before_id
             )
-            found += [e for e in batch if matches(query, prepare(e.title, e.summary))]
+            found += [
+                e
+                for e in batch
+                if matches(query, prepare(e.title, e.summary, link=e.link, feed_id=e.feed_id))
+            ]
             if len(batch) < LATEST_BATCH:
                 break
             before_id = batch[-1].id
@@ -131,7 +135,11 @@ class ReadingService:
             ranked = await self._entries.search(
                 fts, offset=0, limit=SEARCH_WINDOW, window=SEARCH_WINDOW
             )
-            confirmed = [e for e in ranked if matches(query, prepare(e.title, e.summary))]
+            confirmed = [
+                e
+                for e in ranked
+                if matches(query, prepare(e.title, e.summary, link=e.link, feed_id=e.feed_id))
+            ]
             found = confirmed[page * SEARCH_PAGE : (page + 1) * SEARCH_PAGE + 1]
         hits = tuple(
             SearchHit(entry, tuple(snippet(entry.summary, query))) for entry in found[:SEARCH_PAGE]
