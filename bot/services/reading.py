@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from itertools import islice
 
 from bot.domain import Clock, Entry, HeraldError, SearchHit
 from bot.storage.entries import EntryRepository
@@ -78,16 +79,15 @@ class ReadingService:
         fts = candidates(query)
         if fts is None:
             return []
+        if not needs_check(query):
+            # The index holds the matcher's own tokens, so its answer is the matcher's.
+            return await self._entries.newest_matches(fts, limit=wanted, before_id=before_id)
         found: list[Entry] = []
         while len(found) < wanted:
             batch = await self._entries.newest_matches(
                 fts, limit=LATEST_BATCH, before_id=before_id
             )
-            found += [
-                e
-                for e in batch
-                if matches(query, prepare(e.title, e.summary, link=e.link, feed_id=e.feed_id))
-            ]
+            found += [entry for entry in batch if _confirmed(query, entry)]
             if len(batch) < LATEST_BATCH:
                 break
             before_id = batch[-1].id
@@ -131,17 +131,21 @@ class ReadingService:
                 fts, offset=page * SEARCH_PAGE, limit=SEARCH_PAGE + 1, window=SEARCH_WINDOW
             )
         else:
-            # Exact phrases: FTS5 stems every term, so the matcher confirms each result.
+            # Exact phrases: the index holds stems, so the matcher confirms results, best
+            # first, only as far as this page needs (preparing a long entry costs a little).
             ranked = await self._entries.search(
                 fts, offset=0, limit=SEARCH_WINDOW, window=SEARCH_WINDOW
             )
-            confirmed = [
-                e
-                for e in ranked
-                if matches(query, prepare(e.title, e.summary, link=e.link, feed_id=e.feed_id))
-            ]
-            found = confirmed[page * SEARCH_PAGE : (page + 1) * SEARCH_PAGE + 1]
+            needed = (page + 1) * SEARCH_PAGE + 1
+            confirmed = list(islice((e for e in ranked if _confirmed(query, e)), needed))
+            found = confirmed[page * SEARCH_PAGE : needed]
         hits = tuple(
             SearchHit(entry, tuple(snippet(entry.summary, query))) for entry in found[:SEARCH_PAGE]
         )
         return SearchPage(query, search_id, page, hits, has_next=len(found) > SEARCH_PAGE)
+
+
+def _confirmed(query: Query, entry: Entry) -> bool:
+    return matches(
+        query, prepare(entry.title, entry.summary, link=entry.link, feed_id=entry.feed_id)
+    )
