@@ -230,6 +230,67 @@ def _names(text: str) -> list[str]:
     return text.split()
 
 
+# News in other scripts, for runs with --non-latin: per script, the names and subjects people
+# follow (most popular first), the words around them, the endings inflection adds, and how
+# words are put together (CJK without spaces).
+OTHER_SCRIPTS: dict[str, tuple[str, str, tuple[str, ...], str]] = {
+    "russian": (
+        "Путин Зеленский Москва Киев Кремль Лавров Навальный Трамп Китай Сирия Иран Минск Крым"
+        " НАТО Евросоюз Пекин Вашингтон Берлин Шойгу Песков Донбасс Харьков Одесса Токаев",
+        "санкции переговоры война мир армия выборы президент министр заявил встреча экономика"
+        " нефть газ удар атака соглашение визит граница союз правительство закон суд рубль",
+        ("", "", "а", "у", "ом", "е", "ы", "ов"),
+        " ",
+    ),
+    "greek": (
+        "Αθήνα Μητσοτάκης Τσίπρας Κύπρος Τουρκία Ευρώπη Βρυξέλλες Θεσσαλονίκη Ερντογάν Κρήτη"
+        " Πειραιάς Ουκρανία Ρωσία Ισραήλ",
+        "κυβέρνηση εκλογές σύνοδος υπουργός οικονομία μέτρα πρωθυπουργός βουλή συμφωνία"
+        " πόλεμος ειρήνη σεισμός φωτιά κρίση τράπεζα",
+        ("", "", "ς", "ου", "ων"),
+        " ",
+    ),
+    "arabic": (
+        "القاهرة الرياض دمشق بغداد غزة طهران بيروت عمّان السيسي نتنياهو حماس الأمم_المتحدة"
+        " الخرطوم صنعاء الدوحة أنقرة واشنطن موسكو",
+        "الحكومة الرئيس وزير الحرب السلام مفاوضات اتفاق عقوبات الجيش انتخابات الاقتصاد النفط"
+        " هجوم قصف مساعدات لاجئين مجلس الأمن",
+        ("", "", "ات", "ون", "ين"),
+        " ",
+    ),
+    "persian": (
+        "تهران اصفهان شیراز مشهد خامنه‌ای پزشکیان عراقچی آمریکا اسرائیل روسیه چین عربستان",
+        "دولت مجلس انتخابات تحریم مذاکرات وزیر رئیس‌جمهور اقتصاد نفت جنگ صلح توافق",
+        ("", "", "ها", "های"),
+        " ",
+    ),
+    "hebrew": (
+        "ירושלים נתניהו עזה חמאס חיזבאללה לבנון איראן וושינגטון הכנסת צה״ל",
+        "ממשלה בחירות מלחמה הסכם שר ראש הממשלה כלכלה ביטחון חטופים הפגנה",
+        ("",),
+        " ",
+    ),
+    "chinese": (
+        "北京 上海 习近平 台湾 香港 美国 俄罗斯 普京 特朗普 日本 欧盟 乌克兰 朝鲜 广州 深圳",
+        "经济 贸易 会议 政府 军队 选举 制裁 谈判 关税 发展 合作 总统 外交部 发言人 表示",
+        ("",),
+        "",
+    ),
+    "japanese": (
+        "東京 大阪 石破 トランプ 中国 韓国 北朝鮮 ロシア ウクライナ 沖縄 北海道 岸田",
+        "経済 政府 選挙 地震 会談 首相 関税 防衛 発表 会見 予算 円安 株価",
+        ("", "が", "は", "を", "の"),
+        "",
+    ),
+    "korean": (
+        "서울 부산 이재명 북한 김정은 미국 중국 일본 러시아 국회 청와대 대통령실",
+        "정부 경제 선거 미사일 회담 대통령 관세 발표 국방 예산 수출 협상",
+        ("", "이", "가", "을", "를", "에서", "의"),
+        " ",
+    ),
+}
+
+
 def vocabulary(rng: random.Random) -> tuple[list[str], list[str]]:
     """What people follow and feeds name, most popular first; and the words around them."""
     known = list(
@@ -288,6 +349,57 @@ def make_topics(
             text = f'"{subject()}"'
         topics.append(text)
     return topics
+
+
+def make_other_script_topics(rng: random.Random, count: int) -> list[str]:
+    """Topic texts in the other scripts, their subjects drawn Zipf-like within each."""
+    draws = {
+        script: (zipf(rng, _names(subjects)), zipf(rng, _names(words)))
+        for script, (subjects, words, _, _) in OTHER_SCRIPTS.items()
+    }
+    topics: list[str] = []
+    while len(topics) < count:
+        subject, word = draws[rng.choice(list(draws))]
+        kind = rng.random()
+        if kind < 0.50:
+            text = subject()
+        elif kind < 0.70:
+            text = f"{subject()} {word()}"
+        elif kind < 0.85:
+            text = " OR ".join(subject() for _ in range(rng.randint(2, 3)))
+        elif kind < 0.95:
+            text = f"{subject()} AND {word()}"
+        else:
+            text = f"{subject()} -{subject()}"
+        topics.append(text.replace("_", " "))
+    return topics
+
+
+def make_other_script_entry(rng: random.Random, length: int = 300) -> tuple[str, str]:
+    """A headline and text in one of the other scripts, about one to three of its subjects."""
+    names, common, endings, joiner = OTHER_SCRIPTS[rng.choice(list(OTHER_SCRIPTS))]
+    subjects = _names(names)
+    subject = zipf(rng, subjects)
+    word = zipf(rng, _names(common), 0.9)
+    focus = [subject() for _ in range(rng.randint(1, 3))]
+
+    def sentence(size: int) -> str:
+        out: list[str] = []
+        while len(out) < size:
+            roll = rng.random()
+            if roll < 0.12:
+                out.append(rng.choice(focus) + rng.choice(endings))
+            elif roll < 0.16:
+                out.append(rng.choice(subjects))
+            else:
+                out.append(word() + rng.choice(endings))
+        return joiner.join(out).replace("_", " ")
+
+    title = sentence(rng.randint(6, 10))
+    text: list[str] = []
+    while sum(map(len, text)) < length * 5:
+        text.append(sentence(rng.randint(8, 16)) + ("。" if not joiner else "."))
+    return title, joiner.join(text)
 
 
 def make_entry(
@@ -379,13 +491,33 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=200)
     parser.add_argument("--loop-entries", type=int, default=10, help="entries for the slow loop")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--non-latin",
+        type=float,
+        default=0.0,
+        help="share of topics and entries in Cyrillic, Greek, Arabic, Hebrew and CJK scripts",
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
     subjects, words = vocabulary(rng)
-    texts = make_topics(rng, subjects, words, args.chats * args.topics_per_chat)
-    entries = [make_entry(rng, subjects, words) for _ in range(args.entries)]
+    total = args.chats * args.topics_per_chat
+    others = round(total * args.non_latin)
+    texts = make_topics(rng, subjects, words, total - others)
+    texts += make_other_script_topics(rng, others)
+    rng.shuffle(texts)
+    entries = [
+        make_other_script_entry(rng)
+        if rng.random() < args.non_latin
+        else make_entry(rng, subjects, words)
+        for _ in range(args.entries)
+    ]
     print(f"vocabulary: {len(subjects):,} names and subjects, {len(words):,} other words")
+    if args.non_latin:
+        print(
+            f"non-Latin: {others:,} topics and about {args.non_latin:.0%} of entries in"
+            f" {len(OTHER_SCRIPTS)} other scripts ({', '.join(OTHER_SCRIPTS)})"
+        )
 
     parsed: dict[str, Query] = {}
     topics: list[tuple[int, int, Query]] = []
@@ -420,9 +552,15 @@ def main() -> None:
     items_times: list[float] = []
     prepared: list[PreparedEntry] = []
     fan_out: list[int] = []
-    for title, text in entries:
+    for number, (title, text) in enumerate(entries):
         started = time.perf_counter()
-        entry = prepare(title, text)
+        # With its link and feed, as the router prepares it (site: and feed: need them).
+        entry = prepare(
+            title,
+            text,
+            link=f"https://www.news{number % 40}.example/{number}",
+            feed_id=number % 40,
+        )
         prepare_times.append(time.perf_counter() - started)
         # What every caller needs at once: the routing, and how many chats it reaches.
         started = time.perf_counter()

@@ -1,7 +1,9 @@
 """Benchmark: /search and /latest over 1,000,000 stored entries, against a LIKE scan.
 
 The archive (see bench/archive.py) is built through Herald's own storage, so the FTS5 index
-and triggers are the real ones, and cached under /tmp/herald-bench by size and seed. Every
+and triggers are the real ones, and cached under /tmp/herald-bench by size and seed; the
+index catching up on it (as on the first start after migration 0011) is timed. With
+``--non-latin``, a copy has that share of entries and queries in other scripts. Every
 command goes through ``ReadingService`` on one connection, as the bot runs it, writing its
 saved search too. Query words are drawn as readers would type them: mostly names and
 subjects the news mentions (a few in a third of all entries, most in a few hundred), some
@@ -16,6 +18,7 @@ import argparse
 import asyncio
 import dataclasses
 import random
+import shutil
 import statistics
 import time
 from collections import Counter
@@ -33,6 +36,7 @@ from bench.archive import (
     ensure_archive,
     zipf,
 )
+from bench.match_bench import OTHER_SCRIPTS, make_other_script_entry
 from bot.domain import utc_now
 from bot.services.reading import ReadingService
 from bot.storage.database import Database
@@ -55,8 +59,12 @@ class Query:
 class QueryWriter:
     """Search texts as readers type them, from the archive's vocabulary."""
 
-    def __init__(self, vocabulary: Vocabulary, seed: int) -> None:
+    def __init__(self, vocabulary: Vocabulary, seed: int, non_latin: float = 0.0) -> None:
         self.rng = rng = random.Random(seed)
+        self.non_latin = non_latin
+        self.other_subjects = [
+            (subjects.split(), words.split()) for subjects, words, _, _ in OTHER_SCRIPTS.values()
+        ]
         subjects = vocabulary.subjects
         self.popular = zipf(rng, subjects[: vocabulary.tail_from])
         self.mid = subjects[40 : vocabulary.tail_from]
@@ -79,7 +87,17 @@ class QueryWriter:
             pass
         return first, second
 
+    def _other(self, words: int) -> Query | None:
+        """Now and then (``non_latin`` of the time), words in another script."""
+        if self.rng.random() >= self.non_latin:
+            return None
+        subjects, common = self.rng.choice(self.other_subjects)
+        drawn = [self.rng.choice(subjects), *self.rng.sample(common, words - 1)]
+        return Query(" ".join(drawn).replace("_", " "), "other")
+
     def one(self) -> Query:
+        if (other := self._other(1)) is not None:
+            return other
         roll, rng = self.rng.random(), self.rng
         if roll < 0.50:
             return Query(self._typed(self._word(self.popular())), "popular")
@@ -92,6 +110,8 @@ class QueryWriter:
         return Query(rng.choice(ABSENT), "absent")
 
     def two(self) -> Query:
+        if (other := self._other(2)) is not None:
+            return other
         roll, rng = self.rng.random(), self.rng
         if roll < 0.30:
             words = self.names().split()[:2]
@@ -108,6 +128,8 @@ class QueryWriter:
         return Query(f"{self._word(self.popular())} {rng.choice(ABSENT)}", "absent")
 
     def three(self) -> Query:
+        if (other := self._other(3)) is not None:
+            return other
         roll, rng = self.rng.random(), self.rng
         if roll < 0.20:
             names = [name for name in (self.names() for _ in range(20)) if len(name.split()) == 3]
@@ -226,11 +248,62 @@ def file_sizes(path: Path) -> tuple[float, float]:
     return path.stat().st_size / 2**20, (wal.stat().st_size if wal.exists() else 0) / 2**20
 
 
+async def catch_up(path: Path) -> tuple[int, float]:
+    """Opens the archive (migrating it if it is older) and indexes what waits to be indexed."""
+    database = await Database.open(path)
+    try:
+        started = time.perf_counter()
+        indexed = await EntryRepository(database).index_pending()
+        seconds = time.perf_counter() - started
+        await database.fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        await database.close()
+    return indexed, seconds
+
+
+async def with_other_scripts(archive: Archive, share: float, seed: int) -> tuple[Path, float]:
+    """A copy of the archive with every n-th entry (``share`` of them) rewritten in another
+    script, cached beside it; and the seconds its index took to catch up, if built now."""
+    every = max(1, round(1 / share))
+    path = archive.path.with_name(f"{archive.path.stem}-every{every}-other-script.db")
+    if path.exists():
+        return path, 0.0
+    building = path.with_name(path.name + ".building")
+    shutil.copyfile(archive.path, building)
+    database = await Database.open(building)
+    rng = random.Random(seed)
+    try:
+        ids = [
+            int(row[0])
+            for row in await database.fetchall(f"SELECT id FROM entries WHERE id % {every} = 0")
+        ]
+        for start in range(0, len(ids), 5000):
+            async with database.transaction() as sql:
+                await sql.executemany(
+                    "UPDATE entries SET title = ?, summary = ? WHERE id = ?",
+                    [(*make_other_script_entry(rng), id_) for id_ in ids[start : start + 5000]],
+                )
+        started = time.perf_counter()
+        await EntryRepository(database).index_pending()
+        seconds = time.perf_counter() - started
+        await database.fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        await database.close()
+    building.rename(path)
+    return path, seconds
+
+
 async def run(archive: Archive, arguments: argparse.Namespace) -> None:
-    database = await Database.open(archive.path)
+    indexed, catch_up_seconds = await catch_up(archive.path)
+    path, rewritten_seconds = archive.path, 0.0
+    if arguments.non_latin:
+        path, rewritten_seconds = await with_other_scripts(
+            archive, arguments.non_latin, arguments.seed
+        )
+    database = await Database.open(path)
     try:
         reading = ReadingService(EntryRepository(database), clock=utc_now)
-        writer = QueryWriter(Vocabulary.build(), arguments.seed + 1)
+        writer = QueryWriter(Vocabulary.build(), arguments.seed + 1, arguments.non_latin)
         count = arguments.queries
         sets = {
             "one": [writer.one() for _ in range(count)],
@@ -241,7 +314,7 @@ async def run(archive: Archive, arguments: argparse.Namespace) -> None:
         stored = await EntryRepository(database).count()
         spread = await matches_by_kind(database, sets["one"])
         await database.fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
-        main_mib, wal_mib = file_sizes(archive.path)
+        main_mib, wal_mib = file_sizes(path)
 
         async def search(text: str | None) -> int:
             return len((await reading.search(CHAT_ID, text or "")).hits)
@@ -282,6 +355,17 @@ async def run(archive: Archive, arguments: argparse.Namespace) -> None:
         f"build through FeedRepository.record_success: {archive.build_seconds:.0f} s ({built}),"
         f" {archive.entries / archive.build_seconds:,.0f} entries/s"
     )
+    if indexed:
+        print(
+            f"full-text index caught up (as on the first start after migration 0011): {indexed:,}"
+            f" entries in {catch_up_seconds:.0f} s, {indexed / catch_up_seconds:,.0f} entries/s"
+        )
+    if arguments.non_latin:
+        print(
+            f"non-Latin: {arguments.non_latin:.0%} of entries rewritten in {len(OTHER_SCRIPTS)}"
+            f" other scripts ({', '.join(OTHER_SCRIPTS)}), and of queries"
+            + (f"; reindexed in {rewritten_seconds:.0f} s" if rewritten_seconds else "")
+        )
     print(
         f"database: {main_mib + wal_mib:,.1f} MiB (main file {main_mib:,.1f} MiB + WAL"
         f" {wal_mib:.1f} MiB after a checkpoint)"
@@ -342,6 +426,12 @@ async def main() -> None:
     parser.add_argument("--queries", type=int, default=200, help="timed queries of each kind")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cache", type=Path, default=CACHE, help="where archives are kept")
+    parser.add_argument(
+        "--non-latin",
+        type=float,
+        default=0.0,
+        help="share of entries and queries in Cyrillic, Greek, Arabic, Hebrew and CJK scripts",
+    )
     arguments = parser.parse_args()
     archive = await ensure_archive(arguments.cache, arguments.entries, arguments.seed)
     await run(archive, arguments)

@@ -45,7 +45,9 @@ class AlertRouter:
         async with self._lock:
             while batch := await self._entries.unrouted(limit=BATCH):
                 for entry in batch:
-                    routing = self._index.match(prepare(entry.title, entry.summary))
+                    routing = self._index.match(
+                        prepare(entry.title, entry.summary, link=entry.link, feed_id=entry.feed_id)
+                    )
                     topic_ids = [topic for _, topics in routing.items() for topic in topics]
                     sent, held = await self._topics.route(entry, topic_ids, now=self._clock())
                     if sent or held:

@@ -93,7 +93,20 @@ class ReadingService:
         Reads at most ``LATEST_CANDIDATES`` candidates; the page says when it stopped there.
         """
         fts = candidates(query)
-        found: list[Entry] = []
+        if fts is not None and not needs_check(query):
+            # The index holds the matcher's own tokens, so its answer is the matcher's.
+            found = await self._entries.newest_matches(fts, limit=count + 1, before_id=before_id)
+            listed = tuple(found[:count])
+            return LatestPage(
+                listed,
+                count,
+                query,
+                search_id,
+                has_more=len(found) > count,
+                resume_before=listed[-1].id if listed else None,
+                examined=len(found),
+            )
+        found = []
         examined, exhausted = 0, fts is None
         while fts is not None and len(found) <= count and examined < LATEST_CANDIDATES:
             batch = await self._entries.newest_matches(
@@ -102,7 +115,7 @@ class ReadingService:
             for entry in batch:
                 examined += 1
                 before_id = entry.id
-                if matches(query, prepare(entry.title, entry.summary)):
+                if _confirmed(query, entry):
                     found.append(entry)
                     if len(found) > count:
                         break
@@ -167,9 +180,7 @@ class ReadingService:
             return ranked
         # Exact phrases: FTS5 stems every term, so the matcher confirms each result.
         confirmed = {
-            entry.id
-            for entry in await self._entries.many(ranked)
-            if matches(query, prepare(entry.title, entry.summary))
+            entry.id for entry in await self._entries.many(ranked) if _confirmed(query, entry)
         }
         return [entry_id for entry_id in ranked if entry_id in confirmed]
 
@@ -186,3 +197,9 @@ class ReadingService:
         )
         has_next = len(results) > (page + 1) * SEARCH_PAGE
         return SearchPage(query, search_id, page, hits, has_next=has_next)
+
+
+def _confirmed(query: Query, entry: Entry) -> bool:
+    return matches(
+        query, prepare(entry.title, entry.summary, link=entry.link, feed_id=entry.feed_id)
+    )

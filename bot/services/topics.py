@@ -91,7 +91,11 @@ class TopicService:
         found = await self._entries.newest_matches(
             expression, limit=PREVIEW_CANDIDATES, published_since=since
         )
-        matching = [e for e in found if matches(query, prepare(e.title, e.summary))]
+        matching = [
+            e
+            for e in found
+            if matches(query, prepare(e.title, e.summary, link=e.link, feed_id=e.feed_id))
+        ]
         return AddedTopic(
             topic,
             len(matching),

@@ -11,6 +11,11 @@ import aiosqlite
 
 from bot.domain import Entry
 from bot.storage.database import Database, from_epoch, to_epoch
+from bot.topics.fts import document
+
+# Entries indexed in one write transaction: the tokens are made while it holds the writer,
+# so it stays short (a few tens of milliseconds) and other writes slip in between batches.
+INDEX_BATCH = 200
 
 ENTRY_COLUMNS = (
     "e.id, e.feed_id, COALESCE(NULLIF(f.title, ''), f.url) AS feed_title, e.key, e.title,"
@@ -100,7 +105,12 @@ class EntryRepository:
         return [entry_from_row(row) for row in rows]
 
     async def unrouted(self, *, limit: int) -> list[Entry]:
-        """Entries waiting to be matched against topics, in publication order."""
+        """Entries waiting to be matched against topics, in publication order.
+
+        The full-text index catches up first, so an entry is searchable by the time its
+        alerts go out.
+        """
+        await self.index_pending()
         rows = await self._db.fetchall(
             f"SELECT {ENTRY_COLUMNS} FROM {ENTRY_FROM} WHERE e.routed = 0"
             " ORDER BY e.published_at, e.id LIMIT ?",
@@ -142,6 +152,41 @@ class EntryRepository:
         await self._db.in_batches(forget)
         return deleted
 
+    async def index_pending(self) -> int:
+        """Index every entry added or edited since the last call, newest first; returns how
+        many. Triggers queue them (migration 0011): only Python can make Herald's tokens."""
+        indexed = 0
+        while await self._db.fetchvalue("SELECT EXISTS (SELECT 1 FROM entries_fts_pending)"):
+            # Reading the queue inside the write transaction: an edit can't slip in between
+            # reading an entry and marking it indexed, and be lost.
+            async with self._db.transaction() as sql:
+                async with sql.execute(
+                    "SELECT p.entry_id, e.title, e.summary, e.link, e.feed_id"
+                    " FROM entries_fts_pending AS p LEFT JOIN entries AS e ON e.id = p.entry_id"
+                    " ORDER BY p.entry_id DESC LIMIT ?",
+                    (INDEX_BATCH,),
+                ) as cursor:
+                    rows = list(await cursor.fetchall())
+                ids = [(row["entry_id"],) for row in rows]
+                documents = [
+                    (
+                        row["entry_id"],
+                        *document(
+                            row["title"], row["summary"], link=row["link"], feed_id=row["feed_id"]
+                        ),
+                    )
+                    for row in rows
+                    if row["title"] is not None  # gone since it was queued: nothing to index
+                ]
+                await sql.executemany("DELETE FROM entries_fts WHERE rowid = ?", ids)
+                await sql.executemany(
+                    "INSERT INTO entries_fts (rowid, title, summary, source) VALUES (?, ?, ?, ?)",
+                    documents,
+                )
+                await sql.executemany("DELETE FROM entries_fts_pending WHERE entry_id = ?", ids)
+            indexed += len(documents)
+        return indexed
+
     async def newest_matches(
         self,
         expression: str,
@@ -161,6 +206,7 @@ class EntryRepository:
         ``published_since``, first seen after ``seen_since`` and at or before
         ``seen_before``.
         """
+        await self.index_pending()
         rows = await self._db.fetchall(
             f"""
             WITH newest AS (
@@ -190,12 +236,14 @@ class EntryRepository:
 
         Ranking every match of a common word over a million entries would take far longer
         than a reply may; news readers want recent stories anyway, so bm25 (title weighted
-        four times the text) orders the newest ``window`` matches, newer first on a tie.
+        four times the text, the source not at all) orders the newest ``window`` matches,
+        newer first on a tie.
         """
+        await self.index_pending()
         rows = await self._db.fetchall(
             """
             WITH recent AS (
-                SELECT rowid, bm25(entries_fts, 4.0, 1.0) AS score FROM entries_fts
+                SELECT rowid, bm25(entries_fts, 4.0, 1.0, 0.0) AS score FROM entries_fts
                 WHERE entries_fts MATCH :expression
                 ORDER BY rowid DESC LIMIT :window
             )

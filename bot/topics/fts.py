@@ -1,63 +1,109 @@
-"""FTS5 expressions for a query: never user text, only quoted, normalised words."""
+"""The full-text index's documents and its FTS5 expressions: only Herald's own tokens."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from bot.topics import sources
+from bot.topics.normalize import analyse, query_stemmings, stems
 from bot.topics.query import Phrase, Query
 
-# FTS5 syntax characters never reach the expression: every term is a double-quoted string
-# of one normalised word, and a double quote inside one is doubled, as FTS5 requires.
+__all__ = ["Document", "candidates", "document", "expression", "needs_check"]
+
+# The index holds, per entry, the stems the matcher compares, space-joined, in columns
+# title, summary and source (site and feed keys); its tokenizer is FTS5's ``ascii``, which
+# splits only at the spaces and ASCII punctuation (none survives normalising) and leaves
+# every other character alone, so its tokens are exactly ours: search and topics can't drift.
+# FTS5 syntax characters never reach an expression either: every term is a double-quoted
+# string of normalised tokens, and a double quote inside one is doubled, as FTS5 requires.
+
+Document = tuple[str, str, str]  # title, summary, source
 
 
-def _term(word: str) -> str:
-    return '"' + word.replace('"', '""') + '"'
+def document(
+    title: str,
+    summary: str,
+    *,
+    link: str,
+    feed_id: int,
+    language: str | None = None,
+) -> Document:
+    """What the index holds for an entry, made by the normaliser the matcher uses."""
+    analysed = analyse(title, summary, language=language)
+    source = [*sources.link_keys(link), sources.feed_key(feed_id)]
+    return " ".join(analysed.title_stems), " ".join(analysed.text_stems), " ".join(source)
 
 
-def _phrase(phrase: Phrase) -> str:
-    return " AND ".join(_term(word) for word in phrase.words)
+def _quoted(tokens: Iterable[str]) -> str:
+    return '"' + " ".join(token.replace('"', '""') for token in tokens) + '"'
+
+
+def _phrase(phrase: Phrase, stemming: frozenset[str]) -> str:
+    # A quoted string of several tokens is an FTS5 phrase: adjacent, in order, in one column,
+    # just as the matcher keeps title and text apart.
+    if phrase.field in ("site", "feed"):
+        return f"source : {_quoted(phrase.key(stemming)[1])}"
+    # The index holds stems only: an exact phrase looks up its words' stems, and the matcher
+    # confirms the words (see needs_check).
+    terms = _quoted(stems(phrase.words, stemming))
+    # No word's stem can equal a source key (those start with §), so a bare phrase may look in
+    # every column.
+    return f"title : {terms}" if phrase.field == "title" else terms
+
+
+def _variants(query: Query) -> tuple[frozenset[str], ...]:
+    return query_stemmings(
+        word
+        for phrase in (*query.phrases, *query.exclusions)
+        if phrase.field in ("", "title")
+        for word in phrase.words
+    )
+
+
+def _clauses(query: Query) -> str | None:
+    clauses = dict.fromkeys(
+        "(" + " AND ".join(_phrase(phrase, stemming) for phrase in clause) + ")"
+        for stemming in _variants(query)
+        for clause in query.clauses
+        if clause
+    )
+    return " OR ".join(clauses) if clauses else None
+
+
+def _excluded(phrases: Iterable[Phrase], query: Query) -> str | None:
+    excluded = dict.fromkeys(
+        _phrase(phrase, stemming) for stemming in _variants(query) for phrase in phrases
+    )
+    return " OR ".join(excluded) if excluded else None
 
 
 def candidates(query: Query) -> str | None:
     """An FTS5 MATCH expression for a superset of the entries ``query`` matches.
 
-    Each phrase becomes all of its words, anywhere: FTS5's tokenizer splits some text
-    differently from ours, so adjacency and exclusions are left for the exact matcher that
-    checks every candidate. None when the query has no word FTS5 could look up.
+    Exact to the query but for exact phrases and their exclusions, which the index (stems
+    only) can't tell apart from their inflections: the matcher checks every candidate.
+    None when the query has nothing to look up.
     """
-    clauses = []
-    for clause in query.clauses:
-        terms = " AND ".join(_phrase(phrase) for phrase in clause if phrase.words)
-        if terms:
-            clauses.append(f"({terms})")
-    return " OR ".join(clauses) if clauses else None
-
-
-def _fts_phrase(phrase: Phrase) -> str:
-    # A quoted string of several words is an FTS5 phrase: the words adjacent, in order.
-    return '"' + " ".join(word.replace('"', '""') for word in phrase.words) + '"'
+    found = _clauses(query)
+    if found is None:
+        return None
+    excluded = _excluded((phrase for phrase in query.exclusions if not _unsure(phrase)), query)
+    return found if excluded is None else f"({found}) NOT ({excluded})"
 
 
 def expression(query: Query) -> str | None:
-    """An FTS5 MATCH expression with the query's meaning: phrases, AND, OR and NOT.
+    """An FTS5 MATCH expression with the query's meaning: phrases, fields, AND, OR and NOT.
 
-    FTS5 stems every term (porter), so an exact phrase matches inflections here too;
-    ``needs_check`` says when the exact matcher must confirm each result.
+    It is ``candidates``: ``needs_check`` says when the exact matcher must confirm results.
     """
-    clauses = [
-        "(" + " AND ".join(_fts_phrase(phrase) for phrase in clause) + ")"
-        for clause in query.clauses
-        if clause
-    ]
-    if not clauses:
-        return None
-    found = " OR ".join(clauses)
-    # An exact exclusion would exclude its inflections too in FTS5; the matcher applies it.
-    stemmed = [phrase for phrase in query.exclusions if not phrase.exact]
-    if not stemmed:
-        return found
-    excluded = " OR ".join(_fts_phrase(phrase) for phrase in stemmed)
-    return f"({found}) NOT ({excluded})"
+    return candidates(query)
 
 
 def needs_check(query: Query) -> bool:
     """Whether FTS5 results may include entries the query doesn't match (exact phrases)."""
-    return any(phrase.exact for phrase in (*query.phrases, *query.exclusions))
+    return any(map(_unsure, (*query.phrases, *query.exclusions)))
+
+
+def _unsure(phrase: Phrase) -> bool:
+    # Sites and feeds are exact keys in the index as well; only exact words are not.
+    return phrase.exact and phrase.field in ("", "title")

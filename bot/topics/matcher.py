@@ -6,8 +6,9 @@ from collections.abc import Iterable, Iterator, Set
 from itertools import compress, count, islice, pairwise
 from typing import TypeVar
 
-from bot.topics.normalize import stems, tokenize
-from bot.topics.query import Phrase, Query
+from bot.topics import sources
+from bot.topics.normalize import analyse
+from bot.topics.query import Key, Query
 
 __all__ = ["PreparedEntry", "Routing", "TopicIndex", "matches", "prepare"]
 
@@ -53,15 +54,20 @@ class _Tokens:
 class PreparedEntry:
     """An entry's title and text, normalised once to be matched against any number of queries.
 
-    ``words`` are the normalised tokens of the title, an empty boundary token, then those of
-    the text; ``stems`` are their stems, position by position.
+    ``words`` are the normalised tokens of the title, an empty boundary token, those of the
+    text, a boundary, the title's again as title keys (for ``title:``), a boundary and the
+    keys of the entry's site and feed; ``stems`` are their stems, position by position.
+    ``sourced`` says whether the entry's link and feed were given (see ``matches``).
     """
 
-    __slots__ = ("_exact", "_stemmed", "stems", "words")
+    __slots__ = ("_exact", "_stemmed", "sourced", "stems", "words")
 
-    def __init__(self, words: tuple[str, ...], stems: tuple[str, ...]) -> None:
+    def __init__(
+        self, words: tuple[str, ...], stems: tuple[str, ...], *, sourced: bool = True
+    ) -> None:
         self.words = words
         self.stems = stems
+        self.sourced = sourced
         self._exact: _Tokens | None = None
         self._stemmed: _Tokens | None = None
 
@@ -76,23 +82,65 @@ class PreparedEntry:
             self._stemmed = _Tokens(self.stems)
         return self._stemmed
 
-    def contains(self, phrase: Phrase) -> bool:
-        return self._tokens(exact=phrase.exact).contains(phrase.keys)
+    def contains(self, key: Key, *, unknown_source: bool = False) -> bool:
+        """Whether the entry holds ``key``; ``unknown_source`` answers for a source key when
+        the entry was prepared without its link and feed."""
+        exact, keys = key
+        if not self.sourced and keys[0].startswith((sources.SITE, sources.FEED)):
+            return unknown_source
+        return self._tokens(exact=exact).contains(keys)
 
 
-def prepare(title: str, text: str) -> PreparedEntry:
-    title_words = tokenize(title)
-    text_words = tokenize(text)
+def prepare(
+    title: str,
+    text: str,
+    *,
+    link: str | None = None,
+    feed_id: int | None = None,
+    language: str | None = None,
+) -> PreparedEntry:
+    """``title`` and ``text`` ready to match; ``link`` and ``feed_id`` for ``site:`` and
+    ``feed:``, ``language`` the feed's declared language if it gave one."""
+    analysed = analyse(title, text, language=language)
+    source = sources.link_keys(link or "")
+    if feed_id is not None:
+        source.append(sources.feed_key(feed_id))
     return PreparedEntry(
-        words=(*title_words, _BOUNDARY, *text_words),
-        stems=(*stems(title_words), _BOUNDARY, *stems(text_words)),
+        words=(
+            *analysed.title_words,
+            _BOUNDARY,
+            *analysed.text_words,
+            _BOUNDARY,
+            *sources.title_keys(analysed.title_words),
+            _BOUNDARY,
+            *source,
+        ),
+        stems=(
+            *analysed.title_stems,
+            _BOUNDARY,
+            *analysed.text_stems,
+            _BOUNDARY,
+            *sources.title_keys(analysed.title_stems),
+            _BOUNDARY,
+            *source,
+        ),
+        sourced=link is not None or feed_id is not None,
     )
 
 
 def matches(query: Query, entry: PreparedEntry) -> bool:
-    if any(entry.contains(phrase) for phrase in query.exclusions):
+    """Whether ``entry`` matches ``query``.
+
+    An entry prepared without its link and feed can't be judged on ``site:`` or ``feed:``:
+    those terms then count as found and never exclude, which is right for candidates the
+    full-text index has already filtered on them (``fts.candidates`` does).
+    """
+    clauses, exclusions = query.keyed
+    if any(entry.contains(key) for key in exclusions):
         return False
-    return any(all(entry.contains(phrase) for phrase in clause) for clause in query.clauses)
+    return any(
+        all(entry.contains(key, unknown_source=True) for key in clause) for clause in clauses
+    )
 
 
 class Routing:
@@ -482,11 +530,12 @@ class TopicIndex:
     def _shape(self, query: Query) -> _Shape:
         """``query`` as interned phrases, in an order that equal queries share."""
         # Interned phrases are one object per distinct phrase, so identity can order them.
+        keyed_clauses, keyed_exclusions = query.keyed
         clauses = {
-            tuple(sorted({self._intern(phrase) for phrase in clause}, key=id))
-            for clause in query.clauses
+            tuple(sorted({self._intern(key) for key in clause}, key=id))
+            for clause in keyed_clauses
         }
-        exclusions = {self._intern(phrase) for phrase in query.exclusions}
+        exclusions = {self._intern(key) for key in keyed_exclusions}
         return (
             tuple(sorted(clauses, key=lambda clause: tuple(map(id, clause)))),
             tuple(sorted(exclusions, key=id)),
@@ -538,12 +587,12 @@ class TopicIndex:
         for phrase in compiled.phrases:
             self._release(phrase)
 
-    def _intern(self, phrase: Phrase) -> _Phrase:
-        table = self._tables[phrase.exact]
-        keys = phrase.keys
+    def _intern(self, key: Key) -> _Phrase:
+        exact, keys = key
+        table = self._tables[exact]
         found = table.get(keys)
         if found is None:
-            found = _Phrase(phrase.exact, keys)
+            found = _Phrase(exact, keys)
             table.add(found)
         return found
 

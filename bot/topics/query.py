@@ -7,13 +7,16 @@ import re
 from typing import Literal
 
 from bot.domain import HeraldError
-from bot.topics.normalize import stems, tokenize
+from bot.topics import sources
+from bot.topics.normalize import DEFAULT_STEMMING, Stemming, query_stemmings, stems, tokenize
 
 __all__ = [
     "MAX_SEARCH_LENGTH",
     "MAX_TOPIC_LENGTH",
     "MAX_WORDS",
+    "Field",
     "InvalidQueryError",
+    "Key",
     "Phrase",
     "Query",
     "QueryMode",
@@ -21,6 +24,12 @@ __all__ = [
 ]
 
 QueryMode = Literal["topic", "search"]
+# Where a phrase is looked for: the title and text (""), the title alone, or which site or
+# feed the entry comes from.
+Field = Literal["", "title", "site", "feed"]
+# What matching compares: whether the entry's exact words (else their stems) are meant, and
+# the token sequence to find there.
+Key = tuple[bool, tuple[str, ...]]
 
 MAX_TOPIC_LENGTH = 200
 MAX_SEARCH_LENGTH = 4096  # a Telegram message is at most 4096 characters
@@ -30,10 +39,12 @@ _QUOTES = '"“”„‟«»＂'  # phones replace " with typographic quotes as 
 _MINUS = "-−–—"  # phones turn a typed - into a dash, and -- into an em dash
 _OPERATORS = frozenset({"OR", "AND"})
 
-# One item of a query: an optional exclusion sign (only at the start of a word), then either a
-# quoted phrase (its closing quote may be missing) or a bare word up to a space or quote.
+# One item of a query: an optional exclusion sign (only at the start of a word), an optional
+# field (site:, feed:, title: or Google's intitle:), then either a quoted phrase (its closing
+# quote may be missing) or a bare word up to a space or quote.
 _ITEM = re.compile(
     rf"(?:(?<!\S)(?P<minus>[{_MINUS}])(?=\S))?"
+    r"(?:(?P<field>(?i:site|feed|intitle|title)):(?=\S))?"
     rf"(?:(?P<open>[{_QUOTES}])(?P<quoted>[^{_QUOTES}]*)(?P<close>[{_QUOTES}])?"
     rf"|(?P<bare>[^\s{_QUOTES}]+))"
 )
@@ -51,20 +62,38 @@ class Phrase:
 
     ``words`` are normalised (casefolded, no diacritics or apostrophes) but not stemmed. An
     exact phrase is matched on those words; any other on their stems, so inflections match.
+    A ``title`` phrase is looked for in the title alone; a ``site`` or ``feed`` one holds a
+    single word, the host name or the feed's id, and is matched on the entry's source.
     """
 
     words: tuple[str, ...]
     exact: bool = False
+    field: Field = ""
 
     @property
     def keys(self) -> tuple[str, ...]:
-        """The token sequence that matching compares against an entry's."""
-        return self.words if self.exact else tuple(stems(self.words))
+        """The token sequence that matching compares, for an entry of the default stemming."""
+        return self.key(DEFAULT_STEMMING)[1]
+
+    def key(self, stemming: Stemming) -> Key:
+        """What matching compares against an entry whose words ``stemming`` stems."""
+        if self.field == "site":
+            return True, (sources.site_key(self.words[0]),)
+        if self.field == "feed":
+            return True, (sources.feed_key(self.words[0]),)
+        keys = self.words if self.exact else tuple(stems(self.words, stemming))
+        if self.field == "title":
+            keys = tuple(sources.title_keys(keys))
+        return self.exact, keys
 
     def _render(self, joiner: str) -> str:
+        prefix = f"{self.field}:" if self.field else ""
+        if self.field in ("site", "feed"):
+            return prefix + self.words[0]
         if self.exact:
-            return '"' + " ".join(self.words) + '"'
-        return joiner.join(self.words)
+            return prefix + '"' + " ".join(self.words) + '"'
+        # Bare words after title: would end the field at the first space.
+        return prefix + ("-" if self.field else joiner).join(self.words)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -73,6 +102,10 @@ class Query:
 
     ``canonical`` (also ``str(query)``) is the same for every spelling of one query and parses
     back to an equal query; ``display`` is the text as the person wrote it, tidied.
+
+    ``keyed`` is what matching compares: the clauses once for each stemming an entry could
+    have (see ``query_stemmings``), each with its phrases' keys, and every key of every
+    exclusion. An entry matches when it holds every key of one clause and no exclusion.
     """
 
     clauses: tuple[tuple[Phrase, ...], ...]
@@ -80,6 +113,9 @@ class Query:
     mode: QueryMode = "topic"
     display: str = dataclasses.field(default="", compare=False)
     canonical: str = dataclasses.field(init=False, compare=False, repr=False)
+    keyed: tuple[tuple[tuple[Key, ...], ...], tuple[Key, ...]] = dataclasses.field(
+        init=False, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         # In a topic, bare words side by side form one phrase; in a search they are separate
@@ -92,6 +128,23 @@ class Query:
         object.__setattr__(self, "canonical", clauses + exclusions)
         if not self.display:
             object.__setattr__(self, "display", self.canonical)
+        variants = query_stemmings(
+            word
+            for phrase in (*self.phrases, *self.exclusions)
+            if phrase.field in ("", "title")
+            for word in phrase.words
+        )
+        # dict.fromkeys: duplicates go (most queries read the same in every stemming) and
+        # the order stays the same from run to run.
+        keyed_clauses = dict.fromkeys(
+            tuple(phrase.key(stemming) for phrase in clause)
+            for stemming in variants
+            for clause in self.clauses
+        )
+        keyed_exclusions = dict.fromkeys(
+            phrase.key(stemming) for stemming in variants for phrase in self.exclusions
+        )
+        object.__setattr__(self, "keyed", (tuple(keyed_clauses), tuple(keyed_exclusions)))
 
     def __str__(self) -> str:
         return self.canonical
@@ -108,6 +161,7 @@ def parse_query(text: str, *, mode: QueryMode, max_length: int | None = None) ->
     ``OR`` and ``AND`` (uppercase only) combine terms, AND binding tighter; ``-word`` and
     ``-"a phrase"`` exclude entries anywhere in the query; ``"quoted words"`` are an exact
     phrase. In a topic, bare words side by side form one phrase; in a search each is a term.
+    ``site:host``, ``feed:id`` and ``title:word`` or ``title:"a phrase"`` are terms too.
     ``max_length`` defaults to 200 characters for a topic and 4096 for a search.
     """
     if mode not in ("topic", "search"):
@@ -179,13 +233,21 @@ def _segments(text: str, mode: QueryMode) -> tuple[list[_Segment], list[str]]:
         bare, quoted = item["bare"], item["quoted"]
         if item["open"] is not None and item["close"] is None:
             raise InvalidQueryError('unbalanced quote: add the closing "')
-        if bare in _OPERATORS and item["minus"] is None:
+        field = item["field"]
+        if bare in _OPERATORS and item["minus"] is None and field is None:
             flush()
             operators.append(bare)
             segments.append(_Segment())
             continue
-        words = tuple(tokenize(bare if bare is not None else quoted))
         segment = segments[-1]
+        if field is not None:
+            flush()
+            phrase = _field_phrase(field.lower().removeprefix("in"), bare, quoted)
+            if phrase is not None:
+                kind = segment.exclusions if item["minus"] is not None else segment.phrases
+                kind.append(phrase)
+            continue
+        words = tuple(tokenize(bare if bare is not None else quoted))
         if bare is not None and ("(" in bare or ")" in bare):
             segment.bracketed = True
         if item["minus"] is not None:
@@ -202,6 +264,22 @@ def _segments(text: str, mode: QueryMode) -> tuple[list[_Segment], list[str]]:
             segment.phrases.append(Phrase(words))
     flush()
     return segments, operators
+
+
+def _field_phrase(field: str, bare: str | None, quoted: str | None) -> Phrase | None:
+    value = bare if bare is not None else quoted or ""
+    if field == "site":
+        name = sources.host(value)
+        if name is None:
+            # The value is not echoed: replies are HTML, and it is whatever was typed.
+            raise InvalidQueryError("site: takes a web address, such as site:bbc.co.uk")
+        return Phrase((name,), exact=True, field="site")
+    if field == "feed":
+        if not (value.isascii() and value.isdigit() and 0 < len(value) <= 18):
+            raise InvalidQueryError("feed: takes a feed's number, as /feeds lists it: feed:12")
+        return Phrase((str(int(value)),), exact=True, field="feed")
+    words = tuple(tokenize(value))
+    return Phrase(words, exact=quoted is not None, field="title") if words else None
 
 
 def _tidy(text: str) -> str:

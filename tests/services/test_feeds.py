@@ -17,6 +17,8 @@ from bot.services.feeds import MAX_BACKOFF, MAX_POLLS_PER_HOST, FeedError, FeedS
 from bot.storage.database import Database
 from bot.storage.entries import EntryRepository
 from bot.storage.feeds import FeedRepository
+from bot.topics import parse_query
+from bot.topics.fts import candidates
 from tests.services.conftest import StepClock
 
 INTERVAL = dt.timedelta(seconds=120)
@@ -161,6 +163,7 @@ async def test_an_entry_edited_in_place_is_updated_and_searchable_but_not_new(
     feed_server.publish_rss("/world.xml", [story(1, clock)])
     await watcher.service.ensure([url])
     await watcher.poll(url)
+    assert len(await searched(watcher, "happened")) == 1
 
     feed_server.publish_rss(
         "/world.xml", [story(1, clock, title="Story 1: ceasefire agreed", summary="Updated.")]
@@ -170,14 +173,8 @@ async def test_an_entry_edited_in_place_is_updated_and_searchable_but_not_new(
     assert await watcher.titles() == ["Story 1: ceasefire agreed"]
     assert await watcher.titles(routed=0) == []
     assert watcher.new_entry_calls == 0
-    found = await database.fetchall(
-        "SELECT rowid FROM entries_fts WHERE entries_fts MATCH 'ceasefire'"
-    )
-    stale = await database.fetchall(
-        "SELECT rowid FROM entries_fts WHERE entries_fts MATCH 'happened'"
-    )
-    assert len(found) == 1
-    assert stale == []
+    assert len(await searched(watcher, "ceasefire")) == 1
+    assert await searched(watcher, "happened") == []
 
 
 async def test_search_index_folds_accents_and_matches_inflections(
@@ -191,10 +188,14 @@ async def test_search_index_folds_accents_and_matches_inflections(
     await watcher.poll(url)
 
     for query in ("zelensky", "sanction", "sanctioned"):
-        rows = await database.fetchall(
-            "SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?", (query,)
-        )
-        assert len(rows) == 1, query
+        assert len(await searched(watcher, query)) == 1, query
+
+
+async def searched(watcher: Watcher, text: str) -> list[int]:
+    """Ids of the entries the full-text index finds for ``text``."""
+    expression = candidates(parse_query(text, mode="search"))
+    assert expression is not None
+    return [entry.id for entry in await watcher.entries.newest_matches(expression, limit=10)]
 
 
 async def test_a_failing_feed_backs_off_exponentially_up_to_six_hours(

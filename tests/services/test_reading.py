@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from typing import TypeVar
 
 import pytest
@@ -23,6 +23,7 @@ from bot.storage.feeds import FeedRepository
 from bot.storage.interfaces import PollSuccess
 from bot.topics import InvalidQueryError
 from tests.services.conftest import StepClock
+from tests.topics.scripts import SCRIPTS, Script, Story
 
 T = TypeVar("T")
 
@@ -268,11 +269,12 @@ async def test_latest_with_a_query_every_candidate_fails_stops_at_the_cap_and_sa
     )
     reading = ReadingService(EntryRepository(database), clock=clock)
 
-    page = await reading.latest(1, 5, "Gaza -ceasefire")
+    # The index finds every entry for the stem of "ceasefires"; the exact phrase, none.
+    page = await reading.latest(1, 5, '"ceasefires"')
     more = await reading.more_latest(1, page.search_id, 5, page.resume_before or 0)
     text = formatting.latest_list(
         page.entries,
-        query="Gaza -ceasefire",
+        query='"ceasefires"',
         timezone="UTC",
         now=clock(),
         show_ids=False,
@@ -287,3 +289,49 @@ async def test_latest_with_a_query_every_candidate_fails_stops_at_the_cap_and_sa
     assert more.examined == total - LATEST_CANDIDATES
     assert not more.capped
     assert not more.has_more
+
+
+async def store_stories(database: Database, clock: StepClock, stories: Sequence[Story]) -> None:
+    feeds = FeedRepository(database)
+    feed = await feeds.add("https://news.example/rss", now=clock(), next_poll_at=clock())
+    await feeds.record_success(
+        feed,
+        PollSuccess(etag=None, last_modified=None, next_poll_at=clock()),
+        [
+            ParsedEntry(
+                key=str(n),
+                title=story.title,
+                summary=story.text,
+                link=story.link,
+                published=clock() - dt.timedelta(minutes=len(stories) - n),
+                author="",
+            )
+            for n, story in enumerate(stories)
+        ],
+        now=clock(),
+        keep_after=clock() - dt.timedelta(days=90),
+    )
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=str)
+async def test_search_and_latest_find_in_every_script_what_the_matcher_finds(
+    database: Database, clock: StepClock, script: Script
+) -> None:
+    # The same table as tests/topics/test_scripts.py: search and topics can't drift apart.
+    await store_stories(database, clock, script.stories)
+    reading = ReadingService(EntryRepository(database), clock=clock)
+
+    searched = {
+        text: sorted(hit.entry.title for hit in (await reading.search(1, text)).hits)
+        for text, _ in script.finds
+    }
+    latest = {
+        text: sorted(entry.title for entry in (await reading.latest(1, 20, text)).entries)
+        for text, _ in script.finds
+    }
+
+    expected = {
+        text: sorted(script.stories[n].title for n in found) for text, found in script.finds
+    }
+    assert searched == expected
+    assert latest == expected

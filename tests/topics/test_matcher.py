@@ -127,10 +127,11 @@ def test_an_empty_entry_matches_nothing() -> None:
 
 
 def test_prepare_keeps_title_and_text_tokens_apart() -> None:
-    entry = prepare("Kim’s visit", "Sanctions on Russia")
+    entry = prepare("Kim’s visit", "Sanctions on Russia", link="https://bbc.co.uk/", feed_id=3)
 
-    assert entry.words == ("kim", "visit", "", "sanctions", "on", "russia")
-    assert entry.stems == ("kim", "visit", "", "sanction", "on", "russia")
+    sources = ("", "§tkim", "§tvisit", "", "§sbbc·co·uk", "§sco·uk", "§suk", "§f3")
+    assert entry.words == ("kim", "visit", "", "sanctions", "on", "russia", *sources)
+    assert entry.stems == ("kim", "visit", "", "sanction", "on", "russia", *sources)
 
 
 def index_of(*topics: tuple[int, int, str]) -> TopicIndex:
@@ -381,3 +382,76 @@ def test_removing_a_topic_whose_words_share_a_stem_leaves_the_index_clean() -> N
     index.remove(2)
 
     assert not index.match(prepare("Korea", "Kremlin sanctions on Korea, Putin and Kim say"))
+
+
+def sourced(query: str, title: str, text: str = "", *, link: str = "", feed_id: int = 1) -> bool:
+    return matches(
+        parse_query(query, mode="topic"), prepare(title, text, link=link, feed_id=feed_id)
+    )
+
+
+@pytest.mark.parametrize(
+    ("link", "found"),
+    [
+        ("https://www.bbc.co.uk/news/1", True),
+        ("https://news.bbc.co.uk/1", True),
+        ("https://bbc.co.uk/1", True),
+        ("https://BBC.CO.UK./1", True),
+        ("https://notbbc.co.uk/1", False),
+        ("https://bbc.co.uk.evil.com/1", False),
+        ("https://bbc.com/1", False),
+        ("not a link", False),
+        ("", False),
+    ],
+)
+def test_site_matches_the_link_host_and_its_subdomains(link: str, found: bool) -> None:
+    assert sourced("site:bbc.co.uk", "Anything", link=link) is found
+
+
+def test_feed_matches_every_entry_of_that_feed_only() -> None:
+    assert sourced("feed:7", "Anything", feed_id=7)
+    assert not sourced("feed:7", "Anything", feed_id=70)
+
+
+def test_title_looks_at_the_title_only() -> None:
+    assert sourced("title:sanction", "New sanctions on Iran", "Markets fall")
+    assert not sourced("title:sanction", "Markets fall", "New sanctions on Iran")
+    assert sourced('title:"north korea"', "North Korea fires a missile")
+    assert not sourced('title:"north korea"', "North and South Korea talk")
+
+
+def test_sources_and_fields_combine_with_words() -> None:
+    link = "https://news.bbc.co.uk/1"
+    query = "site:bbc.co.uk Putin -Vietnam"
+
+    assert sourced(query, "Putin visits Kim", link=link)
+    assert not sourced(query, "Putin visits Vietnam", link=link)
+    assert not sourced(query, "Putin visits Kim", link="https://rt.com/1")
+
+
+def test_an_excluded_site_rules_its_entries_out() -> None:
+    assert sourced("Putin -site:rt.com", "Putin speaks", link="https://bbc.com/1")
+    assert not sourced("Putin -site:rt.com", "Putin speaks", link="https://www.rt.com/1")
+
+
+def test_an_entry_prepared_without_its_source_leaves_sources_to_the_index() -> None:
+    # Callers that read candidates from the full-text index (which filtered on the source
+    # exactly) prepare only the text: a source term then neither requires nor excludes.
+    assert hit("site:bbc.co.uk Putin", "Putin speaks")
+    assert hit("Putin -site:rt.com", "Putin speaks")
+    assert not hit("site:bbc.co.uk Putin", "Kim speaks")
+
+
+def test_the_index_routes_on_sources_and_fields() -> None:
+    index = index_of(
+        (1, 100, "site:bbc.co.uk"), (2, 200, "feed:4 -Vietnam"), (3, 300, "title:Kim")
+    )
+
+    routing = index.match(prepare("Kim visits", "Vietnam", link="https://bbc.co.uk/1", feed_id=4))
+
+    assert routed(routing) == {100: [1], 300: [3]}
+
+
+def test_a_word_never_matches_a_source_key() -> None:
+    assert not sourced("uk", "Anything", link="https://bbc.co.uk/1")
+    assert not sourced("title", "Anything")

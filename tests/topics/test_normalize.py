@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.topics.normalize import stem, stems, tokenize
+from bot.topics.normalize import entry_stemming, query_stemmings, stem, stems, tokenize
 
 APOSTROPHES = ["'", "’", "‘", "ʼ", "´", "`"]
 DASHES = ["-", "‐", "‑", "‒", "–", "—", "―", "−"]
@@ -123,8 +123,8 @@ def test_control_characters_separate_words() -> None:
     assert tokenize("north\x00korea\x1b[0m") == ["north", "korea", "0m"]
 
 
-def test_chinese_text_gives_words() -> None:
-    assert tokenize("北京 习近平") == ["北京", "习近平"]
+def test_chinese_text_gives_overlapping_character_bigrams() -> None:
+    assert tokenize("北京 习近平") == ["北京", "习近", "近平"]
 
 
 def test_hebrew_and_arabic_text_give_words() -> None:
@@ -228,9 +228,119 @@ def test_derived_words_share_a_stem_with_their_own_inflections(forms: tuple[str,
     assert len(set(stems(forms))) == 1
 
 
-def test_words_in_other_scripts_are_their_own_stems() -> None:
-    assert stems(["习近平", "москва"]) == ["习近平", "москва"]
+def test_words_in_scripts_without_a_stemmer_are_their_own_stems() -> None:
+    assert stems(["习近", "שלום"]) == ["习近", "שלום"]
 
 
 def test_stems_keeps_the_order_of_the_tokens() -> None:
     assert stems(["sanctions", "on", "russia"]) == [stem("sanction"), "on", "russia"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [
+        ("Σύνοδος", "ΣΥΝΟΔΟΣ"),  # tonos goes, and final sigma is sigma
+        ("Οδυσσέας", "ΟΔΥΣΣΕΑΣ"),
+        ("Ελλάδα", "Ἑλλάδα"),  # polytonic breathing and accents go
+        ("προϊόν", "προιον"),  # dialytika goes
+        ("елка", "Ёлка"),  # ё is typed as е
+        ("Москва", "Москва́"),  # stress marks in learners' text
+        ("محمد", "مُحَمَّد"),  # harakat and shadda
+        ("الكتاب", "الكتـــاب"),  # tatweel stretching a word
+        ("احمد", "أحمد"),  # alef with hamza above
+        ("اسلام", "إسلام"),  # alef with hamza below
+        ("امن", "آمن"),  # alef with madda
+        ("مستشفي", "مستشفى"),  # alef maksura
+        ("مدرسه", "مدرسة"),  # ta marbuta
+        ("ايران", "ایران"),  # Persian yeh
+        ("كتاب", "کتاب"),  # Persian kaf
+        ("שלום", "שָׁלוֹם"),  # niqqud
+        ("strasse", "STRAẞE"),  # capital sharp s
+        ("coeur", "Cœur"),
+        ("caesar", "Cæsar"),
+        ("ガス", "ｶﾞｽ"),  # halfwidth katakana
+    ],
+)
+def test_what_people_type_is_what_feeds_write(typed: str, written: str) -> None:
+    assert tokenize(typed) == tokenize(written)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("мой", "мои"),  # й is a letter of its own
+        ("її", "ii"),  # so is Ukrainian ї
+        ("مسؤول", "مسوول"),  # waw with hamza is a letter of its own
+        ("か", "が"),  # so is a kana with dakuten
+        ("ך", "כ"),  # and Hebrew final letters are left as written
+    ],
+)
+def test_letters_of_their_own_are_kept(one: str, other: str) -> None:
+    assert tokenize(one) != tokenize(other)
+
+
+def test_chinese_japanese_and_korean_split_into_overlapping_bigrams() -> None:
+    assert tokenize("今天上海下雨") == ["今天", "天上", "上海", "海下", "下雨"]
+    assert tokenize("トランプ氏") == ["トラ", "ラン", "ンプ", "プ氏"]
+    assert tokenize("서울에서 비가") == ["서울", "울에", "에서", "비가"]
+
+
+def test_a_lone_cjk_character_is_one_token() -> None:
+    assert tokenize("美 vs 中") == ["美", "vs", "中"]
+
+
+def test_latin_letters_and_digits_beside_cjk_are_words_of_their_own() -> None:
+    assert tokenize("G20峰会召开") == ["g20", "峰会", "会召", "召开"]
+
+
+def test_russian_is_stemmed_in_russian() -> None:
+    assert len(set(stems(tokenize("Путин Путина Путину")))) == 1
+
+
+def test_greek_is_stemmed_in_greek() -> None:
+    assert stem("συνοδοσ") == stem("συνοδου")
+
+
+def test_arabic_is_stemmed_in_arabic() -> None:
+    assert stem("الكتاب") == stem("كتاب")
+
+
+def test_a_persian_entry_is_stemmed_in_persian() -> None:
+    persian = entry_stemming("کتابها در کتابخانه")
+
+    assert persian == frozenset({"persian"})
+    assert stem("كتابها", persian) == stem("كتاب")
+
+
+def test_a_declared_language_picks_the_stemmer() -> None:
+    assert entry_stemming("ايران", "fa-IR") == frozenset({"persian"})
+    assert entry_stemming("کتاب", "ar") == frozenset()
+
+
+def test_a_topic_is_stemmed_for_every_language_its_script_is_written_in() -> None:
+    assert query_stemmings(["putin"]) == (frozenset(),)
+    assert set(query_stemmings(["كتاب", "putin"])) == {frozenset(), frozenset({"persian"})}
+
+
+def test_english_derived_words_keep_a_mark_the_search_index_keeps_in_one_token() -> None:
+    derived = stem("islamic")
+
+    assert derived.startswith("islam")
+    assert derived != "islam"
+    assert not any(character.isascii() and not character.isalnum() for character in derived)
+
+
+SCRIPT_TEXT = st.text(
+    alphabet=st.sampled_from(
+        [*"aZéßİı ΣσςάΐЁёйїأإآىةیکًّـ שָׁ今天上海ｶﾞ서울œ'’-.", "\u0301", "\u0308", "\u0654", "\u3099"]
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(SCRIPT_TEXT)
+def test_normalising_twice_is_normalising_once(text: str) -> None:
+    tokens = tokenize(text)
+
+    assert tokenize(" ".join(tokens)) == tokens

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.topics.matcher import Routing, TopicIndex, matches, prepare
+from bot.topics.matcher import PreparedEntry, Routing, TopicIndex, matches, prepare
 from bot.topics.query import InvalidQueryError, Query, QueryMode, parse_query
 
 MODES = st.sampled_from(["topic", "search"])
@@ -33,6 +33,16 @@ PIECES = st.sampled_from(
         "Zelénsky",
         "🔥",
         "习近平",
+        "今天上海下雨",
+        "Путина",
+        "Σύνοδος",
+        "کتابها",
+        "site:bbc.co.uk",
+        "-site:rt.com",
+        "feed:2",
+        "title:Putin",
+        'title:"North Korea"',
+        "site:",
         "\x00",
         "\ud800",
         " ",
@@ -47,8 +57,19 @@ QUERY_TEXTS = st.one_of(
 
 VOCABULARY = ["putin", "kremlin", "north", "korea", "kim", "jong", "un", "the", "sanction"]
 SPELLINGS = st.sampled_from(
-    [*VOCABULARY, "Putin’s", "KOREA", "sanctions", "sanctioned", "Jong-un", "Kremlin's"]
+    [
+        *VOCABULARY,
+        *("Putin’s", "KOREA", "sanctions", "sanctioned", "Jong-un", "Kremlin's"),
+        *("Путин", "Путина", "上海", "今天上海下雨", "كتاب", "کتابها", "دانشجویان"),
+    ]
 )
+SOURCES = st.sampled_from(["site:bbc.co.uk", "site:rt.com", "feed:1", "feed:2", "title:putin"])
+LINKS = ["https://news.bbc.co.uk/1", "https://www.rt.com/2", ""]
+
+
+def sourced(title: str, text: str) -> PreparedEntry:
+    """The entry prepared with one of a few links and feeds, chosen by its text."""
+    return prepare(title, text, link=LINKS[len(title) % 3], feed_id=len(text) % 3)
 
 
 def parsed(text: str, mode: QueryMode) -> Query | None:
@@ -93,6 +114,8 @@ def test_matching_never_raises(query_text: str, mode: QueryMode, title: str, tex
 @st.composite
 def topic_texts(draw: st.DrawFn) -> str:
     def term() -> str:
+        if draw(st.integers(0, 5)) == 0:
+            return draw(SOURCES)
         spelled = " ".join(draw(st.lists(SPELLINGS, min_size=1, max_size=3)))
         return f'"{spelled}"' if draw(st.booleans()) and draw(st.booleans()) else spelled
 
@@ -135,7 +158,7 @@ def test_the_index_routes_exactly_as_a_loop_over_every_topic(
         held.pop(topic_id, None)
 
     for title, text in entries:
-        entry = prepare(title, text)
+        entry = sourced(title, text)
         looped: dict[int, list[int]] = {}
         for topic_id, (chat_id, query) in held.items():
             if matches(query, entry):
@@ -174,7 +197,7 @@ def test_a_routing_keeps_what_it_matched_while_topics_come_and_go(
         else:
             index.add(topic_id, chat_id, query)
             held[topic_id] = (chat_id, query)
-        entry = prepare(title, body)
+        entry = sourced(title, body)
         looped: dict[int, list[int]] = {}
         for held_id, (held_chat, held_query) in sorted(held.items()):
             if matches(held_query, entry):
@@ -184,3 +207,44 @@ def test_a_routing_keeps_what_it_matched_while_topics_come_and_go(
     for routing, looped in kept:
         assert len(routing) == len(looped)
         assert {chat: sorted(topics) for chat, topics in routing.items()} == looped
+
+
+WRITTEN = st.sampled_from(
+    [
+        "Putin",
+        "sanctions",
+        "Russia’s",
+        "Jong-un",
+        "Путина",
+        "Київ",
+        "Σύνοδος",
+        "مُحَمَّد",
+        "کتابها",
+        "دانشجویان",
+        "שָׁלוֹם",
+        "今天上海下雨",
+        "トランプ氏",
+        "ｶﾞｽ",
+        "서울에서",
+        "İstanbul'da",
+        "Straße",
+        "Cœur",
+        "Hà Nội",
+    ]
+)
+LETTERS = st.text(
+    alphabet=st.characters(categories=["Lu", "Ll", "Lo", "Mn", "Nd"], exclude_characters="OA"),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(WRITTEN, LETTERS), min_size=1, max_size=6).map(" ".join), MODES)
+def test_a_topic_always_matches_the_text_it_was_written_from(text: str, mode: QueryMode) -> None:
+    query = parsed(text, mode)
+    if query is None:  # no word in it (only marks, say)
+        return
+
+    assert matches(query, prepare(text, "", link="https://x.example/", feed_id=1))
+    assert matches(query, prepare("", text))

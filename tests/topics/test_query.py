@@ -339,3 +339,91 @@ def test_hostile_text_gets_a_query_or_a_refusal_a_person_can_read(
     outcome = query_or_refusal(text, mode)
 
     assert outcome.clauses if isinstance(outcome, Query) else outcome
+
+
+def test_site_names_a_host() -> None:
+    assert topic("site:BBC.co.uk.").phrases == (Phrase(("bbc.co.uk",), True, "site"),)
+
+
+def test_site_takes_a_pasted_address_for_its_host() -> None:
+    assert topic("site:https://www.bbc.com/news/world") == topic("site:www.bbc.com")
+
+
+def test_site_takes_an_international_domain_name() -> None:
+    assert topic("site:münchen.de").phrases[0].words == ("xn--mnchen-3ya.de",)
+
+
+def test_feed_names_a_feed_by_its_number() -> None:
+    assert topic("feed:012").phrases == (Phrase(("12",), True, "feed"),)
+
+
+def test_title_takes_a_word_or_a_quoted_phrase() -> None:
+    assert topic("title:Putin").phrases == (Phrase(("putin",), field="title"),)
+    assert topic('title:"North Korea"').phrases == (
+        Phrase(("north", "korea"), exact=True, field="title"),
+    )
+
+
+def test_a_field_takes_only_the_word_it_is_written_on() -> None:
+    assert topic("title:North Korea").clauses == (
+        (words("korea"), Phrase(("north",), field="title")),
+    )
+
+
+def test_google_intitle_and_capitalised_fields_are_understood() -> None:
+    assert topic("intitle:Putin") == topic("Title:putin") == topic("title:putin")
+
+
+def test_sources_and_fields_combine_with_every_operator() -> None:
+    query = topic("site:bbc.co.uk Putin -Vietnam OR feed:3 AND title:Kremlin -site:rt.com")
+
+    assert query.clauses == (
+        (Phrase(("3",), True, "feed"), Phrase(("kremlin",), field="title")),
+        (Phrase(("bbc.co.uk",), True, "site"), words("putin")),
+    )
+    assert query.exclusions == (Phrase(("rt.com",), True, "site"), words("vietnam"))
+
+
+def test_a_topic_may_be_only_a_source() -> None:
+    assert topic("feed:7").clauses == ((Phrase(("7",), True, "feed"),),)
+    assert "only exclude" in error_for("-site:rt.com")
+
+
+@pytest.mark.parametrize("text", ["site:", "feed:", "title:"])
+def test_a_field_without_a_value_is_a_plain_word(text: str) -> None:
+    assert topic(text).phrases == (words(text[:-1]),)
+
+
+@pytest.mark.parametrize(
+    ("text", "told"),
+    [
+        ("site:bbc..co.uk", "site:"),
+        ("site:!!", "site:"),
+        ("feed:bbc", "feed:"),
+        ("feed:-1", "feed:"),
+    ],
+)
+def test_a_source_that_names_nothing_is_refused(text: str, told: str) -> None:
+    assert told in error_for(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "mode"),
+    [
+        ("site:bbc.co.uk Putin -Vietnam", "topic"),
+        ('title:"North Korea" OR feed:12', "topic"),
+        ("title:Jong-un -site:rt.com", "search"),
+        ("title:Kim Jong Un", "topic"),
+    ],
+)
+def test_the_canonical_form_of_sources_and_fields_parses_back(text: str, mode: QueryMode) -> None:
+    query = parse_query(text, mode=mode)
+
+    assert parse_query(query.canonical, mode=mode) == query
+
+
+def test_a_topic_in_an_arabic_script_is_keyed_for_arabic_and_persian_entries() -> None:
+    # Snowball Arabic and Persian cut دانشجویان (students) differently.
+    clauses, _ = topic("دانشجویان").keyed
+
+    assert clauses == (((False, ("دانشجوي",)),), ((False, ("دانشجو",)),))
