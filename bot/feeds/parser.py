@@ -9,6 +9,7 @@ import datetime as dt
 import functools
 import hashlib
 import html
+import html.entities
 import io
 import itertools
 import json
@@ -262,12 +263,49 @@ _CDATA_START = "<![CDATA["
 _CDATA_END = "]]>"
 
 
+# An "&" that XML can't read: bare ("AT&T", "Q&A") or naming an HTML entity XML doesn't
+# define ("&nbsp;", "&copy;"). Either makes the document ill-formed, and feedparser's
+# fallback parser then mangles text ("AT&T;") and links ("?a=1&ampb=2").
+_AMPERSAND = re.compile(r"&(?:(#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);)?")
+_XML_ENTITIES = frozenset({"amp", "lt", "gt", "quot", "apos"})
+
+
+def _xml_reference(match: re.Match[str]) -> str:
+    name = match[1]
+    if name is None:
+        return "&amp;"
+    if name.startswith("#") or name in _XML_ENTITIES:
+        return match[0]
+    codepoint = html.entities.name2codepoint.get(name)
+    return f"&#{codepoint};" if codepoint is not None else f"&amp;{name};"
+
+
+def _escape_bare_ampersands(text: str) -> str:
+    """Make every "&" outside CDATA sections (where "&" is text already) one XML can read.
+
+    HTML entity names become character references; a bare or unknown one is escaped, so
+    it reads as the text it is.
+    """
+    if "&" not in text:
+        return text
+    parts, position = [], 0
+    while (start := text.find(_CDATA_START, position)) != -1:
+        end = text.find(_CDATA_END, start)
+        end = len(text) if end == -1 else end + len(_CDATA_END)
+        parts.append(_AMPERSAND.sub(_xml_reference, text[position:start]))
+        parts.append(text[start:end])
+        position = end
+    parts.append(_AMPERSAND.sub(_xml_reference, text[position:]))
+    return "".join(parts)
+
+
 def _parse_xml_feed(
     text: str, *, url: str, media_type: str, now: dt.datetime, max_entries: int, max_tags: int
 ) -> ParsedFeed:
     _refuse_entity_declarations(text)
     text = _bounded(text, max_entries, max_tags)
     text = _NUMERIC_REFERENCE.sub(_without_forbidden_character, text)
+    text = _escape_bare_ampersands(text)
 
     try:
         # A file object, never bytes or a string: feedparser treats a string that looks like
