@@ -273,13 +273,22 @@ class DigestSection:
     more: int  # matching entries not listed
 
 
-def story_key(*, feed_id: int, key: str, link: str) -> str:
-    """The story an entry tells, as the delivery ledger names it.
+def story_key(
+    *, feed_id: int, key: str, link: str, link_shared: bool = False, known: str | None = None
+) -> str:
+    """The story an entry tells, as the delivery ledger names it; a chat is pushed each once.
 
-    Two entries with the same link (one story carried by two feeds) are one story; an entry
-    without a link is a story of its own. A chat is pushed each story once.
+    Decided when Herald first stores the entry and kept through its edits. Two entries with
+    the same link (one story carried by two feeds) are one story: ``known`` is the story of
+    an entry already stored under this link, if any, so a story whose link was edited
+    keeps its name. An entry without a link, or whose link other entries of its own feed
+    share (``link_shared``: a site's front page, a live blog), is a story of its own.
     """
-    return f"link:{link}" if link else f"entry:{feed_id}:{key}"
+    if not link or link_shared:
+        return f"entry:{feed_id}:{key}"
+    if known is not None and not known.startswith("entry:"):
+        return known
+    return f"link:{link}"
 
 
 # An entry whose own date is this much older than the moment Herald first saw it is a feed

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
-from telegram.error import TelegramError
+from telegram import Chat, Update
+from telegram.error import BadRequest, Forbidden, TelegramError
 
+from bot.domain import InactiveReason
 from handlers import texts
 from handlers.context import BotContext
 
@@ -29,7 +30,25 @@ def describe(update: object) -> str:
     return ", ".join(parts)
 
 
+def _may_not_post(error: BaseException | None) -> bool:
+    """Whether Telegram refused a reply because the bot may not post in that chat."""
+    if isinstance(error, Forbidden):
+        return True
+    if isinstance(error, BadRequest):
+        lowered = error.message.lower()
+        return "not enough rights" in lowered or "need administrator rights" in lowered
+    return False
+
+
 async def report_error(update: object, context: BotContext) -> None:
+    if isinstance(update, Update) and _may_not_post(context.error):
+        # Nothing is wrong on our side, and an apology couldn't be posted either: a group
+        # that took the bot's rights is paused until they come back.
+        log.warning("Can't answer %s: %s", describe(update), context.error)
+        chat = update.effective_chat
+        if chat is not None and chat.type != Chat.PRIVATE:
+            await context.services.chats.deactivate(chat.id, InactiveReason.NO_RIGHTS)
+        return
     log.error("Failed while handling %s", describe(update), exc_info=context.error)
     if not isinstance(update, Update):
         return

@@ -14,11 +14,14 @@ from handlers.context import BotContext
 from handlers.permissions import may_change_settings
 
 
-async def _chat_for_change(update: Update, context: BotContext) -> tuple[Message, Chat] | None:
+async def _chat_for_change(
+    update: Update, context: BotContext, *, subscribes: bool = True
+) -> tuple[Message, Chat] | None:
     """The message and the chat's settings, when the sender may change them; else None.
 
-    Asking to see a setting (no arguments) never subscribes a chat; changing one does,
-    and in a group only its admins may.
+    Asking to see a setting (no arguments) never subscribes a chat; changing one does
+    (unless ``subscribes`` is false: the command only acts), and in a group only its
+    admins may.
     """
     message, chat = update.effective_message, update.effective_chat
     if message is None or chat is None:
@@ -31,6 +34,11 @@ async def _chat_for_change(update: Update, context: BotContext) -> tuple[Message
     if not await may_change_settings(update, context):
         await message.reply_text(texts.GROUP_ADMINS_ONLY)
         return None
+    if not subscribes:
+        settings = await context.services.chats.settings(
+            chat.id, ChatKind(chat.type), chat_title(chat)
+        )
+        return message, settings
     registration = await context.services.chats.start(
         chat.id, ChatKind(chat.type), chat_title(chat)
     )
@@ -38,7 +46,8 @@ async def _chat_for_change(update: Update, context: BotContext) -> tuple[Message
 
 
 async def manage_digest(update: Update, context: BotContext) -> None:
-    found = await _chat_for_change(update, context)
+    sending_now = [arg.lower() for arg in context.args or []] == ["now"]
+    found = await _chat_for_change(update, context, subscribes=not sending_now)
     if found is None:
         return
     message, chat = found
@@ -163,8 +172,8 @@ async def unmute(update: Update, context: BotContext) -> None:
         return
     released = await context.services.quiet.unmute(current)
     extra = (
-        f" {formatting.plural(released, 'story', 'stories')} arrived meanwhile; they come in "
-        "one message now."
+        f" {formatting.plural(released, 'story', 'stories')} arrived meanwhile; "
+        + ("it comes now." if released == 1 else "they come in one message now.")
         if released
         else ""
     )

@@ -144,10 +144,11 @@ class DigestService:
         """Build and queue the chat's digest up to ``now``, recording it in one transaction."""
         last, _ = await self._chats.digest_cursor(chat.id)
         since = last or now - FIRST_DIGEST_SPAN
-        sections = await self.sections(chat.id, since=since, until=now)
         held = await self._outbox.for_digest(chat.id)
-        listed = {entry.id for section in sections for entry in section.entries}
-        held_entries = tuple(reversed([entry for _, entry, _ in held if entry.id not in listed]))
+        held_entries = tuple(reversed([entry for _, entry, _ in held]))
+        sections = await self.sections(
+            chat.id, since=since, until=now, listed={entry.id for entry in held_entries}
+        )
         if held_entries:
             sections.insert(
                 0,
@@ -175,16 +176,21 @@ class DigestService:
         return len(messages)
 
     async def sections(
-        self, chat_id: int, *, since: dt.datetime, until: dt.datetime
+        self,
+        chat_id: int,
+        *,
+        since: dt.datetime,
+        until: dt.datetime,
+        listed: set[int] | None = None,
     ) -> list[DigestSection]:
         """The chat's topics with the entries each matched, first seen in [since, until).
 
         Newest first. Only entries the alert rule lets each topic through are listed (an
         entry stored before the topic was added is not news to it), each once: an entry
         that matches several topics goes under the first, and one an earlier digest
-        listed is left out.
+        listed, or ``listed`` holds (listed elsewhere in this digest), is left out.
         """
-        listed: set[int] = set()
+        listed = set(listed or ())
         sections = []
         for topic in await self._topics.for_chat(chat_id):
             try:
@@ -202,7 +208,10 @@ class DigestService:
                 for entry in found
                 if entry.id not in listed
                 and _news_to(topic, entry)
-                and matches(query, prepare(entry.title, entry.summary))
+                and matches(
+                    query,
+                    prepare(entry.title, entry.summary, link=entry.link, feed_id=entry.feed_id),
+                )
             ]
             already = await self._outbox.digested(chat_id, [entry.id for entry in entries])
             entries = [entry for entry in entries if entry.id not in already]

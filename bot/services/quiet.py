@@ -16,7 +16,7 @@ from config.timezones import zone
 log = logging.getLogger(__name__)
 
 _WINDOW = re.compile(r"^\s*(\d{1,2}:\d{2})\s*(?:-|–|—|to)\s*(\d{1,2}:\d{2})\s*$")
-_DURATION = re.compile(r"^(\d{1,4})\s*(m|min|mins|minutes?|h|hours?|d|days?)$", re.IGNORECASE)
+_DURATION = re.compile(r"^(\d{1,6})\s*(m|min|mins|minutes?|h|hours?|d|days?)$", re.IGNORECASE)
 MAX_MUTE = dt.timedelta(days=30)
 
 
@@ -122,7 +122,7 @@ class QuietService:
         return until
 
     async def unmute(self, chat: Chat) -> int:
-        """End the mute; returns how many held alerts the catch-up message carries."""
+        """End the mute; returns how many stories were held (the catch-up counts them all)."""
         await self._chats.set_muted_until(chat.id, None)
         return await self.refresh_chat(chat.id)
 
@@ -164,6 +164,8 @@ class QuietService:
         held = await self._outbox.held(chat.id)
         listed = held[-CATCH_UP_LIMIT:]
         overflow = held[: len(held) - len(listed)]
+        # Newest first, as /latest and digests list stories.
+        listed.reverse()
         texts = (
             formatting.catch_up(
                 [(entry, topics) for _, entry, topics in listed],
@@ -189,4 +191,4 @@ class QuietService:
             len(overflow),
         )
         self._wake()
-        return len(listed)
+        return len(held)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
 from collections.abc import Iterator, Sequence
@@ -227,6 +228,16 @@ class FeedRepository:
                 (feed.id, *chunk),
             )
             pruned.update(row["key"] for row in await cursor.fetchall())
+        # A story already stored under another key (the feed changed how it identifies its
+        # items, or a date that is part of a made-up key moved) is the same story.
+        stored_as: set[tuple[str, str]] = set()
+        for chunk in _chunks(sorted({entry.link for entry in entries if entry.link})):
+            marks = ",".join("?" * len(chunk))
+            cursor = await sql.execute(
+                f"SELECT link, title FROM entries WHERE feed_id = ? AND link IN ({marks})",
+                (feed.id, *chunk),
+            )
+            stored_as.update((row["link"], row["title"]) for row in await cursor.fetchall())
 
         new, updated, unchanged, skipped = [], [], 0, 0
         seen: set[str] = set()
@@ -246,6 +257,9 @@ class FeedRepository:
             if entry.key in seen:
                 continue
             seen.add(entry.key)
+            if row is None and (entry.link, entry.title) in stored_as:
+                unchanged += 1
+                continue
             if row is None:
                 published = min(entry.published or now, now)
                 if entry.key in pruned or published < keep_after:
@@ -264,6 +278,7 @@ class FeedRepository:
 
         # Oldest first, so entry ids follow publication order for whoever routes them.
         new.sort(key=lambda item: item[1])
+        stories = await self._stories(sql, feed, [entry for entry, _ in new])
         routed = 0 if feed.baseline_done else 1
         await sql.executemany(
             """
@@ -286,28 +301,50 @@ class FeedRepository:
                     to_epoch(now),
                     to_epoch(now),
                     routed,
-                    story_key(feed_id=feed.id, key=entry.key, link=entry.link),
+                    story,
                 )
-                for entry, published in new
+                for (entry, published), story in zip(new, stories, strict=True)
             ],
         )
         await sql.executemany(
-            "UPDATE entries SET title = ?, summary = ?, link = ?, author = ?, updated_at = ?,"
-            " story = ? WHERE id = ?",
+            "UPDATE entries SET title = ?, summary = ?, link = ?, author = ?, updated_at = ?"
+            " WHERE id = ?",
             [
-                (
-                    entry.title,
-                    entry.summary,
-                    entry.link,
-                    entry.author,
-                    to_epoch(now),
-                    story_key(feed_id=feed.id, key=entry.key, link=entry.link),
-                    entry_id,
-                )
+                (entry.title, entry.summary, entry.link, entry.author, to_epoch(now), entry_id)
                 for entry, entry_id in updated
             ],
         )
         return StoredPoll(new=len(new), updated=len(updated), unchanged=unchanged, skipped=skipped)
+
+    @staticmethod
+    async def _stories(
+        sql: aiosqlite.Connection, feed: Feed, entries: Sequence[ParsedEntry]
+    ) -> list[str]:
+        """The story of each new entry (``story_key``), from what is stored under its link."""
+        links = [entry.link for entry in entries if entry.link]
+        in_batch = collections.Counter(links)
+        shared: set[str] = {link for link, count in in_batch.items() if count > 1}
+        known: dict[str, str] = {}
+        for chunk in _chunks(sorted(set(links))):
+            marks = ",".join("?" * len(chunk))
+            cursor = await sql.execute(
+                f"SELECT link, feed_id, story FROM entries WHERE link IN ({marks}) ORDER BY id",
+                tuple(chunk),
+            )
+            for row in await cursor.fetchall():
+                if row["feed_id"] == feed.id:
+                    shared.add(row["link"])
+                known.setdefault(row["link"], row["story"])
+        return [
+            story_key(
+                feed_id=feed.id,
+                key=entry.key,
+                link=entry.link,
+                link_shared=entry.link in shared,
+                known=known.get(entry.link),
+            )
+            for entry in entries
+        ]
 
     async def entries_per_day(self, *, now: dt.datetime) -> dict[int, float]:
         """Each feed's entries published in the last week, per day."""

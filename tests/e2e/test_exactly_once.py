@@ -127,10 +127,11 @@ async def test_a_group_where_the_bot_loses_its_rights_is_paused_and_resumes_when
 
     async with running_herald(
         emulator, tmp_path, HERALD_FEEDS=feed_server.url("/a.xml"), HERALD_POLL_INTERVAL="1"
-    ):
+    ) as herald:
         await wait_for_archive(tmp_path, 1)
         await ask(emulator, group, owner, "/topic@herald_bot Sudan")
         await emulator.restrict_bot(group, may_send=False)
+        await emulator.user_says(group, owner, "/latest@herald_bot")
         items.append(story("Sudan talks resume", "https://a.example/2"))
         feed_server.publish_rss("/a.xml", items)
         await wait_for_rows(tmp_path, "SELECT 1 FROM outbox WHERE kind = 'alert'", within=15)
@@ -141,8 +142,11 @@ async def test_a_group_where_the_bot_loses_its_rights_is_paused_and_resumes_when
             group, lambda m: "Sudan talks" in m.text, timeout=15
         )
         reason = query(tmp_path, "SELECT inactive_reason FROM chats WHERE id = ?", group.id)
+        log = herald.log
 
     assert paused == [("no_rights",)]
+    assert "Traceback" not in log
+    assert not any("Sorry" in message.text for message in emulator.messages(group))
     assert paused_queue == [("held",)]
     assert "While alerts were paused" in alert.text
     assert "Sudan talks resume" in alert.text

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.delivery.worker import GIVE_UP_AFTER, MAX_ATTEMPTS, TransientError
-from bot.domain import ChatKind
+from bot.domain import ChatKind, ParsedEntry
 from bot.storage.database import Database
+from bot.storage.interfaces import PollSuccess
 from tests.services.conftest import StepClock
 from tests.services.newsdesk import Newsdesk
 
@@ -341,3 +342,91 @@ async def test_a_digest_is_queued_and_recorded_together_or_not_at_all(
 
     digests = await desk.database.fetchall("SELECT text FROM outbox WHERE kind = 'digest'")
     assert len(digests) == 1
+
+
+# The story key: a link names a story only when it names one.
+
+
+async def test_stories_a_feed_lists_under_one_shared_link_each_alert(
+    desk: Newsdesk, clock: StepClock
+) -> None:
+    await desk.publish(baseline=True)
+    await desk.chat(1, "flood")
+    front_page = "https://smalltown.example/"
+    for title in ("Flood warning for river", "Flood waters recede", "Flood damage assessed"):
+        clock.advance(minutes=10)
+        await desk.publish(title, link=front_page)
+        await desk.deliver()
+
+    assert [text.split("</a>")[0].rsplit(">", 1)[1] for text in desk.sender.texts(1)] == [
+        "Flood warning for river",
+        "Flood waters recede",
+        "Flood damage assessed",
+    ]
+
+
+async def test_a_story_whose_link_was_edited_is_not_pushed_again_under_the_new_link(
+    desk: Newsdesk, clock: StepClock
+) -> None:
+    await desk.publish(baseline=True)
+    await desk.chat(1, "ceasefire")
+    clock.advance(minutes=1)
+    await desk.feeds.record_success(
+        feed := await desk.feeds.add("https://a.example/rss", now=clock(), next_poll_at=clock()),
+        PollSuccess(etag=None, last_modified=None, next_poll_at=clock()),
+        [],
+        now=clock(),
+        keep_after=clock() - dt.timedelta(days=90),
+    )
+    for link in ("https://a.example/cf", "https://a.example/cf-updated"):
+        clock.advance(minutes=1)
+        await desk.feeds.record_success(
+            feed,
+            PollSuccess(etag=None, last_modified=None, next_poll_at=clock()),
+            [
+                ParsedEntry(
+                    key="cf",
+                    title="Gaza ceasefire holds",
+                    summary="",
+                    link=link,
+                    published=clock(),
+                    author="",
+                )
+            ],
+            now=clock(),
+            keep_after=clock() - dt.timedelta(days=90),
+        )
+        await desk.deliver()
+
+    await desk.publish(
+        "Ceasefire holds in Gaza, officials say",
+        feed_url="https://b.example/rss",
+        link="https://a.example/cf-updated",
+    )
+    await desk.deliver()
+
+    assert len(desk.sender.texts(1)) == 1
+
+
+async def test_unmute_counts_every_held_story_and_the_digest_lists_each_once(
+    desk: Newsdesk, clock: StepClock
+) -> None:
+    await desk.publish(baseline=True)
+    chat = await desk.subscriber_muted(1, "Gaza", duration="30d")
+    for n in range(25):
+        clock.advance(minutes=1)
+        await desk.publish(f"Gaza update {n}")
+    await desk.router.route_pending()
+
+    released = await desk.quiet.unmute(chat)
+    await desk.deliver()
+    await desk.digests.send_now(chat)
+    await desk.deliver()
+
+    [catch_up, digest] = desk.sender.texts(1)
+    assert released == 25
+    assert "25 stories" in catch_up
+    assert "Gaza update 24" in catch_up.split("\n")[1]
+    listed = [line for line in digest.split("\n") if line.startswith("•")]
+    assert len(listed) == len(set(listed))
+    assert "25 stories since" in digest
