@@ -42,8 +42,12 @@ HELP = (
     "<code>Putin AND Vietnam</code>: both, anywhere in the story\n"
     "<code>North Korea -Vietnam</code>: but not stories that mention Vietnam\n"
     '<code>"exact words"</code>: exactly these words, no other forms\n'
-    "Case, accents, hyphens and apostrophes don't matter, and <i>sanction</i> also finds "
-    "<i>sanctions</i> and <i>sanctioned</i>."
+    "<code>site:bbc.co.uk</code>: stories linking to that site (subdomains too)\n"
+    "<code>feed:12</code>: every story of one feed\n"
+    '<code>title:Putin</code>, <code>title:"North Korea"</code>: in the title only\n'
+    "Case, accents, hyphens and apostrophes don't matter, <i>sanction</i> also finds "
+    "<i>sanctions</i> and <i>sanctioned</i>, and every script works: Chinese, Japanese and "
+    "Korean are matched by character pairs."
 )
 
 ADMIN_HELP = (
