@@ -462,21 +462,8 @@ class OutboxRepository:
         A held story that reached the chat meanwhile, or is about to (a breaking push), is
         left out.
         """
-        rows = await self._db.fetchall(
-            f"""
-            SELECT o.id AS outbox_id, o.topics AS held_topics, {ENTRY_COLUMNS}
-            FROM outbox AS o
-            JOIN entries AS e ON e.id = o.entry_id JOIN feeds AS f ON f.id = e.feed_id
-            WHERE o.chat_id = :chat AND o.state = 'held'
-                AND NOT {story_reached(":chat", "e.story", waiting=("pending",))}
-            ORDER BY e.first_seen_at, e.id
-            """,
-            {"chat": chat_id},
-        )
-        return [
-            (row["outbox_id"], entry_from_row(row), tuple(json.loads(row["held_topics"])))
-            for row in rows
-        ]
+        reached = story_reached(":chat", "e.story", waiting=("pending",))
+        return await self._waiting_alerts(chat_id, "held", also=f"NOT {reached}")
 
     async def release_held(
         self,
@@ -519,28 +506,31 @@ class OutboxRepository:
                 "UPDATE outbox SET state = 'pending' WHERE chat_id = ? AND state = 'held'",
                 (chat_id,),
             )
-            for number, text in enumerate(texts):
-                cursor = await sql.execute(
-                    "INSERT INTO outbox (chat_id, kind, priority, text, not_before, created_at)"
-                    " VALUES (?, 'catchup', ?, ?, ?, ?) RETURNING id",
-                    (chat_id, PRIORITY[MessageKind.CATCHUP], text, to_epoch(now), to_epoch(now)),
-                )
-                row = await cursor.fetchone()
-                assert row is not None
-                if number == 0:
-                    await carry(sql, row[0], chat_id, [entry_id for _, entry_id in listed])
+            await _queue_carrying(
+                sql,
+                chat_id,
+                MessageKind.CATCHUP,
+                texts,
+                [entry_id for _, entry_id in listed],
+                now=now,
+            )
 
     async def for_digest(self, chat_id: int) -> list[tuple[int, Entry, tuple[str, ...]]]:
         """Held alerts that one catch-up couldn't list, waiting for a digest; oldest first."""
+        return await self._waiting_alerts(chat_id, "for_digest")
+
+    async def _waiting_alerts(
+        self, chat_id: int, state: str, *, also: str = "1"
+    ) -> list[tuple[int, Entry, tuple[str, ...]]]:
         rows = await self._db.fetchall(
             f"""
             SELECT o.id AS outbox_id, o.topics AS held_topics, {ENTRY_COLUMNS}
             FROM outbox AS o
             JOIN entries AS e ON e.id = o.entry_id JOIN feeds AS f ON f.id = e.feed_id
-            WHERE o.chat_id = ? AND o.state = 'for_digest'
+            WHERE o.chat_id = :chat AND o.state = :state AND {also}
             ORDER BY e.first_seen_at, e.id
             """,
-            (chat_id,),
+            {"chat": chat_id, "state": state},
         )
         return [
             (row["outbox_id"], entry_from_row(row), tuple(json.loads(row["held_topics"])))
@@ -567,16 +557,7 @@ class OutboxRepository:
         ``next_digest_at`` are recorded when given, so a crash can't send one twice.
         """
         async with self._db.transaction() as sql:
-            for number, text in enumerate(texts):
-                row_cursor = await sql.execute(
-                    "INSERT INTO outbox (chat_id, kind, priority, text, not_before, created_at)"
-                    " VALUES (?, 'digest', ?, ?, ?, ?) RETURNING id",
-                    (chat_id, PRIORITY[MessageKind.DIGEST], text, to_epoch(now), to_epoch(now)),
-                )
-                row = await row_cursor.fetchone()
-                assert row is not None
-                if number == 0:
-                    await carry(sql, row[0], chat_id, entry_ids)
+            await _queue_carrying(sql, chat_id, MessageKind.DIGEST, texts, entry_ids, now=now)
             await sql.executemany(
                 "UPDATE outbox SET state = 'in_digest' WHERE id = ? AND state = 'for_digest'",
                 [(outbox_id,) for outbox_id in from_held],
@@ -607,3 +588,25 @@ class OutboxRepository:
             {"chat": chat_id, "ids": json.dumps(list(entry_ids))},
         )
         return {row[0] for row in rows}
+
+
+async def _queue_carrying(
+    sql: aiosqlite.Connection,
+    chat_id: int,
+    kind: MessageKind,
+    texts: Sequence[str],
+    entry_ids: Sequence[int],
+    *,
+    now: dt.datetime,
+) -> None:
+    """Queue ``texts`` to the chat in order; the first carries ``entry_ids`` to the ledger."""
+    for number, text in enumerate(texts):
+        cursor = await sql.execute(
+            "INSERT INTO outbox (chat_id, kind, priority, text, not_before, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            (chat_id, kind.value, PRIORITY[kind], text, to_epoch(now), to_epoch(now)),
+        )
+        row = await cursor.fetchone()
+        assert row is not None
+        if number == 0:
+            await carry(sql, row[0], chat_id, entry_ids)

@@ -9,11 +9,10 @@ import pytest
 from bot import formatting
 from bot.domain import Chat, TopicMode
 from bot.sandbox.telegram_html import parse_html
-from bot.services.digests import DigestService, next_digest
-from bot.services.quiet import QuietService
+from bot.services.digests import next_digest
 from bot.storage.database import Database
 from tests.services.conftest import StepClock
-from tests.services.newsroom import Newsroom
+from tests.services.newsdesk import Newsdesk
 
 UTC = dt.UTC
 
@@ -50,20 +49,8 @@ def test_the_next_digest_falls_at_the_local_clock_time(
     assert next_digest(dt.time(hours, minutes), zone, after=at(after)) == at(due)
 
 
-class Desk(Newsroom):
-    def __init__(self, database: Database, clock: StepClock) -> None:
-        super().__init__(database, clock)
-        self.digests = DigestService(
-            self.chat_repository,
-            self.topic_repository,
-            self.entries,
-            self.outbox,
-            clock=clock,
-            wake=lambda: None,
-        )
-        self.quiet = QuietService(
-            self.chat_repository, self.outbox, clock=clock, wake=lambda: None
-        )
+class Desk(Newsdesk):
+    """The newsdesk, with the minute job's digests and holds run minute by minute."""
 
     async def subscriber(
         self, chat_id: int, *topics: str, timezone: str = "UTC", digest: str | None = None
