@@ -5,16 +5,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import InvalidToken, TelegramError
 
-from bot.app import build_application, check_health, run_application
-from bot.storage.interfaces import StorageError
+from bot.app import build_application, check_database, check_health, run_application
+from bot.storage.database import instance_lock
+from bot.storage.interfaces import DatabaseInUseError, StorageError
 from config import Settings, SettingsError, configure_logging, load_settings, redact
+from config.settings import DEFAULT_API_URL, settings_help
 
 log = logging.getLogger("bot")
 
@@ -32,7 +35,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "whose topics they match.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("run", help="run the bot against Telegram (needs HERALD_TELEGRAM_TOKEN)")
+    commands.add_parser(
+        "run",
+        help="run the bot against Telegram (needs HERALD_TELEGRAM_TOKEN)",
+        description="Run the bot: long-poll Telegram, watch feeds, deliver alerts and digests.",
+        epilog=settings_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     demo_command = commands.add_parser(
         "demo", help="try Herald with no token and no network: a terminal chat with the bot"
     )
@@ -76,24 +85,46 @@ def run(settings: Settings) -> int:
         return 2
     configure_logging(settings.log_level, secrets=[token])
     try:
-        asyncio.run(_run_until_signalled(settings))
+        with instance_lock(settings.database):
+            asyncio.run(_run_until_signalled(settings))
     except InvalidToken:
+        where = (
+            "Telegram"
+            if settings.telegram_api_url == DEFAULT_API_URL
+            else f"The Bot API at {settings.telegram_api_url} (HERALD_TELEGRAM_API_URL)"
+        )
         print(
-            "herald: Telegram rejected HERALD_TELEGRAM_TOKEN; check it with @BotFather",
+            f"herald: {where} rejected HERALD_TELEGRAM_TOKEN; check it with @BotFather",
             file=sys.stderr,
         )
         return 2
+    except DatabaseInUseError as error:
+        print(f"herald: HERALD_DATABASE: {error}", file=sys.stderr)
+        return 1
     except StorageError as error:
         print(f"herald: HERALD_DATABASE: {error}", file=sys.stderr)
         return 2
-    except NetworkError as error:
-        message = redact(str(error), [token])
+    except TelegramError as error:
+        # NetworkError and the rest: what start-up got from the Bot API, in one line.
         print(
-            f"herald: cannot reach the Bot API at {settings.telegram_api_url}: {message}",
-            file=sys.stderr,
+            f"herald: {_bot_api_failure(settings, redact(str(error), [token]))}", file=sys.stderr
         )
         return 1
     return 0
+
+
+def _bot_api_failure(settings: Settings, message: str) -> str:
+    """One line saying what answered at HERALD_TELEGRAM_API_URL, or why nothing did."""
+    url = settings.telegram_api_url
+    if "Invalid server response" in message or "Parsing the server response" in message:
+        status = re.search(r"\((\d{3})\)", message)
+        answered = f" (HTTP {status[1]})" if status else ""
+        return (
+            f"HERALD_TELEGRAM_API_URL {url} answered{answered} with something that isn't "
+            "the Bot API (an HTML page?); point it at https://api.telegram.org or a Bot API "
+            "server"
+        )
+    return f"cannot reach the Bot API at {url}: {message[:200]}"
 
 
 async def _run_until_signalled(settings: Settings) -> None:
@@ -101,6 +132,8 @@ async def _run_until_signalled(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    # The database first: a bad HERALD_DATABASE is found before Telegram is asked anything.
+    await check_database(settings)
     await run_application(build_application(settings), stop=stop)
 
 

@@ -7,11 +7,13 @@ import datetime as dt
 import gc
 import logging
 import os
+import time
 from typing import Any
 
 import httpx
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
+from telegram.error import Conflict, TelegramError
 from telegram.ext import Application, Defaults
 
 import handlers
@@ -161,7 +163,7 @@ class Herald:
         if self.database is not None:
             await self.database.close()
             self.database = None
-        log.info("Herald shut down")
+            log.info("Herald shut down")
 
 
 def build_application(settings: Settings, *, clock: Clock = utc_now) -> HeraldApplication:
@@ -196,6 +198,12 @@ def build_application(settings: Settings, *, clock: Clock = utc_now) -> HeraldAp
     return application
 
 
+async def check_database(settings: Settings) -> None:
+    """Open (and migrate) the database once; raises StorageError when it can't be used."""
+    database = await Database.open(settings.database)
+    await database.close()
+
+
 async def check_health(settings: Settings, *, clock: Clock = utc_now) -> HealthReport:
     """What `herald health` reports: whether a bot on this database is alive."""
     try:
@@ -207,6 +215,32 @@ async def check_health(settings: Settings, *, clock: Clock = utc_now) -> HealthR
         return await HealthService(MetaRepository(database), clock=clock).check()
     finally:
         await database.close()
+
+
+class PollingErrors:
+    """What long polling runs into, as one log line each, and a Conflict once a minute.
+
+    A Conflict means another process polls with the same token (a second deployment, a
+    developer's laptop): worth a warning, not a traceback every few seconds.
+    """
+
+    EVERY = 60.0
+
+    def __init__(self) -> None:
+        self._last_conflict = -self.EVERY
+
+    def report(self, error: TelegramError) -> None:
+        if isinstance(error, Conflict):
+            now = time.monotonic()
+            if now - self._last_conflict >= self.EVERY:
+                self._last_conflict = now
+                log.warning(
+                    "Another process is polling Telegram with this bot's token (%s); "
+                    "updates go to whichever asks first",
+                    error.message,
+                )
+            return
+        log.warning("Polling Telegram failed, retrying: %s: %s", type(error).__name__, error)
 
 
 async def run_application(application: HeraldApplication, *, stop: asyncio.Event) -> None:
@@ -222,7 +256,9 @@ async def run_application(application: HeraldApplication, *, stop: asyncio.Event
         if stop.is_set():
             return
         assert application.updater is not None
-        await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        await application.updater.start_polling(
+            allowed_updates=ALLOWED_UPDATES, error_callback=PollingErrors().report
+        )
         await application.start()
         await stop.wait()
     finally:

@@ -5,12 +5,42 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Iterable
+from typing import ClassVar
 
 REDACTED = "[REDACTED]"
 
 # Libraries that log every HTTP request at INFO; the Bot API URL carries the token, and the
 # request lines drown out Herald's own logs anyway.
 _CHATTY_LOGGERS = ("httpx", "httpcore", "apscheduler", "aiohttp.access", "aiosqlite")
+
+
+class OneLineLibraryErrors(logging.Filter):
+    """Keeps python-telegram-bot's tracebacks out of what it reports and Herald handles.
+
+    PTB logs a traceback when the Bot API URL answers with something that isn't JSON and
+    then raises an error Herald turns into one clear line (so that record goes); and it
+    logs one when its last ``getUpdates`` at shutdown times out, which loses nothing
+    (Telegram sends those updates again): one warning line instead.
+    """
+
+    _QUIET: ClassVar[dict[str, str]] = {
+        # Herald reports this one itself, with the URL: nothing to add here.
+        "Can not load invalid JSON data": "",
+        "Error while calling `get_updates` one more": (
+            "Telegram didn't answer the last getUpdates at shutdown; it resends those updates"
+        ),
+    }
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("telegram"):
+            for start, line in self._QUIET.items():
+                if str(record.msg).startswith(start):
+                    if not line:
+                        return False
+                    record.exc_info, record.exc_text = None, None
+                    record.levelno, record.levelname = logging.WARNING, "WARNING"
+                    record.msg, record.args = line, ()
+        return True
 
 
 class RedactingFormatter(logging.Formatter):
@@ -41,6 +71,7 @@ def configure_logging(level: str, *, secrets: Iterable[str] = ()) -> None:
     handler.setFormatter(
         RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets)
     )
+    handler.addFilter(OneLineLibraryErrors())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from config.timezones import parse_timezone
 
 DEFAULT_FEED = "https://www.independent.co.uk/news/world/rss"
+DEFAULT_API_URL = "https://api.telegram.org"
 
 # Telegram tokens are "<bot id>:<secret>"; the secret is URL-safe base64-ish.
 _TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
@@ -36,6 +37,24 @@ _EXPECTED = {
     "retention_days": "a whole number of days, at least 1, e.g. 90",
     "outbox_retention_days": "a whole number of days, at least 1, e.g. 7",
 }
+
+
+def settings_help() -> str:
+    """Every setting as an operator sets it: variable, default and what it takes."""
+    lines = ["settings (environment variables, or a .env file in the working directory):"]
+    for name, field in Settings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        if isinstance(default, tuple | frozenset):
+            default = ",".join(str(item) for item in default)
+        elif isinstance(default, dt.time):
+            default = f"{default:%H:%M}"
+        elif isinstance(default, float):
+            default = f"{default:g}"
+        shown = "(none)" if default in (None, "") else str(default)
+        lines.append(f"  HERALD_{name.upper():<24} default {shown}")
+        if name in _EXPECTED:
+            lines.append(f"  {'':<31}{_EXPECTED[name]}")
+    return "\n".join(lines)
 
 
 class SettingsError(Exception):
@@ -71,7 +90,7 @@ class Settings(BaseSettings):
     )
 
     telegram_token: SecretStr | None = None
-    telegram_api_url: str = "https://api.telegram.org"
+    telegram_api_url: str = DEFAULT_API_URL
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     feeds: Annotated[tuple[str, ...], NoDecode] = (DEFAULT_FEED,)
     database: Path = Path("herald.db")

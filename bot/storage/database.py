@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import fcntl
 import logging
+import os
 import re
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -17,7 +19,7 @@ from typing import Any, cast
 
 import aiosqlite
 
-from bot.storage.interfaces import StorageError
+from bot.storage.interfaces import DatabaseInUseError, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +181,8 @@ class Database:
             await self._connection.execute("PRAGMA foreign_keys = OFF")
             try:
                 for number, name, sql in pending:
-                    log.info("Applying database migration %s", name)
+                    # A new database is simply created; an upgrade is worth a line each.
+                    log.log(logging.INFO if current else logging.DEBUG, "Applying %s", name)
                     await self._apply(number, name, sql)
             finally:
                 await self._connection.execute("PRAGMA foreign_keys = ON")
@@ -279,6 +282,40 @@ class Database:
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         async with self.transaction() as connection:
             await connection.executemany(sql, rows)
+
+
+@contextlib.contextmanager
+def instance_lock(path: Path) -> Iterator[None]:
+    """Hold the right to run the bot on this database for as long as the block lasts.
+
+    Two bots on one SQLite file would both poll Telegram (each getting a Conflict) and send
+    every alert twice. The lock is an exclusive ``flock`` on ``<database>.lock``, which the
+    system releases when the process dies, so a crash never leaves it stale. Raises
+    DatabaseInUseError naming the process that holds it, StorageError if it can't be made.
+    """
+    lock_path = path.with_name(path.name + ".lock")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = lock_path.open("a+")
+    except OSError as error:
+        raise StorageError(f"cannot create {lock_path}: {error}") from error
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise DatabaseInUseError(
+                f"{path} is in use by another herald (process {holder}); stop it first"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 async def _close_all(connections: Iterable[aiosqlite.Connection]) -> None:

@@ -36,6 +36,10 @@ class StorageError(Exception):
     """The database cannot be opened, migrated or read; ``str()`` says why, for the operator."""
 
 
+class DatabaseInUseError(StorageError):
+    """Another Herald process runs on this database; ``str()`` names it."""
+
+
 class TopicLimitError(Exception):
     """The chat already follows as many topics as it may."""
 

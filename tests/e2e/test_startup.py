@@ -69,3 +69,17 @@ def test_an_unknown_command_gets_usage(tmp_path: Path) -> None:
 
     assert result.returncode == 2
     assert "usage: herald" in result.stderr
+
+
+def test_run_help_lists_every_setting_with_its_default(tmp_path: Path) -> None:
+    result = herald(tmp_path, "run", "--help")
+
+    assert result.returncode == 0
+    for variable, default in [
+        ("HERALD_TELEGRAM_TOKEN", "(none)"),
+        ("HERALD_POLL_INTERVAL", "120"),
+        ("HERALD_DIGEST_TIME", "08:00"),
+        ("HERALD_OUTBOX_RETENTION_DAYS", "7"),
+    ]:
+        [line] = [line for line in result.stdout.splitlines() if variable in line]
+        assert line.split()[-1] == default
