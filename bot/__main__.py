@@ -48,11 +48,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo_command.add_argument(
         "--script", type=Path, help="run the lines of FILE as the conversation, then quit"
     )
+    demo_command.add_argument(
+        "--linger",
+        type=float,
+        default=8.0,
+        metavar="SECONDS",
+        help="how long a script's demo goes on after its last line (default 8), so the "
+        "alerts it set in motion arrive",
+    )
     commands.add_parser(
         "health", help="exit 0 if a bot running on HERALD_DATABASE is alive (for health checks)"
     )
     arguments = parser.parse_args(argv)
 
+    if arguments.command == "demo":
+        # Imported here: the sandbox is for the demo, and `herald run` needn't load it. The
+        # demo makes its own world and reads no setting but HERALD_LOG_LEVEL.
+        from bot import demo
+
+        try:
+            return demo.main(arguments.script, linger=max(arguments.linger, 0.0))
+        except SettingsError as error:
+            print(f"herald: {error}", file=sys.stderr)
+            return 2
     try:
         settings = load_settings()
     except SettingsError as error:
@@ -60,11 +78,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if arguments.command == "health":
         return health(settings)
-    if arguments.command == "demo":
-        # Imported here: the sandbox is for the demo, and `herald run` needn't load it.
-        from bot import demo
-
-        return demo.main(arguments.script)
     return run(settings)
 
 

@@ -9,15 +9,18 @@ import datetime as dt
 import json
 import os
 import signal
+import stat
 import sys
 import tempfile
+import time
 from collections.abc import AsyncIterator
 from importlib import resources
 from pathlib import Path
 from typing import TextIO
 
 from bot.app import build_application, run_application
-from bot.sandbox.emulator import BotApiEmulator, Chat, SentMessage, User
+from bot.sandbox.emulator import BotApiEmulator, CallbackAnswer, Chat, SentMessage, User
+from bot.sandbox.errors import SandboxError
 from bot.sandbox.feedserver import FeedItem, FeedServer
 from config import configure_logging, load_settings
 
@@ -27,14 +30,21 @@ BASELINE = 12  # sample stories already in the feed when the demo starts
 NEW_STORY_EVERY = 4.0  # seconds
 REPLY_TIMEOUT = 10.0  # how long a script waits for the bot to answer a line
 WAIT_TIMEOUT = 60.0  # how long `#wait <text>` waits
+# A scripted line's answer is complete once the bot has been quiet this long (a reply may
+# come as a message and then an edit), so the next line's answers stay under it.
+QUIET_FOR = 0.8
+LINGER = 8.0  # seconds a scripted demo goes on after its last line, so pushes arrive
 
 INTRO = f"""\
 Herald demo: you are chatting with the real bot. Telegram is a loopback stand-in and the
 news comes from a built-in sample feed that publishes a new story every few seconds
 (sample text, not real news). You are an admin. Try:
-  /start   /topic Putin   /topic sanctions -Iran   /latest   /search tariffs
-  /digest now   /broadcast Hello everyone   /stats   /help
+  /topic Putin   (then wait a few seconds: alerts arrive as stories do)
+  /topic sanctions -Iran   /latest   /search tariffs   /digest now
+  /broadcast Hello everyone   /stats   /help
 Type a number to press one of the buttons shown under the last message.
+A script (--script FILE, or piped input) is one line per message; `#wait <text>` waits
+until a message with that text arrives.
 Ctrl-D or Ctrl-C quits and removes everything the demo created.
 {"-" * 78}"""
 
@@ -76,19 +86,45 @@ class SampleWire:
             self.next_story()
 
     def _item(self, number: int, published: dt.datetime) -> FeedItem:
-        story = self._stories[number % len(self._stories)]
-        rerun = number // len(self._stories)
-        title = story["title"] if not rerun else f"Update {rerun}: {story['title']}"
         self._published = number + 1
+        if number < len(self._stories):
+            title, summary = self._stories[number]["title"], self._stories[number]["summary"]
+        else:
+            title, summary = fresh_story(number - len(self._stories))
         return FeedItem(
             title=title,
             link=f"https://sample.herald.invalid/story/{number}",
-            summary=story["summary"],
+            summary=summary,
             published=published,
         )
 
     def _publish(self) -> None:
         self._server.publish_rss(FEED_PATH, list(reversed(self._items)), title=FEED_TITLE)
+
+
+_WHO = ("Putin", "Xi Jinping", "Kim Jong Un", "Zelensky", "Erdogan", "Modi", "Lula")
+_WHERE = ("Geneva", "Beijing", "Pyongyang", "Kyiv", "Ankara", "Delhi", "Brasilia", "Vienna")
+_WHAT = ("sanctions", "tariffs", "grain exports", "energy prices", "a ceasefire", "trade")
+_HOW = (
+    "{who} arrives in {where} for talks on {what}",
+    "{who} says {what} will top the agenda in {where}",
+    "Envoys in {where} report progress on {what} after {who} calls",
+    "{who} rejects a proposal on {what} tabled in {where}",
+)
+
+
+def fresh_story(number: int) -> tuple[str, str]:
+    """Story ``number`` after the sample list runs out: new words each time, never a rerun."""
+    who = _WHO[number % len(_WHO)]
+    where = _WHERE[(number // len(_WHO)) % len(_WHERE)]
+    what = _WHAT[(number // 3) % len(_WHAT)]
+    how = _HOW[(number // 5) % len(_HOW)]
+    title = how.format(who=who, where=where, what=what)
+    summary = (
+        f"Officials in {where} said discussions on {what} would continue, "
+        f"with a statement from {who}'s office expected later (sample text, story {number})."
+    )
+    return title[0].upper() + title[1:], summary
 
 
 @dataclasses.dataclass
@@ -100,6 +136,13 @@ class Terminal:
     color: bool
     choices: dict[int, tuple[int, str]] = dataclasses.field(default_factory=dict)
     seen: int = 0  # messages and edits shown, so a script can wait for the next one
+    last_shown: float = 0.0  # time.monotonic() of the last one
+    at_prompt: bool = False  # a person is typing after "you ›": redraw it after a message
+
+    def prompt(self) -> None:
+        self.out.write("you › ")
+        self.out.flush()
+        self.at_prompt = True
 
     def show(self, message: SentMessage) -> None:
         if message.chat_id != self.chat_id or message.deleted:
@@ -117,8 +160,21 @@ class Terminal:
                 f"[{number}] {button.text}" for number, button in enumerate(buttons, start=1)
             )
             self.out.write(f"  {labels}\n")
-        self.out.flush()
+        self._done()
+
+    def notice(self, answer: CallbackAnswer) -> None:
+        """The pop-up or toast a button press showed."""
+        if answer.text:
+            kind = "alert" if answer.show_alert else "notice"
+            self.out.write(f"\n  ({kind}) {answer.text}\n")
+            self._done()
+
+    def _done(self) -> None:
         self.seen += 1
+        self.last_shown = time.monotonic()
+        if self.at_prompt:
+            self.out.write("you › ")
+        self.out.flush()
 
     def render(self, message: SentMessage) -> str:
         """Bold as bold (on a colour terminal), links with their address after them."""
@@ -128,12 +184,15 @@ class Terminal:
             start, end = units[entity.offset], units[entity.offset + entity.length]
             if entity.type == "text_link" and entity.url:
                 inserts.append((end, 0, f" <{entity.url}>"))
-            elif entity.type == "bold" and self.color:
-                inserts.append((start, 1, "\033[1m"))
+            elif entity.type in _STYLES and self.color:
+                inserts.append((start, 1, _STYLES[entity.type]))
                 inserts.append((end, -1, "\033[0m"))
         for position, _, piece in sorted(inserts, key=lambda item: (-item[0], item[1])):
             text = text[:position] + piece + text[position:]
         return "  " + text.replace("\n", "\n  ")
+
+
+_STYLES = {"bold": "\033[1m", "italic": "\033[3m", "underline": "\033[4m", "code": "\033[2m"}
 
 
 def _utf16_index(text: str) -> list[int]:
@@ -148,17 +207,16 @@ def _utf16_index(text: str) -> list[int]:
 async def _lines(source: TextIO) -> AsyncIterator[str]:
     """Lines typed or piped in, read without blocking the bot."""
     loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    try:
-        transport, _ = await loop.connect_read_pipe(
-            lambda: asyncio.StreamReaderProtocol(reader), source
-        )
-    except (ValueError, OSError):
-        # A regular file (a script, or stdin redirected from one) can't be watched by the
-        # event loop, and needs no waiting: read it as it is.
+    if not _watchable(source):
+        # A regular file or a device such as /dev/null (a script, `< /dev/null`, a container
+        # without -i) can't be watched by the event loop, and needs no waiting.
         for line in source:
             yield line.rstrip("\n")
         return
+    reader = asyncio.StreamReader()
+    transport, _ = await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), source
+    )
     try:
         while line_bytes := await reader.readline():
             yield line_bytes.decode("utf-8", errors="replace").rstrip("\n")
@@ -166,8 +224,17 @@ async def _lines(source: TextIO) -> AsyncIterator[str]:
         transport.close()
         # The loop made the descriptor non-blocking; the shell that gets it back expects
         # it blocking.
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, ValueError):  # ValueError: the pipe is closed
             os.set_blocking(source.fileno(), True)
+
+
+def _watchable(source: TextIO) -> bool:
+    """Whether the event loop can wait on ``source``: a terminal, a pipe or a socket."""
+    try:
+        mode = os.fstat(source.fileno()).st_mode
+    except (OSError, ValueError):
+        return False
+    return source.isatty() or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
 class Demo:
@@ -188,14 +255,25 @@ class Demo:
             if choice is None:
                 self.terminal.out.write("  (no button with that number)\n")
                 return
-            await self.emulator.press_button(self.chat, choice[0], self.you, choice[1])
+            try:
+                await self.emulator.press_button(self.chat, choice[0], self.you, choice[1])
+            except SandboxError:
+                # Its message changed or went away since it was shown.
+                self.terminal.out.write("  (that button is gone)\n")
+                return
         else:
             await self.emulator.user_says(self.chat, self.you, line)
         if wait:
-            with contextlib.suppress(TimeoutError):
-                await self.emulator.wait_until(
-                    lambda: self.terminal.seen > seen, timeout=REPLY_TIMEOUT
-                )
+            await self._answered(seen)
+
+    async def _answered(self, seen: int) -> None:
+        """Until the bot has answered and then been quiet a moment, or REPLY_TIMEOUT."""
+        deadline = time.monotonic() + REPLY_TIMEOUT
+        while time.monotonic() < deadline:
+            quiet = time.monotonic() - self.terminal.last_shown >= QUIET_FOR
+            if self.terminal.seen > seen and quiet:
+                return
+            await asyncio.sleep(0.05)
 
     async def _wait_for(self, text: str) -> None:
         def arrived() -> bool:
@@ -208,7 +286,12 @@ class Demo:
 
 
 async def run_demo(
-    source: TextIO, *, scripted: bool, out: TextIO = sys.stdout, every: float = NEW_STORY_EVERY
+    source: TextIO,
+    *,
+    scripted: bool,
+    out: TextIO = sys.stdout,
+    every: float = NEW_STORY_EVERY,
+    linger: float = LINGER,
 ) -> int:
     """Run the demo until the input ends or Ctrl-C; everything it made is removed."""
     stop = asyncio.Event()
@@ -222,6 +305,7 @@ async def run_demo(
             you = emulator.add_user("You", username="you")
             chat = emulator.private_chat(you)
             settings = load_settings(
+                isolated=True,
                 telegram_token=emulator.token,
                 telegram_api_url=emulator.api_root,
                 feeds=(wire.url,),
@@ -236,11 +320,14 @@ async def run_demo(
             await _other_readers(emulator)
             terminal = Terminal(out, chat.id, color=not scripted and out.isatty())
             unsubscribe = emulator.on_message(terminal.show)
+            no_notices = emulator.on_callback_answer(terminal.notice)
             out.write(INTRO + "\n")
             out.flush()
             publishing = asyncio.create_task(wire.run(every))
             demo = Demo(emulator, you, chat, terminal)
-            reading = asyncio.create_task(_converse(demo, source, scripted=scripted, out=out))
+            reading = asyncio.create_task(
+                _converse(demo, source, scripted=scripted, out=out, linger=linger)
+            )
             stopped = asyncio.create_task(stop.wait())
             await asyncio.wait({reading, stopped, bot}, return_when=asyncio.FIRST_COMPLETED)
             stop.set()
@@ -248,25 +335,34 @@ async def run_demo(
                 task.cancel()
             await asyncio.gather(reading, publishing, stopped, return_exceptions=True)
             unsubscribe()
+            no_notices()
             await bot
     out.write("\nDemo over; everything it created is gone.\n")
     return 0
 
 
-async def _converse(demo: Demo, source: TextIO, *, scripted: bool, out: TextIO) -> None:
+async def _converse(
+    demo: Demo, source: TextIO, *, scripted: bool, out: TextIO, linger: float
+) -> None:
+    terminal = demo.terminal
     if not scripted:
-        out.write("you › ")
-        out.flush()
+        terminal.prompt()
     async for raw in _lines(source):
         line = raw.strip()
         if not line:
+            if not scripted:
+                terminal.prompt()
             continue
+        terminal.at_prompt = False
         if scripted:
             out.write(f"\nyou › {line}\n")
-        await demo.say(line, wait=scripted)
+        # At a terminal too: the answer shows before the next prompt, never under it.
+        await demo.say(line, wait=True)
         if not scripted:
-            out.write("you › ")
-            out.flush()
+            terminal.prompt()
+    if scripted and linger > 0:
+        # What the script set in motion (alerts, a broadcast) still arrives.
+        await asyncio.sleep(linger)
 
 
 async def _until_ready(emulator: BotApiEmulator, bot: asyncio.Task[None]) -> None:
@@ -296,9 +392,9 @@ async def _other_readers(emulator: BotApiEmulator) -> None:
             return
 
 
-def main(script: Path | None) -> int:
-    """`herald demo [--script FILE]`; piped input is a script too."""
+def main(script: Path | None, *, linger: float = LINGER) -> int:
+    """`herald demo [--script FILE] [--linger SECONDS]`; piped input is a script too."""
     if script is not None:
         with script.open(encoding="utf-8") as source:
-            return asyncio.run(run_demo(source, scripted=True))
-    return asyncio.run(run_demo(sys.stdin, scripted=not sys.stdin.isatty()))
+            return asyncio.run(run_demo(source, scripted=True, linger=linger))
+    return asyncio.run(run_demo(sys.stdin, scripted=not sys.stdin.isatty(), linger=linger))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -160,10 +161,19 @@ class Settings(BaseSettings):
         return self.telegram_token.get_secret_value() if self.telegram_token else None
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Read and validate the settings, or raise SettingsError with one line for the operator."""
+def load_settings(*, isolated: bool = False, **overrides: Any) -> Settings:
+    """Read and validate the settings, or raise SettingsError with one line for the operator.
+
+    ``isolated`` (the demo, which makes its own world): only ``HERALD_LOG_LEVEL`` is read
+    from the environment, so an operator's settings can't break or leak into it.
+    """
     try:
-        return Settings(**overrides)
+        if not isolated:
+            return Settings(**overrides)
+        level = os.environ.get("HERALD_LOG_LEVEL", "").strip()
+        if level:
+            overrides["log_level"] = level.upper()
+        return Settings(_env_prefix="HERALD_NOT_FOR_THE_DEMO_", _env_file=None, **overrides)
     except ValidationError as error:
         raise SettingsError(describe_errors(error)) from None
 

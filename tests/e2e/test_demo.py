@@ -118,3 +118,85 @@ def _readable(fd: int, deadline: float) -> bool:
 
     readable, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
     return bool(readable)
+
+
+async def run_demo(
+    tmp_path: Path, stdin: bytes | None, *args: str, **variables: str
+) -> tuple[int, str]:
+    """`herald demo` with ``stdin`` piped in (None: /dev/null); exit code and output."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir(exist_ok=True)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "demo",
+        *args,
+        cwd=tmp_path,
+        env=herald_environment(TMPDIR=str(scratch), **variables),
+        stdin=asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(stdin), timeout=90)
+    assert process.returncode is not None
+    return process.returncode, output.decode()
+
+
+async def test_the_demo_with_nothing_to_read_starts_lingers_and_ends_cleanly(
+    tmp_path: Path,
+) -> None:
+    code, shown = await run_demo(tmp_path, None, "--linger", "1")
+
+    assert code == 0, shown
+    assert "Herald demo" in shown
+    assert "Demo over" in shown
+    assert "Traceback" not in shown
+    assert "Error" not in shown
+
+
+async def test_a_stale_button_is_answered_and_the_script_goes_on(tmp_path: Path) -> None:
+    script = b"/topic Gaza\n/topic\n2\n2\n/help\n"  # remove, then press the same button again
+
+    code, shown = await run_demo(tmp_path, script, "--linger", "0")
+
+    assert code == 0, shown
+    assert "(notice) Removed" in shown
+    assert "(that button is gone)" in shown
+    assert "Topic language" in shown[shown.index("you › /help") :]
+    assert "Traceback" not in shown
+
+
+async def test_each_scripted_answer_stays_under_its_own_line(tmp_path: Path) -> None:
+    script = b"/latest 3\n/broadcast Hello\n1\n/help\n"
+
+    code, shown = await run_demo(tmp_path, script, "--linger", "0")
+
+    assert code == 0, shown
+    preview = shown.index("you › /broadcast Hello")
+    press = shown.index("you › 1")
+    help_asked = shown.index("you › /help")
+    assert "🗞 Latest" in shown[shown.index("you › /latest 3") : preview]
+    assert "Broadcast #1, preview" in shown[preview:press]
+    assert "Broadcast #1" in shown[press:help_asked]
+    assert "Topic language" in shown[help_asked:]
+
+
+async def test_the_demo_reads_no_setting_but_the_log_level(tmp_path: Path) -> None:
+    code, shown = await run_demo(
+        tmp_path, b"/help\n", "--linger", "0", HERALD_FEEDS="notaurl", HERALD_SEND_RATE="fast"
+    )
+
+    assert code == 0, shown
+    assert "Topic language" in shown
+
+
+async def test_a_scripted_demo_shows_a_pushed_alert_for_the_suggested_topic(
+    tmp_path: Path,
+) -> None:
+    code, shown = await run_demo(tmp_path, b"/topic Putin\n", "--linger", "45")
+
+    assert code == 0, shown
+    after = shown[shown.index("you › /topic Putin") :]
+    assert "🏷 Putin" in after
+    assert "Update 1:" not in shown
