@@ -16,6 +16,7 @@ from telegram.ext import (
 
 from bot import formatting
 from bot.domain import ChatKind, InactiveReason
+from bot.services.topics import MAX_TOPICS
 from handlers import texts
 from handlers.context import BotContext
 from handlers.permissions import is_admin, may_change_settings
@@ -47,7 +48,28 @@ async def start(update: Update, context: BotContext) -> None:
     registration = await context.services.chats.start(
         chat.id, ChatKind(chat.type), chat_title(chat)
     )
-    await message.reply_text(texts.WELCOME if registration.is_new else texts.WELCOME_BACK)
+    if registration.is_new:
+        await message.reply_text(texts.WELCOME)
+    elif registration.came_back:
+        await message.reply_text(texts.WELCOME_BACK)
+    else:
+        topics = await context.services.topics.list(chat.id)
+        await message.reply_text(
+            f"{texts.ALREADY_SUBSCRIBED}\n\n{formatting.topic_list(topics, limit=MAX_TOPICS)}"
+        )
+
+
+async def show_ids(update: Update, context: BotContext) -> None:
+    """/id: the ids an operator needs (HERALD_ADMIN_IDS) and a chat's own."""
+    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    if message is None or chat is None:
+        return
+    lines = []
+    if user is not None:
+        lines.append(f"Your user id: <code>{user.id}</code>")
+    lines.append(f"This chat's id: <code>{chat.id}</code>")
+    lines.append(texts.ID_HINT)
+    await message.reply_text("\n".join(lines))
 
 
 async def show_help(update: Update, context: BotContext) -> None:
@@ -166,6 +188,7 @@ FALLBACK_HANDLERS = [
 HANDLERS = [
     CommandHandler("start", start),
     CommandHandler("help", show_help),
+    CommandHandler("id", show_ids),
     CommandHandler("stop", stop),
     ChatMemberHandler(track_membership, ChatMemberHandler.MY_CHAT_MEMBER),
     MessageHandler(filters.StatusUpdate.MIGRATE, follow_migration),

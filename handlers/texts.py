@@ -35,6 +35,7 @@ HELP = (
     "<b>This chat</b>\n"
     "/start: subscribe this chat\n"
     "/stop: unsubscribe and delete this chat's data\n"
+    "/id: your user id and this chat's id\n"
     "/help: this message\n\n"
     "<b>Topic language</b>\n"
     "<code>North Korea</code>: the words as a phrase\n"
@@ -70,6 +71,7 @@ BOT_COMMANDS = [
     ("unmute", "Resume alerts"),
     ("start", "Subscribe this chat"),
     ("help", "Commands and the topic language"),
+    ("id", "Your user id and this chat's id"),
     ("stop", "Unsubscribe and delete this chat's data"),
 ]
 
@@ -78,9 +80,8 @@ STOPPED = (
     "Send /start to subscribe again."
 )
 
-ALREADY_SUBSCRIBED = (
-    "This chat is subscribed to Herald. /topic lists what it follows; /help lists every command."
-)
+ALREADY_SUBSCRIBED = "This chat is already subscribed to Herald; /help lists every command."
+ID_HINT = "An operator makes a user an admin by adding their id to HERALD_ADMIN_IDS."
 GROUP_START_ADMINS_ONLY = (
     "Only this group's admins can subscribe it to Herald. An admin can send /start."
 )
@@ -90,7 +91,10 @@ NOT_SUBSCRIBED = (
 GROUP_ADMINS_ONLY = "Only this group's admins can change its Herald settings."
 APOLOGY = "Sorry, something went wrong on my side while handling that. Please try again shortly."
 APOLOGY_SHORT = "Sorry, something went wrong. Please try again."
-ADMINS_ONLY = "Sorry, that command is only for Herald's admins."
+ADMINS_ONLY = (
+    "Sorry, that command is only for Herald's admins. (Running Herald? /id shows the user "
+    "id to put in HERALD_ADMIN_IDS.)"
+)
 FEEDS_USAGE = (
     "Usage:\n"
     "/feeds: every feed with its health\n"

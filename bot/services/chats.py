@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 class Registration:
     chat: Chat
     is_new: bool
+    came_back: bool = False  # it had stopped getting messages (blocked, removed) until now
 
 
 class ChatService:
@@ -37,6 +38,7 @@ class ChatService:
 
     async def start(self, chat_id: int, kind: ChatKind, title: str) -> Registration:
         """Subscribe the chat, or bring it back if it had left; its settings are kept."""
+        before = await self._chats.get(chat_id)
         chat, is_new = await self._chats.register(
             chat_id,
             kind,
@@ -47,7 +49,7 @@ class ChatService:
         )
         if is_new:
             log.info("Chat %s (%s) subscribed", chat_id, kind.value)
-        return Registration(chat, is_new)
+        return Registration(chat, is_new, came_back=before is not None and not before.active)
 
     async def get(self, chat_id: int) -> Chat | None:
         return await self._chats.get(chat_id)

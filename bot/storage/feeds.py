@@ -347,11 +347,22 @@ class FeedRepository:
         ]
 
     async def entries_per_day(self, *, now: dt.datetime) -> dict[int, float]:
-        """Each feed's entries published in the last week, per day."""
-        week_ago = now - dt.timedelta(days=7)
+        """Each feed's entries per day over the last week, or over what it has shown of it.
+
+        The count of entries published in the last 7 days is divided by the time they span:
+        the week, or, for a feed watched for less, from its oldest such entry (or when it
+        was added, if earlier) until now, at least an hour.
+        """
+        week_ago = to_epoch(now - dt.timedelta(days=7))
         rows = await self._db.fetchall(
-            "SELECT feed_id, COUNT(*) AS recent FROM entries WHERE published_at >= ?"
-            " GROUP BY feed_id",
-            (to_epoch(week_ago),),
+            "SELECT e.feed_id, COUNT(*) AS recent, MIN(e.published_at) AS oldest,"
+            " f.created_at FROM entries AS e JOIN feeds AS f ON f.id = e.feed_id"
+            " WHERE e.published_at >= ? GROUP BY e.feed_id",
+            (week_ago,),
         )
-        return {row["feed_id"]: row["recent"] / 7 for row in rows}
+        rates = {}
+        for row in rows:
+            since = max(week_ago, min(row["oldest"], row["created_at"]))
+            days = max(to_epoch(now) - since, 3600.0) / 86400
+            rates[row["feed_id"]] = row["recent"] / days
+        return rates

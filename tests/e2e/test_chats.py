@@ -337,3 +337,23 @@ async def test_a_button_from_an_older_message_is_answered_not_left_spinning(
 
     assert answer.show_alert
     assert "no longer works" in (answer.text or "")
+
+
+async def test_start_in_a_subscribed_chat_says_so_and_shows_its_topics(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    user = emulator.add_user("Ada")
+    chat = emulator.private_chat(user)
+
+    async with running_herald(emulator, tmp_path):
+        await ask(emulator, chat, user, "/start")
+        await ask(emulator, chat, user, "/topic Gaza")
+        again = await ask(emulator, chat, user, "/start")
+        ids = await ask(emulator, chat, user, "/id")
+
+    assert again.text.startswith("This chat is already subscribed to Herald")
+    assert "1. Gaza" in again.text
+    assert "Welcome back" not in again.text
+    assert f"Your user id: {user.id}" in ids.text
+    assert f"This chat's id: {chat.id}" in ids.text
+    assert "HERALD_ADMIN_IDS" in ids.text
