@@ -115,11 +115,17 @@ _HOW = (
 
 def fresh_story(number: int) -> tuple[str, str]:
     """Story ``number`` after the sample list runs out: new words each time, never a rerun."""
-    who = _WHO[number % len(_WHO)]
-    where = _WHERE[(number // len(_WHO)) % len(_WHERE)]
-    what = _WHAT[(number // 3) % len(_WHAT)]
-    how = _HOW[(number // 5) % len(_HOW)]
-    title = how.format(who=who, where=where, what=what)
+    # Every combination once, in a shuffled order (389 is prime to their count), so
+    # neighbouring stories differ in more than one word.
+    combinations = len(_WHO) * len(_WHERE) * len(_WHAT) * len(_HOW)
+    rest, round_ = (number * 389) % combinations, number // combinations
+    rest, who_index = divmod(rest, len(_WHO))
+    rest, where_index = divmod(rest, len(_WHERE))
+    how, what_index = divmod(rest, len(_WHAT))
+    who, where, what = _WHO[who_index], _WHERE[where_index], _WHAT[what_index]
+    title = _HOW[how].format(who=who, where=where, what=what)
+    if round_:
+        title += f" (round {round_ + 1})"
     summary = (
         f"Officials in {where} said discussions on {what} would continue, "
         f"with a statement from {who}'s office expected later (sample text, story {number})."

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from bot.demo import fresh_story, sample_news
 from tests.e2e.harness import herald_environment
 
 SCRIPT = """\
@@ -86,6 +87,7 @@ def test_the_demo_at_a_terminal_answers_typing_and_quits_cleanly_on_ctrl_c(
         shown_after = time.monotonic() - started
         os.write(terminal, b"/help\n")
         screen.wait_for("Topic language", within=10)
+        screen.wait_for("you › ", within=5, after="Topic language")
         demo.send_signal(signal.SIGINT)
         screen.wait_for("Demo over", within=15)
         code = demo.wait(timeout=15)
@@ -105,9 +107,10 @@ class Screen:
         self.terminal = terminal
         self.text = ""
 
-    def wait_for(self, text: str, *, within: float) -> None:
+    def wait_for(self, text: str, *, within: float, after: str = "") -> None:
+        """Until ``text`` is on the screen (after the last ``after``, if given)."""
         deadline = time.monotonic() + within
-        while text not in self.text:
+        while text not in self.text[self.text.rfind(after) if after else 0 :]:
             assert time.monotonic() < deadline, f"no {text!r} on the screen:\n{self.text}"
             ready = os.read(self.terminal, 65536) if _readable(self.terminal, deadline) else b""
             self.text += ready.decode(errors="replace")
@@ -200,3 +203,17 @@ async def test_a_scripted_demo_shows_a_pushed_alert_for_the_suggested_topic(
     after = shown[shown.index("you › /topic Putin") :]
     assert "🏷 Putin" in after
     assert "Update 1:" not in shown
+
+
+def test_the_sample_feed_never_reruns_a_story() -> None:
+    titles = [sample_news_title(number) for number in range(300)]
+
+    assert len(set(titles)) == len(titles)
+    assert not any(title.startswith("Update") for title in titles)
+
+
+def sample_news_title(number: int) -> str:
+    stories = sample_news()
+    if number < len(stories):
+        return stories[number]["title"]
+    return fresh_story(number - len(stories))[0]
