@@ -19,7 +19,7 @@ from bot.delivery.pacing import Pacer
 from bot.delivery.sender import PacedRateLimiter, TelegramSender
 from bot.delivery.worker import Deliverer
 from bot.domain import Clock, utc_now
-from bot.feeds import HttpFeedFetcher
+from bot.feeds import AddressPolicy, HttpFeedFetcher, feed_client
 from bot.services import Services
 from bot.services.alerts import AlertRouter
 from bot.services.broadcasts import BroadcastService
@@ -67,11 +67,15 @@ class Herald:
     async def post_init(self, application: HeraldApplication) -> None:
         settings, clock = self.settings, self.clock
         self.database = database = await Database.open(settings.database)
-        # Feeds get their own client: redirects are followed by the fetcher hop by hop, and
-        # a slow feed server must never hold a connection the Bot API needs.
-        self.http = httpx.AsyncClient(
-            follow_redirects=False,
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+        # Feeds get their own client: redirects are followed by the fetcher hop by hop, every
+        # connection is checked against the address policy, and a slow feed server must
+        # never hold a connection the Bot API needs.
+        self.http = feed_client(
+            AddressPolicy(settings.allow_private_networks),
+            limits=httpx.Limits(
+                max_connections=settings.poll_concurrency * 2,
+                max_keepalive_connections=settings.poll_concurrency,
+            ),
         )
         chats, entries = ChatRepository(database), EntryRepository(database)
         outbox = OutboxRepository(database)

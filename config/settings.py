@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -34,7 +35,11 @@ _EXPECTED = {
     "timezone": "an IANA time zone such as Europe/London, or an offset such as UTC+3",
     "log_level": "one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
     "retention_days": "a whole number of days, at least 1, e.g. 90",
+    "allow_private_networks": "comma-separated CIDR ranges, e.g. 10.0.0.0/8,fd00::/8",
+    "poll_concurrency": "a whole number of polls at once, from 1 to 10000, e.g. 64",
 }
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class SettingsError(Exception):
@@ -80,6 +85,8 @@ class Settings(BaseSettings):
     timezone: str = "UTC"
     log_level: LogLevel = "INFO"
     retention_days: int = Field(default=90, ge=1)
+    allow_private_networks: Annotated[tuple[Network, ...], NoDecode] = ()
+    poll_concurrency: int = Field(default=64, ge=1, le=10_000)
 
     @field_validator("telegram_token", mode="before")
     @classmethod
@@ -118,6 +125,15 @@ class Settings(BaseSettings):
                 if parts.scheme not in {"http", "https"} or not parts.netloc:
                     raise ValueError(f"{url!r} is not an http(s) URL")
         return urls
+
+    @field_validator("allow_private_networks", mode="before")
+    @classmethod
+    def _parse_networks(cls, value: Any) -> Any:
+        parts = _split_commas(value)
+        if isinstance(parts, list):
+            # Host bits are forgiven (10.1.2.3/8 is 10.0.0.0/8): the range is what matters.
+            return tuple(ipaddress.ip_network(part, strict=False) for part in parts)
+        return parts
 
     @field_validator("digest_time", mode="before")
     @classmethod

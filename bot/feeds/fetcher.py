@@ -17,6 +17,8 @@ from typing import Protocol, TypeAlias
 
 import httpx
 
+from bot.feeds.network import AddressRefusedError
+
 try:
     _VERSION = importlib.metadata.version("herald")
 except importlib.metadata.PackageNotFoundError:
@@ -33,6 +35,8 @@ ACCEPT_ENCODING = "gzip, deflate"
 MAX_BYTES = 10 * 1024 * 1024
 DEADLINE_SECONDS = 20.0
 MAX_REDIRECTS = 5
+# Well under the deadline, so that a port that drops packets reads like a closed one.
+CONNECT_SECONDS = 10.0
 
 _PERMANENT_REDIRECTS = frozenset({301, 308})
 _TEMPORARY_REDIRECTS = frozenset({302, 303, 307})
@@ -164,7 +168,10 @@ class HttpFeedFetcher:
             remaining = max(self.deadline - (time.monotonic() - started), 0.001)
             try:
                 request = self._client.build_request(
-                    "GET", current, headers=headers, timeout=httpx.Timeout(remaining)
+                    "GET",
+                    current,
+                    headers=headers,
+                    timeout=httpx.Timeout(remaining, connect=min(remaining, CONNECT_SECONDS)),
                 )
             except httpx.InvalidURL:
                 return FetchFailed(_NOT_HTTP)
@@ -249,26 +256,29 @@ class HttpFeedFetcher:
         return f"timed out after {self.deadline:g} s"
 
     def _describe(self, error: httpx.HTTPError) -> str:
-        if isinstance(error, httpx.TimeoutException):
-            # Each request's own timeout is what is left of the deadline, so this is it too.
-            return self._timed_out()
-        for cause in _causes(error):
-            if isinstance(cause, ConnectionRefusedError):
-                return "connection refused"
+        causes = _causes(error)
+        for cause in causes:
+            if isinstance(cause, AddressRefusedError):
+                return str(cause)
             if isinstance(cause, socket.gaierror):
                 return "host not found"
             if isinstance(cause, ssl.SSLCertVerificationError):
                 return "TLS certificate not trusted"
             if isinstance(cause, ssl.SSLError):
                 return "TLS handshake failed"
-            if isinstance(cause, ConnectionResetError):
-                return "connection reset"
+        if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout):
+            # Refused, dropped, unreachable or reset while connecting: one reason for all, so
+            # that errors shown to an admin can't map which ports answer behind a firewall.
+            return "could not connect"
+        if isinstance(error, httpx.TimeoutException):
+            # Each request's own timeout is what is left of the deadline, so this is it too.
+            return self._timed_out()
+        if any(isinstance(cause, ConnectionResetError) for cause in causes):
+            return "connection reset"
         if isinstance(error, httpx.DecodingError):
             return "could not decode the response body"
         if isinstance(error, httpx.RemoteProtocolError):
             return "the server broke off or sent invalid HTTP"
-        if isinstance(error, httpx.ConnectError):
-            return "could not connect"
         if isinstance(error, httpx.ReadError | httpx.WriteError):
             return "connection lost"
         return f"network error ({type(error).__name__})"

@@ -247,3 +247,58 @@ def _peak_memory_mb(herald: HeraldProcess) -> float:
     status = Path(f"/proc/{herald.process.pid}/status").read_text()
     peak_kb = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
     return int(peak_kb) / 1024
+
+
+async def test_feeds_on_private_addresses_are_refused_unless_their_range_is_allowed(
+    emulator: BotApiEmulator, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    admin = emulator.add_user("Ada")
+    chat = emulator.private_chat(admin)
+    feed_server.publish_rss("/inside.xml", items(2), title="Inside")
+    port = feed_server.base_url.rsplit(":", 1)[1]
+    by_name = f"http://localhost:{port}/inside.xml"
+    async with FeedServer(host="127.0.0.2") as outside:
+        # 127.0.0.2 stands for a public server here: it is the one range allowed.
+        outside.redirect("/moved.xml", feed_server.url("/inside.xml"), status=301)
+        attempts = [feed_server.url("/inside.xml"), by_name, outside.url("/moved.xml")]
+
+        async with running_herald(
+            emulator,
+            tmp_path,
+            HERALD_ADMIN_IDS=str(admin.id),
+            HERALD_ALLOW_PRIVATE_NETWORKS="127.0.0.2/32",
+        ):
+            answers = []
+            for url in attempts:
+                await emulator.user_says(chat, admin, f"/feeds add {url}")
+                progress = await emulator.wait_for_message(chat)
+                await emulator.wait_until(lambda p=progress: p.edit_count > 0)  # type: ignore[misc]
+                answers.append(progress.text)
+        redirects_followed = outside.hits("/moved.xml")
+
+    assert answers[0] == (
+        f"❌ Couldn't fetch {feed_server.url('/inside.xml')}: 127.0.0.1 is a loopback address,"
+        " and Herald fetches feeds only from public addresses."
+    )
+    assert answers[1].startswith(
+        f"❌ Couldn't fetch {by_name}: localhost resolves to 127.0.0.1, a loopback address"
+    )
+    assert answers[2].startswith(
+        f"❌ Couldn't fetch {outside.url('/moved.xml')}: 127.0.0.1 is a loopback address"
+    )
+    assert redirects_followed == 1
+    assert feed_server.hits("/inside.xml") == 0
+    assert query(tmp_path, "SELECT COUNT(*) FROM feeds") == [(0,)]
+
+    async with running_herald(
+        emulator,
+        tmp_path,
+        HERALD_ADMIN_IDS=str(admin.id),
+        HERALD_ALLOW_PRIVATE_NETWORKS="127.0.0.0/8",
+    ):
+        await emulator.user_says(chat, admin, f"/feeds add {by_name}")
+        progress = await emulator.wait_for_message(chat)
+        await emulator.wait_until(lambda: progress.edit_count > 0, description="edited result")
+
+    assert "Added feed #1 Inside with 2 entries" in progress.text
+    assert feed_server.hits("/inside.xml") == 1

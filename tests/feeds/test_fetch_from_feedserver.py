@@ -340,7 +340,7 @@ async def test_closed_port_is_connection_refused(client: httpx.AsyncClient) -> N
 
     result = await HttpFeedFetcher(client).fetch(url)
 
-    assert result == FetchFailed("connection refused")
+    assert result == FetchFailed("could not connect")
 
 
 async def test_site_address_leads_to_its_feed_through_discovery(
