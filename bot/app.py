@@ -104,6 +104,7 @@ class Herald:
             clock=clock,
             notify_failing=outbox_service.feed_failing,
             on_new_entries=router.route_pending,
+            concurrency=settings.poll_concurrency,
         )
         self.services = Services(
             clock=clock,
@@ -141,6 +142,7 @@ class Herald:
         )
         handlers.schedule_jobs(application)
         deliverer.start()
+        feeds.start()
         # Entries stored but not routed when the bot last stopped are routed now.
         await router.route_pending()
         log.info("Herald is up as @%s", application.bot.username)
