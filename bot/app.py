@@ -103,7 +103,7 @@ class Herald:
             retention=dt.timedelta(days=settings.retention_days),
             clock=clock,
             notify_failing=outbox_service.feed_failing,
-            on_new_entries=router.route_pending,
+            on_new_entries=router.wake,
             concurrency=settings.poll_concurrency,
         )
         self.services = Services(
@@ -142,9 +142,10 @@ class Herald:
         )
         handlers.schedule_jobs(application)
         deliverer.start()
+        # Entries stored but not routed when the bot last stopped are routed first.
+        router.start()
+        router.wake()
         feeds.start()
-        # Entries stored but not routed when the bot last stopped are routed now.
-        await router.route_pending()
         log.info("Herald is up as @%s", application.bot.username)
 
     async def post_stop(self, application: HeraldApplication) -> None:
@@ -154,6 +155,8 @@ class Herald:
             await self.deliverer.stop()
         if self.services is not None:
             await self.services.feeds.close()
+        if self.router is not None:
+            await self.router.close()
         log.info("Herald stopped taking updates")
 
     async def post_shutdown(self, application: HeraldApplication) -> None:

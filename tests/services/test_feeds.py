@@ -56,7 +56,7 @@ class Watcher:
             rng=random.Random(7),
         )
 
-    async def _on_new_entries(self) -> None:
+    def _on_new_entries(self) -> None:
         self.new_entry_calls += 1
 
     async def _notify(self, feed: Feed) -> None:
@@ -559,3 +559,39 @@ async def test_a_date_only_entry_is_stored_as_date_only_and_a_future_one_as_firs
         True,
     )
     assert (ahead.title, ahead.published_at, ahead.date_only) == ("Ahead", clock.now, False)
+
+
+async def test_a_routing_error_never_backs_off_the_feed(
+    database: Database, client: httpx.AsyncClient, feed_server: FeedServer, clock: StepClock
+) -> None:
+    def broken_router() -> None:
+        raise RuntimeError("the router is down")
+
+    feeds = FeedRepository(database)
+    service = FeedService(
+        feeds,
+        EntryRepository(database),
+        HttpFeedFetcher(client),
+        poll_interval=INTERVAL,
+        retention=dt.timedelta(days=90),
+        clock=clock,
+        on_new_entries=broken_router,
+    )
+    url = feed_server.url("/world.xml")
+    feed_server.publish_rss("/world.xml", [story(1, clock)])
+    await service.ensure([url])
+    clock.advance(minutes=1)
+    await service.poll_due()
+    await service.wait_idle()
+    feed_server.publish_rss("/world.xml", [story(2, clock), story(1, clock)])
+    clock.advance(seconds=INTERVAL.total_seconds())
+
+    await service.poll_due()
+    await service.wait_idle()
+
+    feed = await feeds.by_url(url)
+    assert feed is not None
+    assert (feed.consecutive_failures, feed.last_error) == (0, None)
+    assert feed.next_poll_at <= clock.now + INTERVAL  # not backed off
+    [waiting] = await EntryRepository(database).unrouted(limit=10)
+    assert waiting.title == "Story 2"
