@@ -53,7 +53,8 @@ class Fetched:
     ``url`` is where the body came from after redirects. ``moved_to`` is set when the feed
     moved permanently (301/308 hops from the requested URL, up to the first temporary
     redirect): the caller stores it in place of the URL it asked for, and ignores
-    temporary redirects.
+    temporary redirects. ``fresh_for`` is how many seconds the server says the response
+    stays fresh (Cache-Control max-age, or Expires), when it says so.
     """
 
     url: str
@@ -62,6 +63,7 @@ class Fetched:
     etag: str | None
     last_modified: str | None
     moved_to: str | None = None
+    fresh_for: float | None = None
 
     @property
     def content_type(self) -> str | None:
@@ -70,10 +72,11 @@ class Fetched:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class NotModified:
-    """The server answered 304: the copy from the last fetch is current; ``moved_to`` as above."""
+    """The server answered 304: the copy from the last fetch is current; the rest as above."""
 
     url: str
     moved_to: str | None = None
+    fresh_for: float | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -196,7 +199,11 @@ class HttpFeedFetcher:
                     current = target
                     continue
                 if status == 304:
-                    return NotModified(url=str(response.url), moved_to=moved_to)
+                    return NotModified(
+                        url=str(response.url),
+                        moved_to=moved_to,
+                        fresh_for=_fresh_for(response.headers, self._clock()),
+                    )
                 if not 200 <= status < 300:
                     return self._http_failure(response)
                 body = await self._read_body(response)
@@ -207,6 +214,7 @@ class HttpFeedFetcher:
                     etag=response.headers.get("etag"),
                     last_modified=response.headers.get("last-modified"),
                     moved_to=moved_to,
+                    fresh_for=_fresh_for(response.headers, self._clock()),
                 )
             except _Failure as failure:
                 return FetchFailed(failure.reason, status=status)
@@ -375,13 +383,43 @@ def _parse_retry_after(value: str | None, now: dt.datetime) -> float | None:
     value = value.strip()
     if _SECONDS.fullmatch(value):
         return float(value)
+    when = _http_date(value)
+    if when is None:
+        return None
+    return max((when - now).total_seconds(), 0.0)
+
+
+_MAX_AGE = re.compile(r'(?:^|,)\s*max-age\s*=\s*"?(\d{1,10})"?\s*(?:,|$)', re.ASCII | re.I)
+_NO_CACHE = re.compile(r"(?:^|,)\s*(?:no-cache|no-store)\s*(?:[,=]|$)", re.ASCII | re.I)
+
+
+def _fresh_for(headers: httpx.Headers, now: dt.datetime) -> float | None:
+    """Seconds the response stays fresh by the server's word (RFC 9111), or None.
+
+    max-age wins over Expires; Expires counts from the response's Date when it has one, so
+    a server's clock that is off doesn't matter. no-cache and no-store ask for none.
+    """
+    control = ",".join(headers.get_list("cache-control"))
+    if _NO_CACHE.search(control):
+        return None
+    if match := _MAX_AGE.search(control):
+        return float(match[1]) or None
+    expires = _http_date(headers.get("expires"))
+    if expires is None:
+        return None
+    sent = _http_date(headers.get("date")) or now
+    seconds = (expires - sent).total_seconds()
+    return seconds if seconds > 0 else None
+
+
+def _http_date(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
     try:
-        when = email.utils.parsedate_to_datetime(value)
+        when = email.utils.parsedate_to_datetime(value.strip())
     except (TypeError, ValueError, IndexError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max((when - now).total_seconds(), 0.0)
+    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when
 
 
 def _sendable(value: str) -> bool:

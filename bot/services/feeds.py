@@ -32,6 +32,9 @@ from bot.storage.feeds import FeedRepository, PollSuccess, StoredPoll
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = dt.timedelta(hours=6)
+# A server's Cache-Control or Expires can stretch the interval up to this, no further: a
+# feed that says "fresh for a day" still gets its news read within the hour.
+MAX_SERVER_INTERVAL = dt.timedelta(hours=1)
 # Retry-After beyond this is taken as a server misconfiguration, not a wish to be obeyed.
 MAX_RETRY_AFTER = dt.timedelta(hours=24)
 NOTIFY_AFTER = dt.timedelta(hours=24)
@@ -46,6 +49,13 @@ LATENESS_SAMPLES = 10_000
 
 def _seconds(moment: dt.datetime) -> float:
     return moment.timestamp()
+
+
+def _server_floor(fresh_for: float | None) -> dt.timedelta | None:
+    """The least interval a response's freshness asks for, capped; None when it asks none."""
+    if fresh_for is None or fresh_for <= 0:
+        return None
+    return min(dt.timedelta(seconds=fresh_for), MAX_SERVER_INTERVAL)
 
 
 class FeedError(HeraldError):
@@ -243,13 +253,15 @@ class FeedService:
         )
         if isinstance(result, FetchFailed):
             return await self._failed(feed, result.reason, retry_after=result.retry_after)
+        floor = _server_floor(result.fresh_for)
         if isinstance(result, NotModified):
             success = PollSuccess(
                 etag=feed.etag,
                 last_modified=feed.last_modified,
-                next_poll_at=self._next_poll(feed),
+                next_poll_at=self._next_poll(feed, floor),
                 moved_to=result.moved_to,
                 not_modified=True,
+                min_interval=floor,
             )
             return await self._unchanged(feed, success, now)
         digest = hashlib.sha256(result.body).hexdigest()
@@ -259,17 +271,18 @@ class FeedService:
             success = PollSuccess(
                 etag=result.etag,
                 last_modified=result.last_modified,
-                next_poll_at=self._next_poll(feed),
+                next_poll_at=self._next_poll(feed, floor),
                 moved_to=result.moved_to,
                 content_hash=digest,
                 unchanged_body=True,
+                min_interval=floor,
             )
             return await self._unchanged(feed, success, now)
         try:
             parsed = await self._parse(result, now)
         except FeedParseError as error:
             return await self._failed(feed, error.user_message)
-        next_poll_at = self._next_poll(feed)
+        next_poll_at = self._next_poll(feed, floor)
         stored = await self._store(feed, result, parsed, now, next_poll_at, digest)
         if stored.new or stored.updated:
             log.info(
@@ -287,12 +300,14 @@ class FeedService:
                 log.exception("Could not hand feed %s's new entries to the router", feed.id)
         return PollResult(feed.id, stored, next_poll_at=next_poll_at, moved_to=result.moved_to)
 
-    def _next_poll(self, feed: Feed) -> dt.datetime:
+    def _next_poll(self, feed: Feed, floor: dt.timedelta | None = None) -> dt.datetime:
         """One interval after the feed was due, so feeds keep the spread they were given;
-        one interval from now when that has passed already (polling fell behind)."""
+        one interval from now when that has passed already (polling fell behind). The
+        interval is the server's ``floor`` when that is longer."""
         now = self._clock()
-        following = min(feed.next_poll_at, now) + self._interval
-        return following if following > now else now + self._interval
+        interval = max(self._interval, floor) if floor is not None else self._interval
+        following = min(feed.next_poll_at, now) + interval
+        return following if following > now else now + interval
 
     async def _unchanged(self, feed: Feed, success: PollSuccess, now: dt.datetime) -> PollResult:
         await self._feeds.record_success(
@@ -330,6 +345,7 @@ class FeedService:
                 title=parsed.title,
                 moved_to=fetched.moved_to,
                 content_hash=content_hash,
+                min_interval=_server_floor(fetched.fresh_for),
             ),
             parsed.entries,
             now=now,
@@ -434,7 +450,12 @@ class FeedService:
     async def health(self) -> list[FeedHealth]:
         per_day = await self._feeds.entries_per_day(now=self._clock())
         return [
-            FeedHealth(feed, per_day.get(feed.id, 0.0), polling_now=feed.id in self._polling)
+            FeedHealth(
+                feed,
+                per_day.get(feed.id, 0.0),
+                polling_now=feed.id in self._polling,
+                poll_interval=self._interval,
+            )
             for feed in await self._feeds.all()
         ]
 

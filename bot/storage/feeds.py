@@ -15,7 +15,7 @@ from bot.storage.database import Database, from_epoch, to_epoch
 _COLUMNS = (
     "id, url, title, etag, last_modified, content_hash, next_poll_at, last_polled_at,"
     " last_success_at, last_error, last_error_at, failing_since, consecutive_failures,"
-    " failure_notified, polls, polls_not_modified, baseline_done, created_at"
+    " failure_notified, polls, polls_not_modified, baseline_done, created_at, min_interval"
 )
 # SQLite allows 32766 bound parameters; lookups by key go in slices well below that.
 _CHUNK = 500
@@ -45,6 +45,9 @@ def _feed(row: Any) -> Feed:
         polls_not_modified=row["polls_not_modified"],
         baseline_done=bool(row["baseline_done"]),
         created_at=from_epoch(row["created_at"]),
+        min_interval=(
+            None if row["min_interval"] is None else dt.timedelta(seconds=row["min_interval"])
+        ),
     )
 
 
@@ -73,6 +76,7 @@ class PollSuccess:
     content_hash: str | None = None
     not_modified: bool = False  # answered 304
     unchanged_body: bool = False  # answered 200 with the very bytes of the last poll
+    min_interval: dt.timedelta | None = None  # the server's own floor on the interval
 
 
 class FeedRepository:
@@ -195,6 +199,7 @@ class FeedRepository:
                     polls = polls + 1,
                     polls_not_modified = polls_not_modified + :not_modified,
                     baseline_done = baseline_done OR NOT :not_modified,
+                    min_interval = :min_interval,
                     next_poll_at = :next
                 WHERE id = :id
                 """,
@@ -207,6 +212,9 @@ class FeedRepository:
                     "now": to_epoch(now),
                     "not_modified": int(poll.not_modified),
                     "next": to_epoch(poll.next_poll_at),
+                    "min_interval": (
+                        None if poll.min_interval is None else poll.min_interval.total_seconds()
+                    ),
                     "id": feed.id,
                 },
             )

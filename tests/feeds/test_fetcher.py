@@ -484,3 +484,41 @@ async def test_error_while_reading_the_body_becomes_a_failure(mock_client: MakeC
     result = await HttpFeedFetcher(mock_client(handler)).fetch("https://a.example/f")
 
     assert result == FetchFailed("connection lost", status=200)
+
+
+@pytest.mark.parametrize(
+    ("headers", "fresh_for"),
+    [
+        ({"Cache-Control": "public, max-age=600"}, 600.0),
+        ({"Cache-Control": 'max-age="300", must-revalidate'}, 300.0),
+        ({"Cache-Control": "max-age=600", "Expires": "Sat, 01 Mar 2025 15:00:00 GMT"}, 600.0),
+        ({"Expires": "Sat, 01 Mar 2025 12:15:00 GMT"}, 900.0),
+        (
+            {"Expires": "Sat, 01 Mar 2025 08:15:00 GMT", "Date": "Sat, 01 Mar 2025 08:05:00 GMT"},
+            600.0,
+        ),
+        ({"Expires": "0"}, None),
+        ({"Expires": "Sat, 01 Mar 2025 11:00:00 GMT"}, None),
+        ({"Cache-Control": "no-cache, max-age=600"}, None),
+        ({"Cache-Control": "no-store"}, None),
+        ({"Cache-Control": "s-maxage=600"}, None),
+        ({}, None),
+    ],
+)
+async def test_freshness_comes_from_max_age_or_expires(
+    mock_client: MakeClient, headers: dict[str, str], fresh_for: float | None
+) -> None:
+    fetcher = HttpFeedFetcher(mock_client(answer(200, FEED, **headers)), clock=lambda: NOW)
+
+    fetched = await fetcher.fetch("https://a.example/f")
+
+    assert isinstance(fetched, Fetched)
+    assert fetched.fresh_for == fresh_for
+
+
+async def test_a_304_carries_the_freshness_it_repeats(mock_client: MakeClient) -> None:
+    handler = answer(304, b"", **{"Cache-Control": "max-age=1200"})
+
+    result = await HttpFeedFetcher(mock_client(handler)).fetch("https://a.example/f", etag='"x"')
+
+    assert result == NotModified(url="https://a.example/f", fresh_for=1200.0)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import email.utils
 import itertools
 import random
 
 import httpx
 import pytest
 
+from bot import formatting
 from bot.domain import Feed
 from bot.feeds import HttpFeedFetcher
 from bot.sandbox.feedserver import FeedItem, FeedServer
@@ -595,3 +597,42 @@ async def test_a_routing_error_never_backs_off_the_feed(
     assert feed.next_poll_at <= clock.now + INTERVAL  # not backed off
     [waiting] = await EntryRepository(database).unrouted(limit=10)
     assert waiting.title == "Story 2"
+
+
+async def test_cache_control_and_expires_are_a_floor_on_the_interval_capped_at_an_hour(
+    watcher: Watcher, feed_server: FeedServer, clock: StepClock
+) -> None:
+    expires = email.utils.format_datetime(
+        dt.datetime.now(dt.UTC) + dt.timedelta(seconds=900), usegmt=True
+    )
+    served = {
+        "/ten-minutes.xml": {"Cache-Control": "public, max-age=600"},
+        "/a-day.xml": {"Cache-Control": "max-age=86400"},
+        "/expires.xml": {"Expires": expires},
+        "/shorter.xml": {"Cache-Control": "max-age=30"},
+        "/no-cache.xml": {"Cache-Control": "no-cache, max-age=600"},
+    }
+    for path, headers in served.items():
+        feed_server.publish_rss(path, [story(1, clock)], headers=headers)
+    urls = [feed_server.url(path) for path in served]
+    await watcher.service.ensure(urls)
+
+    waits = {}
+    for _ in range(2):  # a 200, then a 304 that repeats the headers
+        for url in urls:
+            await watcher.poll(url)
+            feed = await watcher.feed(url)
+            waits[url] = (feed.next_poll_at - clock.now).total_seconds()
+        clock.advance(hours=2)
+
+    assert waits[feed_server.url("/ten-minutes.xml")] == 600
+    assert waits[feed_server.url("/a-day.xml")] == 3600
+    assert 890 <= waits[feed_server.url("/expires.xml")] <= 900
+    assert waits[feed_server.url("/shorter.xml")] == INTERVAL.total_seconds()
+    assert waits[feed_server.url("/no-cache.xml")] == INTERVAL.total_seconds()
+    assert [r.status for r in feed_server.requests("/ten-minutes.xml")] == [200, 304]
+    listing = "\n".join(formatting.feed_list(await watcher.service.health(), now=clock.now))
+    ten_minutes = next(block for block in listing.split("\n\n") if "ten-minutes" in block)
+    assert "server asks for 10 min between polls (Cache-Control/Expires)" in ten_minutes
+    shorter = next(block for block in listing.split("\n\n") if "shorter" in block)
+    assert "server asks" not in shorter
