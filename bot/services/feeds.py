@@ -413,8 +413,15 @@ class FeedService:
                     f"{discovered_from} links to {url}, which is not a readable feed: "
                     f"{inner.user_message}."
                 ) from None
+        if fetched.moved_to is not None and fetched.moved_to != url:
+            known = await self._feeds.by_url(fetched.moved_to)
+            if known is not None:
+                await self._feeds.add_alias(url, known.id)
+                await self._refuse_known(url)
         next_poll_at = now + self._interval
         feed = await self._feeds.add(fetched.moved_to or url, now=now, next_poll_at=next_poll_at)
+        if fetched.moved_to is not None and fetched.moved_to != url:
+            await self._feeds.add_alias(url, feed.id)
         stored = await self._store(feed, fetched, parsed, now, next_poll_at)
         self._queue.set(feed.id, feed.url, _seconds(next_poll_at))
         self._wake.set()

@@ -99,8 +99,23 @@ class FeedRepository:
         return None if row is None else _feed(row)
 
     async def by_url(self, url: str) -> Feed | None:
+        """The feed at ``url``, or the one ``url`` moved to (an alias)."""
         row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM feeds WHERE url = ?", (url,))
+        if row is None:
+            row = await self._db.fetchone(
+                f"SELECT {_COLUMNS} FROM feeds"
+                " WHERE id = (SELECT feed_id FROM feed_aliases WHERE url = ?)",
+                (url,),
+            )
         return None if row is None else _feed(row)
+
+    async def add_alias(self, url: str, feed_id: int) -> None:
+        """Remember ``url`` as another address of the feed (one that moved there)."""
+        await self._db.execute(
+            "INSERT INTO feed_aliases (url, feed_id) VALUES (?, ?)"
+            " ON CONFLICT (url) DO UPDATE SET feed_id = excluded.feed_id",
+            (url, feed_id),
+        )
 
     async def all(self) -> list[Feed]:
         rows = await self._db.fetchall(f"SELECT {_COLUMNS} FROM feeds ORDER BY id")
@@ -184,6 +199,14 @@ class FeedRepository:
                 if poll.not_modified or poll.unchanged_body
                 else await self._store_entries(sql, feed, entries, now=now, keep_after=keep_after)
             )
+            if poll.moved_to is not None and poll.moved_to != feed.url:
+                # The URL it had stays known, so whoever configured it finds this feed.
+                await sql.execute(
+                    "INSERT INTO feed_aliases (url, feed_id)"
+                    " SELECT :url, :id WHERE NOT EXISTS (SELECT 1 FROM feeds WHERE url = :moved)"
+                    " ON CONFLICT (url) DO UPDATE SET feed_id = excluded.feed_id",
+                    {"url": feed.url, "id": feed.id, "moved": poll.moved_to},
+                )
             await sql.execute(
                 """
                 UPDATE feeds SET

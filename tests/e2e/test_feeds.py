@@ -302,3 +302,26 @@ async def test_feeds_on_private_addresses_are_refused_unless_their_range_is_allo
 
     assert "Added feed #1 Inside with 2 entries" in progress.text
     assert feed_server.hits("/inside.xml") == 1
+
+
+async def test_a_configured_feed_that_moved_permanently_is_one_feed_after_a_restart(
+    emulator: BotApiEmulator, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    feed_server.publish_rss("/new.xml", items(2), title="Moved")
+    feed_server.redirect("/old.xml", feed_server.url("/new.xml"), status=301)
+    old = feed_server.url("/old.xml")
+
+    async with running_herald(emulator, tmp_path, HERALD_FEEDS=old, HERALD_POLL_INTERVAL="1"):
+        await wait_for_rows(tmp_path, "SELECT 1 FROM feeds WHERE url LIKE '%/new.xml'")
+    async with running_herald(emulator, tmp_path, HERALD_FEEDS=old, HERALD_POLL_INTERVAL="1"):
+        polled = feed_server.hits("/new.xml")
+        deadline = time.monotonic() + 10
+        while feed_server.hits("/new.xml") <= polled:
+            assert time.monotonic() < deadline, "the moved feed was not polled after a restart"
+            await asyncio.sleep(0.05)
+
+    assert query(tmp_path, "SELECT id, url FROM feeds") == [(1, feed_server.url("/new.xml"))]
+    assert query(tmp_path, "SELECT url, feed_id FROM feed_aliases") == [
+        (feed_server.url("/old.xml"), 1)
+    ]
+    assert query(tmp_path, "SELECT COUNT(*) FROM entries") == [(2,)]

@@ -636,3 +636,31 @@ async def test_cache_control_and_expires_are_a_floor_on_the_interval_capped_at_a
     assert "server asks for 10 min between polls (Cache-Control/Expires)" in ten_minutes
     shorter = next(block for block in listing.split("\n\n") if "shorter" in block)
     assert "server asks" not in shorter
+
+
+async def test_a_configured_url_that_moved_stays_one_feed_when_configured_again(
+    watcher: Watcher, feed_server: FeedServer, clock: StepClock
+) -> None:
+    feed_server.publish_rss("/new.xml", [story(1, clock)])
+    feed_server.redirect("/old.xml", feed_server.url("/new.xml"), status=301)
+    await watcher.service.ensure([feed_server.url("/old.xml")])
+    await watcher.poll(feed_server.url("/old.xml"))
+
+    await watcher.service.ensure([feed_server.url("/old.xml")])
+
+    assert [feed.url for feed in await watcher.feeds.all()] == [feed_server.url("/new.xml")]
+    with pytest.raises(FeedError, match="Already watching that feed: #1"):
+        await watcher.service.add(feed_server.url("/old.xml"))
+
+
+async def test_a_feed_added_by_a_url_that_moved_is_known_by_both(
+    watcher: Watcher, feed_server: FeedServer, clock: StepClock
+) -> None:
+    feed_server.publish_rss("/new.xml", [story(1, clock)])
+    feed_server.redirect("/old.xml", feed_server.url("/new.xml"), status=308)
+
+    added = await watcher.service.add(feed_server.url("/old.xml"))
+    await watcher.service.ensure([feed_server.url("/old.xml"), feed_server.url("/new.xml")])
+
+    assert added.feed.url == feed_server.url("/new.xml")
+    assert [feed.id for feed in await watcher.feeds.all()] == [added.feed.id]
