@@ -325,3 +325,20 @@ async def test_a_configured_feed_that_moved_permanently_is_one_feed_after_a_rest
         (feed_server.url("/old.xml"), 1)
     ]
     assert query(tmp_path, "SELECT COUNT(*) FROM entries") == [(2,)]
+
+
+async def test_a_brotli_encoded_feed_is_read(
+    emulator: BotApiEmulator, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    feed_server.publish_rss("/brotli.xml", items(3, prefix="Squeezed"), encoding="br")
+
+    async with running_herald(emulator, tmp_path, HERALD_FEEDS=feed_server.url("/brotli.xml")):
+        await wait_for_rows(tmp_path, "SELECT 1 FROM feeds WHERE baseline_done = 1")
+
+    [request] = feed_server.requests("/brotli.xml")
+    assert "br" in request.headers["accept-encoding"]
+    assert query(tmp_path, "SELECT title FROM entries ORDER BY title") == [
+        ("Squeezed 0",),
+        ("Squeezed 1",),
+        ("Squeezed 2",),
+    ]
