@@ -44,6 +44,7 @@ MAX_POLLS_PER_HOST = 2
 # The scheduler sleeps until the next feed is due or a poll ends; this bounds a sleep taken
 # before a wall-clock jump, and is no tick: nothing waits for it.
 MAX_IDLE = dt.timedelta(seconds=30)
+RETRY_START = dt.timedelta(seconds=1)
 LATENESS_SAMPLES = 10_000
 
 
@@ -164,18 +165,21 @@ class FeedService:
         """Start each poll as soon as its feed is due and a slot is free; never returns."""
         while True:
             self._wake.clear()
+            delay = MAX_IDLE.total_seconds()
             try:
                 await self.poll_due()
             except Exception:
-                # A database error must not end polling for good; the next round retries.
+                # A database error must not end polling for good, nor spin: retry shortly.
                 log.exception("Starting due polls failed")
-            delay = MAX_IDLE.total_seconds()
-            due = self._queue.next_due()
-            if due is not None and self._queue.flying < self._queue.concurrency:
-                delay = min(delay, max(due - _seconds(self._clock()), 0.0))
-            if delay <= 0:
-                # Due already, yet no slot: the only host with due feeds is full.
-                delay = MAX_IDLE.total_seconds()
+                delay = RETRY_START.total_seconds()
+            else:
+                due = self._queue.next_due()
+                if due is not None and self._queue.flying < self._queue.concurrency:
+                    delay = min(delay, due - _seconds(self._clock()))
+                    if delay <= 0:
+                        # It came due while this round looked: start it now, not after a nap.
+                        continue
+            # With every slot taken, the next poll to end wakes this up.
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(delay):
                     await self._wake.wait()
@@ -258,7 +262,7 @@ class FeedService:
             success = PollSuccess(
                 etag=feed.etag,
                 last_modified=feed.last_modified,
-                next_poll_at=self._next_poll(feed, floor),
+                next_poll_at=self._next_poll(now, floor),
                 moved_to=result.moved_to,
                 not_modified=True,
                 min_interval=floor,
@@ -271,7 +275,7 @@ class FeedService:
             success = PollSuccess(
                 etag=result.etag,
                 last_modified=result.last_modified,
-                next_poll_at=self._next_poll(feed, floor),
+                next_poll_at=self._next_poll(now, floor),
                 moved_to=result.moved_to,
                 content_hash=digest,
                 unchanged_body=True,
@@ -282,7 +286,7 @@ class FeedService:
             parsed = await self._parse(result, now)
         except FeedParseError as error:
             return await self._failed(feed, error.user_message)
-        next_poll_at = self._next_poll(feed, floor)
+        next_poll_at = self._next_poll(now, floor)
         stored = await self._store(feed, result, parsed, now, next_poll_at, digest)
         if stored.new or stored.updated:
             log.info(
@@ -300,14 +304,11 @@ class FeedService:
                 log.exception("Could not hand feed %s's new entries to the router", feed.id)
         return PollResult(feed.id, stored, next_poll_at=next_poll_at, moved_to=result.moved_to)
 
-    def _next_poll(self, feed: Feed, floor: dt.timedelta | None = None) -> dt.datetime:
-        """One interval after the feed was due, so feeds keep the spread they were given;
-        one interval from now when that has passed already (polling fell behind). The
-        interval is the server's ``floor`` when that is longer."""
-        now = self._clock()
-        interval = max(self._interval, floor) if floor is not None else self._interval
-        following = min(feed.next_poll_at, now) + interval
-        return following if following > now else now + interval
+    def _next_poll(self, started: dt.datetime, floor: dt.timedelta | None) -> dt.datetime:
+        """One interval (or the server's longer ``floor``) after the poll started, not after
+        it ended: a poll that starts on time keeps the feed's place in the spread, and one
+        that started late moves the feed's turn instead of leaving it behind for good."""
+        return started + (max(self._interval, floor) if floor is not None else self._interval)
 
     async def _unchanged(self, feed: Feed, success: PollSuccess, now: dt.datetime) -> PollResult:
         await self._feeds.record_success(

@@ -63,8 +63,8 @@ class Scheduler:
         self,
         database: Database,
         transport: CountingTransport,
-        clock: StepClock,
         *,
+        clock: StepClock,
         interval: dt.timedelta,
         concurrency: int,
     ) -> None:
@@ -99,7 +99,8 @@ async def make_scheduler(
     def make(transport: CountingTransport, **options: object) -> Scheduler:
         options.setdefault("interval", dt.timedelta(seconds=60))
         options.setdefault("concurrency", 64)
-        made.append(Scheduler(database, transport, clock, **options))  # type: ignore[arg-type]
+        options.setdefault("clock", clock)
+        made.append(Scheduler(database, transport, **options))  # type: ignore[arg-type]
         return made[-1]
 
     yield make
@@ -163,3 +164,25 @@ async def test_200_feeds_on_20_hosts_due_every_2_s_are_each_polled_at_every_due_
 
     assert scheduler.service.stats.started == 1000
     assert max(scheduler.service.stats.lateness) == 0.0
+
+
+class RunningClock(StepClock):
+    """A clock that has moved on a little every time it is read, as a busy machine's does."""
+
+    def __call__(self) -> dt.datetime:
+        self.now += dt.timedelta(milliseconds=100)
+        return self.now
+
+
+async def test_a_feed_that_comes_due_while_the_scheduler_looks_is_polled_at_once(
+    make_scheduler: Callable[..., Scheduler], clock: StepClock
+) -> None:
+    transport = CountingTransport()
+    scheduler = make_scheduler(transport, clock=RunningClock(clock.now))
+    urls = [f"https://host{n}.example/feed" for n in range(5)]
+    for n, url in enumerate(urls):
+        await scheduler.add(url, due=clock.now + dt.timedelta(milliseconds=150 * (n + 1)))
+
+    scheduler.service.start()
+
+    await eventually(transport.reached(urls, 1), within=2)
