@@ -7,7 +7,7 @@ import datetime as dt
 import time
 from pathlib import Path
 
-from bot.sandbox.emulator import BotApiEmulator
+from bot.sandbox.emulator import BotApiEmulator, Chat, User
 from bot.sandbox.feedserver import FeedItem, FeedServer
 from tests.e2e.harness import HeraldProcess, query, running_herald, wait_for_rows
 
@@ -249,6 +249,14 @@ def _peak_memory_mb(herald: HeraldProcess) -> float:
     return int(peak_kb) / 1024
 
 
+async def add_feed(emulator: BotApiEmulator, chat: Chat, admin: User, url: str) -> str:
+    """The bot's answer to /feeds add: the progress message, once edited with the outcome."""
+    await emulator.user_says(chat, admin, f"/feeds add {url}")
+    progress = await emulator.wait_for_message(chat)
+    await emulator.wait_until(lambda: progress.edit_count > 0, description="edited result")
+    return progress.text
+
+
 async def test_feeds_on_private_addresses_are_refused_unless_their_range_is_allowed(
     emulator: BotApiEmulator, feed_server: FeedServer, tmp_path: Path
 ) -> None:
@@ -268,12 +276,7 @@ async def test_feeds_on_private_addresses_are_refused_unless_their_range_is_allo
             HERALD_ADMIN_IDS=str(admin.id),
             HERALD_ALLOW_PRIVATE_NETWORKS="127.0.0.2/32",
         ):
-            answers = []
-            for url in attempts:
-                await emulator.user_says(chat, admin, f"/feeds add {url}")
-                progress = await emulator.wait_for_message(chat)
-                await emulator.wait_until(lambda p=progress: p.edit_count > 0)  # type: ignore[misc]
-                answers.append(progress.text)
+            answers = [await add_feed(emulator, chat, admin, url) for url in attempts]
         redirects_followed = outside.hits("/moved.xml")
 
     assert answers[0] == (
@@ -296,11 +299,9 @@ async def test_feeds_on_private_addresses_are_refused_unless_their_range_is_allo
         HERALD_ADMIN_IDS=str(admin.id),
         HERALD_ALLOW_PRIVATE_NETWORKS="127.0.0.0/8",
     ):
-        await emulator.user_says(chat, admin, f"/feeds add {by_name}")
-        progress = await emulator.wait_for_message(chat)
-        await emulator.wait_until(lambda: progress.edit_count > 0, description="edited result")
+        answer = await add_feed(emulator, chat, admin, by_name)
 
-    assert "Added feed #1 Inside with 2 entries" in progress.text
+    assert "Added feed #1 Inside with 2 entries" in answer
     assert feed_server.hits("/inside.xml") == 1
 
 

@@ -96,11 +96,16 @@ async def make_scheduler(
 ) -> AsyncIterator[Callable[..., Scheduler]]:
     made: list[Scheduler] = []
 
-    def make(transport: CountingTransport, **options: object) -> Scheduler:
-        options.setdefault("interval", dt.timedelta(seconds=60))
-        options.setdefault("concurrency", 64)
-        options.setdefault("clock", clock)
-        made.append(Scheduler(database, transport, **options))  # type: ignore[arg-type]
+    def make(
+        transport: CountingTransport,
+        *,
+        interval: dt.timedelta = dt.timedelta(seconds=60),
+        concurrency: int = 64,
+        clock: StepClock = clock,
+    ) -> Scheduler:
+        made.append(
+            Scheduler(database, transport, clock=clock, interval=interval, concurrency=concurrency)
+        )
         return made[-1]
 
     yield make
