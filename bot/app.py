@@ -21,7 +21,7 @@ from bot.delivery.pacing import Pacer
 from bot.delivery.sender import PacedRateLimiter, TelegramSender
 from bot.delivery.worker import Deliverer
 from bot.domain import Clock, utc_now
-from bot.feeds import HttpFeedFetcher
+from bot.feeds import AddressPolicy, HttpFeedFetcher, feed_client
 from bot.services import Services
 from bot.services.alerts import AlertRouter
 from bot.services.broadcasts import BroadcastService
@@ -70,11 +70,15 @@ class Herald:
     async def post_init(self, application: HeraldApplication) -> None:
         settings, clock = self.settings, self.clock
         self.database = database = await Database.open(settings.database)
-        # Feeds get their own client: redirects are followed by the fetcher hop by hop, and
-        # a slow feed server must never hold a connection the Bot API needs.
-        self.http = httpx.AsyncClient(
-            follow_redirects=False,
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+        # Feeds get their own client: redirects are followed by the fetcher hop by hop, every
+        # connection is checked against the address policy, and a slow feed server must
+        # never hold a connection the Bot API needs.
+        self.http = feed_client(
+            AddressPolicy(settings.allow_private_networks),
+            limits=httpx.Limits(
+                max_connections=settings.poll_concurrency * 2,
+                max_keepalive_connections=settings.poll_concurrency,
+            ),
         )
         chats, entries = ChatRepository(database), EntryRepository(database)
         outbox = OutboxRepository(database)
@@ -103,7 +107,8 @@ class Herald:
             retention=dt.timedelta(days=settings.retention_days),
             clock=clock,
             notify_failing=outbox_service.feed_failing,
-            on_new_entries=router.route_pending,
+            on_new_entries=router.wake,
+            concurrency=settings.poll_concurrency,
         )
         self.services = Services(
             clock=clock,
@@ -141,8 +146,10 @@ class Herald:
         )
         handlers.schedule_jobs(application)
         deliverer.start()
-        # Entries stored but not routed when the bot last stopped are routed now.
-        await router.route_pending()
+        # Entries stored but not routed when the bot last stopped are routed first.
+        router.start()
+        router.wake()
+        feeds.start()
         log.info("Herald is up as @%s", application.bot.username)
 
     async def post_stop(self, application: HeraldApplication) -> None:
@@ -152,6 +159,9 @@ class Herald:
             await self.deliverer.stop()
         if self.services is not None:
             await self.services.feeds.close()
+        if self.router is not None:
+            await self.router.close()
+        if self.services is not None:
             # A clean stop says so at once: `herald health` fails now, not minutes later.
             await self.services.health.stopped()
         log.info("Herald stopped taking updates")

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
+import ipaddress
 import json
 import os
 import signal
@@ -315,6 +316,8 @@ async def run_demo(
                 telegram_token=emulator.token,
                 telegram_api_url=emulator.api_root,
                 feeds=(wire.url,),
+                # The sample feed is served on loopback, which feeds may not use otherwise.
+                allow_private_networks=(ipaddress.ip_network("127.0.0.1/32"),),
                 database=Path(folder) / "herald.db",
                 poll_interval=1.0,
                 admin_ids=frozenset({you.id}),

@@ -136,6 +136,8 @@ class Feed:
     polls_not_modified: int
     baseline_done: bool
     created_at: dt.datetime
+    # The least interval the server asked for (Cache-Control max-age or Expires), if any.
+    min_interval: dt.timedelta | None = None
 
     @property
     def name(self) -> str:
@@ -147,6 +149,7 @@ class FeedHealth:
     feed: Feed
     entries_per_day: float
     polling_now: bool = False
+    poll_interval: dt.timedelta = dt.timedelta(0)  # Herald's own, to compare the server's to
 
 
 class MessageKind(enum.StrEnum):

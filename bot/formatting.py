@@ -241,11 +241,16 @@ def _in(moment: dt.datetime, now: dt.datetime) -> str:
     seconds = int((moment - now).total_seconds())
     if seconds <= 0:
         return "due now"
+    return f"in {_duration(dt.timedelta(seconds=seconds))}"
+
+
+def _duration(span: dt.timedelta) -> str:
+    seconds = int(span.total_seconds())
     if seconds < 60:
-        return f"in {seconds} s"
+        return f"{seconds} s"
     if seconds < 3600:
-        return f"in {seconds // 60} min"
-    return f"in {seconds / 3600:.1f} h"
+        return f"{seconds // 60} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def feed_list(feeds: Sequence[FeedHealth], *, now: dt.datetime) -> list[str]:
@@ -270,6 +275,11 @@ def feed_list(feeds: Sequence[FeedHealth], *, now: dt.datetime) -> list[str]:
             f"304 answers: {ratio} of {feed.polls} polls · "
             f"{health.entries_per_day:.1f} entries/day",
         ]
+        if feed.min_interval is not None and feed.min_interval > health.poll_interval:
+            lines.append(
+                f"server asks for {_duration(feed.min_interval)} between polls"
+                " (Cache-Control/Expires)"
+            )
         if feed.last_error is not None:
             lines.append(
                 f"last error: {escape(shorten(feed.last_error, 200))} "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 import re
 from pathlib import Path
@@ -37,7 +38,11 @@ _EXPECTED = {
     "log_level": "one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
     "retention_days": "a whole number of days, at least 1, e.g. 90",
     "outbox_retention_days": "a whole number of days, at least 1, e.g. 7",
+    "allow_private_networks": "comma-separated CIDR ranges, e.g. 10.0.0.0/8,fd00::/8",
+    "poll_concurrency": "a whole number of polls at once, from 1 to 10000, e.g. 64",
 }
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def settings_help() -> str:
@@ -102,6 +107,8 @@ class Settings(BaseSettings):
     log_level: LogLevel = "INFO"
     retention_days: int = Field(default=90, ge=1)
     outbox_retention_days: int = Field(default=7, ge=1)
+    allow_private_networks: Annotated[tuple[Network, ...], NoDecode] = ()
+    poll_concurrency: int = Field(default=64, ge=1, le=10_000)
 
     @field_validator("telegram_token", mode="before")
     @classmethod
@@ -140,6 +147,15 @@ class Settings(BaseSettings):
                 if parts.scheme not in {"http", "https"} or not parts.netloc:
                     raise ValueError(f"{url!r} is not an http(s) URL")
         return urls
+
+    @field_validator("allow_private_networks", mode="before")
+    @classmethod
+    def _parse_networks(cls, value: Any) -> Any:
+        parts = _split_commas(value)
+        if isinstance(parts, list):
+            # Host bits are forgiven (10.1.2.3/8 is 10.0.0.0/8): the range is what matters.
+            return tuple(ipaddress.ip_network(part, strict=False) for part in parts)
+        return parts
 
     @field_validator("digest_time", mode="before")
     @classmethod

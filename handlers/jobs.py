@@ -23,10 +23,6 @@ async def every_minute(context: BotContext) -> None:
     await context.services.outbox.report_failures()
 
 
-async def poll_feeds(context: BotContext) -> None:
-    await context.services.feeds.poll_due()
-
-
 async def prune_entries(context: BotContext) -> None:
     await context.services.feeds.prune()
     await context.services.outbox.prune()
@@ -38,7 +34,6 @@ JOB_KWARGS = {"misfire_grace_time": None, "coalesce": True}
 # APScheduler moves a first run that is already past when the scheduler starts to the next
 # interval, so first runs are set a moment after start-up (schedule() runs in post_init).
 FIRST_RUN = dt.timedelta(seconds=1)
-POLL_TICK = dt.timedelta(seconds=1)
 PRUNE_EVERY = dt.timedelta(hours=6)
 # Telegram allows about one edit a second in a chat; every two seconds leaves room for
 # the admin's own replies.
@@ -53,11 +48,8 @@ def schedule(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     queue.run_repeating(
         beat, interval=BEAT_EVERY, first=FIRST_RUN, name="heartbeat", job_kwargs=JOB_KWARGS
     )
-    # Each feed's next poll time lives in the database; this one job starts whatever is due,
-    # so a thousand feeds need no thousand scheduler jobs.
-    queue.run_repeating(
-        poll_feeds, interval=POLL_TICK, first=FIRST_RUN, name="poll feeds", job_kwargs=JOB_KWARGS
-    )
+    # Feeds are not polled from here: FeedService.run() starts each poll the moment it is
+    # due and a slot is free, which a tick of the job queue could only approximate.
     # One job for every chat's digest: each chat's next due time lives in the database.
     queue.run_repeating(
         every_minute,

@@ -8,9 +8,12 @@ from bot.feeds.fetcher import (
     HttpFeedFetcher,
     NotModified,
 )
+from bot.feeds.network import AddressPolicy, AddressRefusedError, feed_client
 from bot.feeds.parser import FeedParseError, discover_feed_links, parse_feed
 
 __all__ = [
+    "AddressPolicy",
+    "AddressRefusedError",
     "FeedFetcher",
     "FeedParseError",
     "FetchFailed",
@@ -19,5 +22,6 @@ __all__ = [
     "HttpFeedFetcher",
     "NotModified",
     "discover_feed_links",
+    "feed_client",
     "parse_feed",
 ]

@@ -11,11 +11,17 @@ import re
 import socket
 import ssl
 import time
-import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Protocol, TypeAlias
 
+import brotli
 import httpx
+
+# httpx's decoders are not public API, but they are the ones it would use itself; feeding
+# them by hand is what lets the size limit apply while decoding, not after.
+from httpx._decoders import SUPPORTED_DECODERS, ContentDecoder, GZipDecoder
+
+from bot.feeds.network import AddressRefusedError
 
 try:
     _VERSION = importlib.metadata.version("herald")
@@ -27,12 +33,14 @@ ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, "
     "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
 )
-# Only what _Decoder undoes, so that the size limit can be applied to decoded bytes.
-ACCEPT_ENCODING = "gzip, deflate"
+# Only what _Decoding undoes, so that the size limit can be applied to decoded bytes.
+ACCEPT_ENCODING = "gzip, deflate, br, zstd"
 
 MAX_BYTES = 10 * 1024 * 1024
 DEADLINE_SECONDS = 20.0
 MAX_REDIRECTS = 5
+# Well under the deadline, so that a port that drops packets reads like a closed one.
+CONNECT_SECONDS = 10.0
 
 _PERMANENT_REDIRECTS = frozenset({301, 308})
 _TEMPORARY_REDIRECTS = frozenset({302, 303, 307})
@@ -49,7 +57,8 @@ class Fetched:
     ``url`` is where the body came from after redirects. ``moved_to`` is set when the feed
     moved permanently (301/308 hops from the requested URL, up to the first temporary
     redirect): the caller stores it in place of the URL it asked for, and ignores
-    temporary redirects.
+    temporary redirects. ``fresh_for`` is how many seconds the server says the response
+    stays fresh (Cache-Control max-age, or Expires), when it says so.
     """
 
     url: str
@@ -58,6 +67,7 @@ class Fetched:
     etag: str | None
     last_modified: str | None
     moved_to: str | None = None
+    fresh_for: float | None = None
 
     @property
     def content_type(self) -> str | None:
@@ -66,10 +76,11 @@ class Fetched:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class NotModified:
-    """The server answered 304: the copy from the last fetch is current; ``moved_to`` as above."""
+    """The server answered 304: the copy from the last fetch is current; the rest as above."""
 
     url: str
     moved_to: str | None = None
+    fresh_for: float | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -164,7 +175,10 @@ class HttpFeedFetcher:
             remaining = max(self.deadline - (time.monotonic() - started), 0.001)
             try:
                 request = self._client.build_request(
-                    "GET", current, headers=headers, timeout=httpx.Timeout(remaining)
+                    "GET",
+                    current,
+                    headers=headers,
+                    timeout=httpx.Timeout(remaining, connect=min(remaining, CONNECT_SECONDS)),
                 )
             except httpx.InvalidURL:
                 return FetchFailed(_NOT_HTTP)
@@ -189,7 +203,11 @@ class HttpFeedFetcher:
                     current = target
                     continue
                 if status == 304:
-                    return NotModified(url=str(response.url), moved_to=moved_to)
+                    return NotModified(
+                        url=str(response.url),
+                        moved_to=moved_to,
+                        fresh_for=_fresh_for(response.headers, self._clock()),
+                    )
                 if not 200 <= status < 300:
                     return self._http_failure(response)
                 body = await self._read_body(response)
@@ -200,6 +218,7 @@ class HttpFeedFetcher:
                     etag=response.headers.get("etag"),
                     last_modified=response.headers.get("last-modified"),
                     moved_to=moved_to,
+                    fresh_for=_fresh_for(response.headers, self._clock()),
                 )
             except _Failure as failure:
                 return FetchFailed(failure.reason, status=status)
@@ -223,23 +242,28 @@ class HttpFeedFetcher:
                 raise _Failure(self._too_large())
             return response.content
         encoding = response.headers.get("content-encoding", "identity").strip().lower()
-        decoder = _Decoder.for_encoding(encoding)
-        if decoder is None:
+        decoding = _Decoding.for_header(encoding)
+        if decoding is None:
             raise _Failure(f"unsupported Content-Encoding: {encoding[:40]}")
         declared = response.headers.get("content-length", "")
         if encoding == "identity" and declared.isdigit() and int(declared) > self.max_bytes:
             raise _Failure(self._too_large())
 
         body = bytearray()
-        # Reading raw bytes and inflating them here, at most up to the limit, is what stops a
-        # gzip bomb: httpx's own decoder would inflate each network chunk in full first.
-        async for chunk in response.aiter_raw():
-            body += decoder.decode(chunk, self.max_bytes - len(body) + 1)
-            if len(body) > self.max_bytes:
-                raise _Failure(self._too_large())
-        body += decoder.finish(self.max_bytes - len(body) + 1)
-        if len(body) > self.max_bytes:
-            raise _Failure(self._too_large())
+        # Raw bytes are decoded here, a bounded piece at a time, and reading stops at the
+        # limit: that is what stops a compression bomb.
+        try:
+            async for chunk in response.aiter_raw():
+                for piece in decoding.decode(chunk):
+                    body += piece
+                    if len(body) > self.max_bytes:
+                        raise _Failure(self._too_large())
+            for piece in decoding.flush():
+                body += piece
+                if len(body) > self.max_bytes:
+                    raise _Failure(self._too_large())
+        except httpx.DecodingError as error:
+            raise _Failure(f"could not decode the {encoding[:40]} body") from error
         return bytes(body)
 
     def _too_large(self) -> str:
@@ -249,88 +273,130 @@ class HttpFeedFetcher:
         return f"timed out after {self.deadline:g} s"
 
     def _describe(self, error: httpx.HTTPError) -> str:
-        if isinstance(error, httpx.TimeoutException):
-            # Each request's own timeout is what is left of the deadline, so this is it too.
-            return self._timed_out()
-        for cause in _causes(error):
-            if isinstance(cause, ConnectionRefusedError):
-                return "connection refused"
+        causes = _causes(error)
+        for cause in causes:
+            if isinstance(cause, AddressRefusedError):
+                return str(cause)
             if isinstance(cause, socket.gaierror):
                 return "host not found"
             if isinstance(cause, ssl.SSLCertVerificationError):
                 return "TLS certificate not trusted"
             if isinstance(cause, ssl.SSLError):
                 return "TLS handshake failed"
-            if isinstance(cause, ConnectionResetError):
-                return "connection reset"
+        if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout):
+            # Refused, dropped, unreachable or reset while connecting: one reason for all, so
+            # that errors shown to an admin can't map which ports answer behind a firewall.
+            return "could not connect"
+        if isinstance(error, httpx.TimeoutException):
+            # Each request's own timeout is what is left of the deadline, so this is it too.
+            return self._timed_out()
+        if any(isinstance(cause, ConnectionResetError) for cause in causes):
+            return "connection reset"
         if isinstance(error, httpx.DecodingError):
             return "could not decode the response body"
         if isinstance(error, httpx.RemoteProtocolError):
             return "the server broke off or sent invalid HTTP"
-        if isinstance(error, httpx.ConnectError):
-            return "could not connect"
         if isinstance(error, httpx.ReadError | httpx.WriteError):
             return "connection lost"
         return f"network error ({type(error).__name__})"
 
 
-class _Decoder:
-    """Undoes one Content-Encoding, never producing more than the caller has room for."""
+class _Decoding:
+    """Undoes a Content-Encoding (a list of codings, too) with httpx's own decoders.
 
-    def __init__(self, encoding: str) -> None:
-        self._encoding = encoding
-        self._inflater: zlib._Decompress | None = None
-        self._pending = b""
-        if encoding in ("gzip", "x-gzip"):
-            self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    httpx decodes each network chunk whole, and 64 KiB of gzip inflates to 64 MiB, so each
+    decoder is fed slices small enough that one step can't outgrow the size limit by much.
+    Brotli is the exception: httpx's decoder turned 16 bytes into 32 MiB (measured), so it
+    is undone by the same brotli package with a cap on each step's output instead.
+    """
+
+    def __init__(self, decoders: list[tuple[ContentDecoder | _CappedBrotli, int]]) -> None:
+        # Codings are listed in the order they were applied, so they are undone in reverse.
+        self._decoders = decoders[::-1]
 
     @classmethod
-    def for_encoding(cls, encoding: str) -> _Decoder | None:
-        if encoding in ("identity", "", "gzip", "x-gzip", "deflate"):
-            return cls(encoding)
-        return None
+    def for_header(cls, header: str) -> _Decoding | None:
+        decoders: list[tuple[ContentDecoder | _CappedBrotli, int]] = []
+        for listed in header.lower().split(","):
+            name = {"x-gzip": "gzip", "": "identity"}.get(listed.strip(), listed.strip())
+            if name == "identity":
+                continue
+            if name not in SUPPORTED_DECODERS:
+                return None
+            # Compressed bytes per step: at most about 1 MiB out of gzip or deflate, 2 MiB out
+            # of zstd; brotli caps its own output.
+            if name == "br":
+                decoders.append((_CappedBrotli(), 64 * 1024))
+            elif name == "gzip":
+                decoders.append((_GzipMembers(), 1024))
+            elif name == "zstd":
+                decoders.append((SUPPORTED_DECODERS[name](), 64))
+            else:
+                decoders.append((SUPPORTED_DECODERS[name](), 1024))
+        return cls(decoders)
 
-    def decode(self, chunk: bytes, room: int) -> bytes:
-        if self._encoding in ("identity", ""):
-            return chunk
+    def decode(self, raw: bytes) -> Iterator[bytes]:
+        """Decoded bytes, a bounded piece at a time."""
+        yield from self._through(raw, 0)
+
+    def flush(self) -> Iterator[bytes]:
+        for level, (decoder, _) in enumerate(self._decoders):
+            if isinstance(decoder, _CappedBrotli):
+                pieces: Iterable[bytes] = decoder.decode(b"")
+            else:
+                pieces = [decoder.flush()]
+            for piece in pieces:
+                yield from self._through(piece, level + 1)
+
+    def _through(self, data: bytes, level: int) -> Iterator[bytes]:
+        if level == len(self._decoders):
+            if data:
+                yield data
+            return
+        decoder, size = self._decoders[level]
+        for start in range(0, len(data), size):
+            step = data[start : start + size]
+            if isinstance(decoder, _CappedBrotli):
+                for piece in decoder.decode(step):
+                    yield from self._through(piece, level + 1)
+            else:
+                yield from self._through(decoder.decode(step), level + 1)
+
+
+class _CappedBrotli:
+    """Brotli through the package httpx uses, at most ``STEP`` bytes out of each call."""
+
+    STEP = 256 * 1024
+
+    def __init__(self) -> None:
+        self._decompressor = brotli.Decompressor()
+
+    def decode(self, data: bytes) -> Iterator[bytes]:
         try:
-            return self._inflate(chunk, room)
-        except zlib.error as error:
-            raise _Failure(f"could not decode the {self._encoding} body") from error
-
-    def finish(self, room: int) -> bytes:
-        if self._inflater is None and self._pending:
-            return self.decode(b"", room)
-        return b""
-
-    def _inflate(self, chunk: bytes, room: int) -> bytes:
-        if self._inflater is None:
-            # "deflate" should be zlib-wrapped, but some servers send raw deflate: the first
-            # two bytes tell which, so wait for them.
-            self._pending += chunk
-            if len(self._pending) < 2 and chunk:
-                return b""
-            chunk, self._pending = self._pending, b""
-            wbits = zlib.MAX_WBITS if _is_zlib_header(chunk[:2]) else -zlib.MAX_WBITS
-            self._inflater = zlib.decompressobj(wbits)
-        out = bytearray()
-        data = chunk
-        while data and len(out) < room:
-            piece = self._inflater.decompress(data, room - len(out))
-            out += piece
-            if self._inflater.eof:
-                # A gzip body may be several members back to back.
-                data = self._inflater.unused_data
-                if data and self._encoding != "deflate":
-                    self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-                    continue
-                break
-            data = self._inflater.unconsumed_tail
-        return bytes(out)
+            yield self._decompressor.process(data, output_buffer_limit=self.STEP)
+            # Output held back by the cap comes out as more empty input is offered.
+            while not self._decompressor.can_accept_more_data():
+                yield self._decompressor.process(b"", output_buffer_limit=self.STEP)
+        except brotli.error as error:
+            raise httpx.DecodingError(str(error)) from error
 
 
-def _is_zlib_header(head: bytes) -> bool:
-    return len(head) == 2 and head[0] & 0x0F == 8 and int.from_bytes(head, "big") % 31 == 0
+class _GzipMembers(ContentDecoder):
+    """httpx's gzip decoder, going on past the end of a member: a body may hold several."""
+
+    def __init__(self) -> None:
+        self._member = GZipDecoder()
+
+    def decode(self, data: bytes) -> bytes:
+        out = self._member.decode(data)
+        while self._member.decompressor.eof and self._member.decompressor.unused_data:
+            rest = self._member.decompressor.unused_data
+            self._member = GZipDecoder()
+            out += self._member.decode(rest)
+        return out
+
+    def flush(self) -> bytes:
+        return self._member.flush()
 
 
 def _check_url(url: str) -> str | None:
@@ -365,13 +431,43 @@ def _parse_retry_after(value: str | None, now: dt.datetime) -> float | None:
     value = value.strip()
     if _SECONDS.fullmatch(value):
         return float(value)
+    when = _http_date(value)
+    if when is None:
+        return None
+    return max((when - now).total_seconds(), 0.0)
+
+
+_MAX_AGE = re.compile(r'(?:^|,)\s*max-age\s*=\s*"?(\d{1,10})"?\s*(?:,|$)', re.ASCII | re.I)
+_NO_CACHE = re.compile(r"(?:^|,)\s*(?:no-cache|no-store)\s*(?:[,=]|$)", re.ASCII | re.I)
+
+
+def _fresh_for(headers: httpx.Headers, now: dt.datetime) -> float | None:
+    """Seconds the response stays fresh by the server's word (RFC 9111), or None.
+
+    max-age wins over Expires; Expires counts from the response's Date when it has one, so
+    a server's clock that is off doesn't matter. no-cache and no-store ask for none.
+    """
+    control = ",".join(headers.get_list("cache-control"))
+    if _NO_CACHE.search(control):
+        return None
+    if match := _MAX_AGE.search(control):
+        return float(match[1]) or None
+    expires = _http_date(headers.get("expires"))
+    if expires is None:
+        return None
+    sent = _http_date(headers.get("date")) or now
+    seconds = (expires - sent).total_seconds()
+    return seconds if seconds > 0 else None
+
+
+def _http_date(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
     try:
-        when = email.utils.parsedate_to_datetime(value)
+        when = email.utils.parsedate_to_datetime(value.strip())
     except (TypeError, ValueError, IndexError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max((when - now).total_seconds(), 0.0)
+    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when
 
 
 def _sendable(value: str) -> bool:

@@ -14,9 +14,11 @@ import json
 import zlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Self
+from typing import Literal, Self
 from xml.sax.saxutils import escape, quoteattr
 
+import brotli
+import zstandard
 from aiohttp import web
 
 RSS = "application/rss+xml; charset=utf-8"
@@ -25,6 +27,15 @@ JSON_FEED = "application/feed+json; charset=utf-8"
 HTML = "text/html; charset=utf-8"
 
 _BLOCK = 64 * 1024
+_REPEATED_ON_304 = frozenset({"ETag", "Last-Modified", "Cache-Control", "Expires", "Date"})
+
+Encoding = Literal["gzip", "deflate", "br", "zstd"]
+_ENCODERS: dict[str, Callable[[bytes], bytes]] = {
+    "gzip": lambda data: gzip.compress(data, mtime=0),
+    "deflate": zlib.compress,
+    "br": brotli.compress,
+    "zstd": lambda data: zstandard.ZstdCompressor().compress(data),
+}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -131,8 +142,12 @@ class FeedServer:
         etag: bool = True,
         last_modified: bool = True,
         headers: Mapping[str, str] | None = None,
+        encoding: Encoding | None = None,
     ) -> None:
-        """Serve ``body`` at ``path`` from now on, with fresh validators."""
+        """Serve ``body`` at ``path`` from now on, with fresh validators.
+
+        ``encoding`` compresses the body with that Content-Encoding (``gzipped`` is gzip).
+        """
         data = body.encode("utf-8") if isinstance(body, str) else body
         fixed = {"Content-Type": content_type, **(headers or {})}
         if etag:
@@ -144,9 +159,13 @@ class FeedServer:
         if gzipped:
             data = gzip.compress(data, mtime=0)
             fixed["Content-Encoding"] = "gzip"
+        elif encoding is not None:
+            data = _ENCODERS[encoding](data)
+            fixed["Content-Encoding"] = encoding
 
         async def handler(request: web.Request, record: RecordedRequest) -> web.StreamResponse:
-            validators = {k: v for k, v in fixed.items() if k in ("ETag", "Last-Modified")}
+            # A 304 repeats the validators and the caching headers, as RFC 9110 asks.
+            validators = {k: v for k, v in fixed.items() if k in _REPEATED_ON_304}
             if _not_modified(request, fixed.get("ETag"), stamp):
                 record.status = 304
                 return web.Response(status=304, headers=validators)
@@ -164,6 +183,8 @@ class FeedServer:
         gzipped: bool = False,
         etag: bool = True,
         last_modified: bool = True,
+        headers: Mapping[str, str] | None = None,
+        encoding: Encoding | None = None,
     ) -> None:
         self.publish(
             path,
@@ -171,6 +192,8 @@ class FeedServer:
             gzipped=gzipped,
             etag=etag,
             last_modified=last_modified,
+            headers=headers,
+            encoding=encoding,
         )
 
     def publish_atom(

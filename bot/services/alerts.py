@@ -13,6 +13,8 @@ from bot.topics import TopicIndex, prepare
 log = logging.getLogger(__name__)
 
 BATCH = 100
+# After a failed pass (a database error, say), the entries wait this long to be tried again.
+RETRY_AFTER = 5.0
 
 
 class AlertRouter:
@@ -30,14 +32,44 @@ class AlertRouter:
         *,
         clock: Clock,
         wake: Callable[[], None],
+        retry_after: float = RETRY_AFTER,
     ) -> None:
         self._entries = entries
         self._topics = topics
         self._index = index
         self._clock = clock
         self._wake = wake
+        self._retry_after = retry_after
         # One pass at a time: two polls finishing together must not route an entry twice.
         self._lock = asyncio.Lock()
+        self._pending = asyncio.Event()
+        self._worker: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """New entries wait to be routed: the worker routes them soon, the caller goes on."""
+        self._pending.set()
+
+    def start(self) -> None:
+        """Route in the background, whenever woken, until close()."""
+        if self._worker is None:
+            self._worker = asyncio.create_task(self._run(), name="route entries")
+
+    async def close(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
+            self._worker = None
+
+    async def _run(self) -> None:
+        while True:
+            await self._pending.wait()
+            self._pending.clear()
+            try:
+                await self.route_pending()
+            except Exception:
+                log.exception("Routing failed; trying again in %.0f s", self._retry_after)
+                await asyncio.sleep(self._retry_after)
+                self._pending.set()
 
     async def route_pending(self) -> int:
         """Route every entry waiting, oldest first; returns how many alerts were queued or held."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import concurrent.futures
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
@@ -23,17 +25,37 @@ from bot.feeds import (
     discover_feed_links,
     parse_feed,
 )
+from bot.services.schedule import PollQueue
 from bot.storage.interfaces import Entries, Feeds, PollSuccess, StoredPoll
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = dt.timedelta(hours=6)
+# A server's Cache-Control or Expires can stretch the interval up to this, no further: a
+# feed that says "fresh for a day" still gets its news read within the hour.
+MAX_SERVER_INTERVAL = dt.timedelta(hours=1)
 # Retry-After beyond this is taken as a server misconfiguration, not a wish to be obeyed.
 MAX_RETRY_AFTER = dt.timedelta(hours=24)
 NOTIFY_AFTER = dt.timedelta(hours=24)
 START_UP_SPREAD = dt.timedelta(seconds=60)
-MAX_POLLS = 8
+MAX_POLLS = 64
 MAX_POLLS_PER_HOST = 2
+# The scheduler sleeps until the next feed is due or a poll ends; this bounds a sleep taken
+# before a wall-clock jump, and is no tick: nothing waits for it.
+MAX_IDLE = dt.timedelta(seconds=30)
+RETRY_START = dt.timedelta(seconds=1)
+LATENESS_SAMPLES = 10_000
+
+
+def _seconds(moment: dt.datetime) -> float:
+    return moment.timestamp()
+
+
+def _server_floor(fresh_for: float | None) -> dt.timedelta | None:
+    """The least interval a response's freshness asks for, capped; None when it asks none."""
+    if fresh_for is None or fresh_for <= 0:
+        return None
+    return min(dt.timedelta(seconds=fresh_for), MAX_SERVER_INTERVAL)
 
 
 class FeedError(HeraldError):
@@ -46,6 +68,18 @@ class PollResult:
     stored: StoredPoll | None = None  # None when the poll failed
     not_modified: bool = False
     error: str | None = None
+    next_poll_at: dt.datetime | None = None
+    moved_to: str | None = None
+
+
+@dataclasses.dataclass(slots=True)
+class PollStats:
+    """How the scheduler keeps up: polls started, and how late the recent ones started."""
+
+    started: int = 0
+    lateness: collections.deque[float] = dataclasses.field(
+        default_factory=lambda: collections.deque(maxlen=LATENESS_SAMPLES)
+    )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -56,20 +90,17 @@ class AddedFeed:
 
 
 NotifyFailing = Callable[[Feed], Awaitable[None]]
-OnNewEntries = Callable[[], Awaitable[object]]
-
-
-def _host(url: str) -> str:
-    """The server a URL names (host and port), for per-server politeness."""
-    return urlsplit(url).netloc.lower()
+# Told, never awaited: routing runs in its own worker, and its failures are not the feed's.
+OnNewEntries = Callable[[], None]
 
 
 class FeedService:
-    """Polls feeds when the database says they are due, a bounded number at a time.
+    """Polls feeds when they are due, as many at once as the limits allow.
 
-    Each poll runs as its own task so one slow or hanging feed never delays the others;
-    ``poll_due()`` only starts them. A feed is never polled twice at once, and at most
-    ``MAX_POLLS_PER_HOST`` polls go to one host together.
+    ``run()`` starts a poll the moment a feed is due and a slot is free (at most
+    ``concurrency`` at once and ``MAX_POLLS_PER_HOST`` to one host), each as its own task so
+    one slow or hanging feed never delays the others. A feed is never polled twice at once.
+    The database holds each feed's next poll time; the queue in memory mirrors it.
     """
 
     def __init__(
@@ -84,6 +115,7 @@ class FeedService:
         on_new_entries: OnNewEntries | None = None,
         notify_failing: NotifyFailing | None = None,
         rng: random.Random | None = None,
+        concurrency: int = MAX_POLLS,
     ) -> None:
         self._feeds = feeds
         self._entries = entries
@@ -94,8 +126,16 @@ class FeedService:
         self._on_new_entries = on_new_entries
         self._notify_failing = notify_failing
         self._rng = rng or random.Random()
-        self._polling: dict[int, asyncio.Task[PollResult]] = {}
-        self._per_host: collections.Counter[str] = collections.Counter()
+        self._queue = PollQueue(concurrency=concurrency, per_host=MAX_POLLS_PER_HOST)
+        self._loaded = False
+        self._polling: dict[int, asyncio.Task[None]] = {}
+        self._wake = asyncio.Event()
+        self._runner: asyncio.Task[None] | None = None
+        # feedparser holds the GIL while it works. One parsing thread costs the event loop at
+        # most a switch interval (5 ms) per turn; six at once delayed it by up to 150 ms
+        # (measured). A process would spare the loop even that, for a second interpreter.
+        self._parser = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="parse")
+        self.stats = PollStats()
 
     # Scheduling
 
@@ -108,32 +148,78 @@ class FeedService:
                 log.info("Watching %s", url)
         window = min(self._interval, START_UP_SPREAD)
         await self._feeds.spread_overdue(now=now, window=window)
+        if self._loaded:
+            await self._load()
+
+    def start(self) -> None:
+        """Start polling in the background until close()."""
+        if self._runner is None:
+            self._runner = asyncio.create_task(self.run(), name="poll feeds")
+
+    def wake(self) -> None:
+        """Look at the queue again now (a feed was added, or a test moved the clock)."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Start each poll as soon as its feed is due and a slot is free; never returns."""
+        while True:
+            self._wake.clear()
+            delay = MAX_IDLE.total_seconds()
+            try:
+                await self.poll_due()
+            except Exception:
+                # A database error must not end polling for good, nor spin: retry shortly.
+                log.exception("Starting due polls failed")
+                delay = RETRY_START.total_seconds()
+            else:
+                due = self._queue.next_due()
+                if due is not None and self._queue.flying < self._queue.concurrency:
+                    delay = min(delay, due - _seconds(self._clock()))
+                    if delay <= 0:
+                        # It came due while this round looked: start it now, not after a nap.
+                        continue
+            # With every slot taken, the next poll to end wakes this up.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
 
     async def poll_due(self) -> int:
         """Start polls for due feeds, as many as the limits allow; returns how many."""
-        room = MAX_POLLS - len(self._polling)
-        if room <= 0:
-            return 0
-        due = await self._feeds.due(self._clock(), limit=room + len(self._polling))
-        started = 0
-        for feed in due:
-            host = _host(feed.url)
-            if feed.id in self._polling or self._per_host[host] >= MAX_POLLS_PER_HOST:
-                continue
-            self._per_host[host] += 1
-            task = asyncio.create_task(self._poll_guarded(feed), name=f"poll feed {feed.id}")
-            self._polling[feed.id] = task
-            task.add_done_callback(functools.partial(self._finished, feed.id, host))
-            started += 1
-            if started >= room:
-                break
-        return started
+        if not self._loaded:
+            await self._load()
+        now = self._clock()
+        taken = self._queue.take(_seconds(now))
+        for feed_id, due in taken:
+            task = asyncio.create_task(self._poll_queued(feed_id, due), name=f"poll {feed_id}")
+            self._polling[feed_id] = task
+        return len(taken)
 
-    def _finished(self, feed_id: int, host: str, _: asyncio.Task[PollResult]) -> None:
-        self._polling.pop(feed_id, None)
-        self._per_host[host] -= 1
-        if self._per_host[host] <= 0:
-            del self._per_host[host]
+    async def _load(self) -> None:
+        for feed in await self._feeds.all():
+            if feed.id not in self._polling:
+                self._queue.set(feed.id, feed.url, _seconds(feed.next_poll_at))
+        self._loaded = True
+
+    async def _poll_queued(self, feed_id: int, due: float) -> None:
+        next_due: float | None = None
+        moved_to: str | None = None
+        try:
+            feed = await self._feeds.get(feed_id)
+            if feed is None:
+                self._queue.discard(feed_id)
+                return
+            self.stats.started += 1
+            self.stats.lateness.append(max(_seconds(self._clock()) - due, 0.0))
+            result = await self._poll_guarded(feed)
+            if result.next_poll_at is not None:
+                next_due = _seconds(result.next_poll_at)
+            moved_to = result.moved_to
+        finally:
+            if next_due is None:
+                next_due = _seconds(self._clock() + self._interval)
+            self._queue.done(feed_id, next_due, moved_to)
+            self._polling.pop(feed_id, None)
+            self._wake.set()
 
     async def wait_idle(self) -> None:
         """Wait for the polls under way to finish."""
@@ -141,11 +227,15 @@ class FeedService:
             await asyncio.gather(*self._polling.values(), return_exceptions=True)
 
     async def close(self) -> None:
-        """Abandon polls under way; each one's transaction rolls back, nothing half-stored."""
+        """Stop polling; each poll's transaction rolls back, nothing half-stored."""
         tasks = list(self._polling.values())
+        if self._runner is not None:
+            tasks.append(self._runner)
+            self._runner = None
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        self._parser.shutdown(wait=False, cancel_futures=True)
 
     async def _poll_guarded(self, feed: Feed) -> PollResult:
         try:
@@ -166,13 +256,15 @@ class FeedService:
         )
         if isinstance(result, FetchFailed):
             return await self._failed(feed, result.reason, retry_after=result.retry_after)
+        floor = _server_floor(result.fresh_for)
         if isinstance(result, NotModified):
             success = PollSuccess(
                 etag=feed.etag,
                 last_modified=feed.last_modified,
-                next_poll_at=self._clock() + self._interval,
+                next_poll_at=self._next_poll(now, floor),
                 moved_to=result.moved_to,
                 not_modified=True,
+                min_interval=floor,
             )
             return await self._unchanged(feed, success, now)
         digest = hashlib.sha256(result.body).hexdigest()
@@ -182,17 +274,19 @@ class FeedService:
             success = PollSuccess(
                 etag=result.etag,
                 last_modified=result.last_modified,
-                next_poll_at=self._clock() + self._interval,
+                next_poll_at=self._next_poll(now, floor),
                 moved_to=result.moved_to,
                 content_hash=digest,
                 unchanged_body=True,
+                min_interval=floor,
             )
             return await self._unchanged(feed, success, now)
         try:
             parsed = await self._parse(result, now)
         except FeedParseError as error:
             return await self._failed(feed, error.user_message)
-        stored = await self._store(feed, result, parsed, now, digest)
+        next_poll_at = self._next_poll(now, floor)
+        stored = await self._store(feed, result, parsed, now, next_poll_at, digest)
         if stored.new or stored.updated:
             log.info(
                 "Feed %s: %d new, %d edited, %d unchanged entries",
@@ -202,20 +296,36 @@ class FeedService:
                 stored.unchanged,
             )
         if stored.new and feed.baseline_done and self._on_new_entries is not None:
-            await self._on_new_entries()
-        return PollResult(feed.id, stored)
+            try:
+                self._on_new_entries()
+            except Exception:
+                # The entries are stored and wait to be routed; the feed itself is fine.
+                log.exception("Could not hand feed %s's new entries to the router", feed.id)
+        return PollResult(feed.id, stored, next_poll_at=next_poll_at, moved_to=result.moved_to)
+
+    def _next_poll(self, started: dt.datetime, floor: dt.timedelta | None) -> dt.datetime:
+        """One interval (or the server's longer ``floor``) after the poll started, not after
+        it ended: a poll that starts on time keeps the feed's place in the spread, and one
+        that started late moves the feed's turn instead of leaving it behind for good."""
+        return started + (max(self._interval, floor) if floor is not None else self._interval)
 
     async def _unchanged(self, feed: Feed, success: PollSuccess, now: dt.datetime) -> PollResult:
         await self._feeds.record_success(
             feed, success, (), now=now, keep_after=now - self._retention
         )
-        return PollResult(feed.id, StoredPoll(), not_modified=success.not_modified)
+        return PollResult(
+            feed.id,
+            StoredPoll(),
+            not_modified=success.not_modified,
+            next_poll_at=success.next_poll_at,
+            moved_to=success.moved_to,
+        )
 
     async def _parse(self, fetched: Fetched, now: dt.datetime) -> ParsedFeed:
-        # feedparser is CPU-bound for big feeds; a thread keeps replies flowing meanwhile.
-        return await asyncio.to_thread(
+        parse = functools.partial(
             parse_feed, fetched.body, url=fetched.url, content_type=fetched.content_type, now=now
         )
+        return await asyncio.get_running_loop().run_in_executor(self._parser, parse)
 
     async def _store(
         self,
@@ -223,6 +333,7 @@ class FeedService:
         fetched: Fetched,
         parsed: ParsedFeed,
         now: dt.datetime,
+        next_poll_at: dt.datetime,
         content_hash: str | None = None,
     ) -> StoredPoll:
         return await self._feeds.record_success(
@@ -230,10 +341,11 @@ class FeedService:
             PollSuccess(
                 etag=fetched.etag,
                 last_modified=fetched.last_modified,
-                next_poll_at=self._clock() + self._interval,
+                next_poll_at=next_poll_at,
                 title=parsed.title,
                 moved_to=fetched.moved_to,
                 content_hash=content_hash,
+                min_interval=_server_floor(fetched.fresh_for),
             ),
             parsed.entries,
             now=now,
@@ -266,7 +378,7 @@ class FeedService:
         ):
             await self._notify_failing(updated)
             await self._feeds.mark_failure_notified(feed.id)
-        return PollResult(feed.id, error=reason)
+        return PollResult(feed.id, error=reason, next_poll_at=now + delay)
 
     def backoff(self, failures: int) -> dt.timedelta:
         """Delay before the next try after ``failures`` in a row: doubling, jittered, capped."""
@@ -301,10 +413,18 @@ class FeedService:
                     f"{discovered_from} links to {url}, which is not a readable feed: "
                     f"{inner.user_message}."
                 ) from None
-        feed = await self._feeds.add(
-            fetched.moved_to or url, now=now, next_poll_at=now + self._interval
-        )
-        stored = await self._store(feed, fetched, parsed, now)
+        if fetched.moved_to is not None and fetched.moved_to != url:
+            known = await self._feeds.by_url(fetched.moved_to)
+            if known is not None:
+                await self._feeds.add_alias(url, known.id)
+                await self._refuse_known(url)
+        next_poll_at = now + self._interval
+        feed = await self._feeds.add(fetched.moved_to or url, now=now, next_poll_at=next_poll_at)
+        if fetched.moved_to is not None and fetched.moved_to != url:
+            await self._feeds.add_alias(url, feed.id)
+        stored = await self._store(feed, fetched, parsed, now, next_poll_at)
+        self._queue.set(feed.id, feed.url, _seconds(next_poll_at))
+        self._wake.set()
         refreshed = await self._feeds.get(feed.id)
         log.info("Feed %s added: %s (%d entries)", feed.id, feed.url, stored.new)
         return AddedFeed(refreshed or feed, stored.new, discovered_from)
@@ -329,6 +449,7 @@ class FeedService:
         task = self._polling.get(feed_id)
         if task is not None:
             task.cancel()
+        self._queue.discard(feed_id)
         await self._feeds.remove(feed_id)
         log.info("Feed %s removed: %s", feed.id, feed.url)
         return feed
@@ -336,7 +457,12 @@ class FeedService:
     async def health(self) -> list[FeedHealth]:
         per_day = await self._feeds.entries_per_day(now=self._clock())
         return [
-            FeedHealth(feed, per_day.get(feed.id, 0.0), polling_now=feed.id in self._polling)
+            FeedHealth(
+                feed,
+                per_day.get(feed.id, 0.0),
+                polling_now=feed.id in self._polling,
+                poll_interval=self._interval,
+            )
             for feed in await self._feeds.all()
         ]
 

@@ -17,7 +17,7 @@ from bot.storage.interfaces import PollSuccess, StoredPoll
 _COLUMNS = (
     "id, url, title, etag, last_modified, content_hash, next_poll_at, last_polled_at,"
     " last_success_at, last_error, last_error_at, failing_since, consecutive_failures,"
-    " failure_notified, polls, polls_not_modified, baseline_done, created_at"
+    " failure_notified, polls, polls_not_modified, baseline_done, created_at, min_interval"
 )
 # SQLite allows 32766 bound parameters; lookups by key go in slices well below that.
 _CHUNK = 500
@@ -47,6 +47,9 @@ def _feed(row: Any) -> Feed:
         polls_not_modified=row["polls_not_modified"],
         baseline_done=bool(row["baseline_done"]),
         created_at=from_epoch(row["created_at"]),
+        min_interval=(
+            None if row["min_interval"] is None else dt.timedelta(seconds=row["min_interval"])
+        ),
     )
 
 
@@ -75,8 +78,23 @@ class FeedRepository:
         return None if row is None else _feed(row)
 
     async def by_url(self, url: str) -> Feed | None:
+        """The feed at ``url``, or the one ``url`` moved to (an alias)."""
         row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM feeds WHERE url = ?", (url,))
+        if row is None:
+            row = await self._db.fetchone(
+                f"SELECT {_COLUMNS} FROM feeds"
+                " WHERE id = (SELECT feed_id FROM feed_aliases WHERE url = ?)",
+                (url,),
+            )
         return None if row is None else _feed(row)
+
+    async def add_alias(self, url: str, feed_id: int) -> None:
+        """Remember ``url`` as another address of the feed (one that moved there)."""
+        await self._db.execute(
+            "INSERT INTO feed_aliases (url, feed_id) VALUES (?, ?)"
+            " ON CONFLICT (url) DO UPDATE SET feed_id = excluded.feed_id",
+            (url, feed_id),
+        )
 
     async def all(self) -> list[Feed]:
         rows = await self._db.fetchall(f"SELECT {_COLUMNS} FROM feeds ORDER BY id")
@@ -170,6 +188,14 @@ class FeedRepository:
                 if poll.not_modified or poll.unchanged_body
                 else await self._store_entries(sql, feed, entries, now=now, keep_after=keep_after)
             )
+            if poll.moved_to is not None and poll.moved_to != feed.url:
+                # The URL it had stays known, so whoever configured it finds this feed.
+                await sql.execute(
+                    "INSERT INTO feed_aliases (url, feed_id)"
+                    " SELECT :url, :id WHERE NOT EXISTS (SELECT 1 FROM feeds WHERE url = :moved)"
+                    " ON CONFLICT (url) DO UPDATE SET feed_id = excluded.feed_id",
+                    {"url": feed.url, "id": feed.id, "moved": poll.moved_to},
+                )
             await sql.execute(
                 """
                 UPDATE feeds SET
@@ -185,6 +211,7 @@ class FeedRepository:
                     polls = polls + 1,
                     polls_not_modified = polls_not_modified + :not_modified,
                     baseline_done = baseline_done OR NOT :not_modified,
+                    min_interval = :min_interval,
                     next_poll_at = :next
                 WHERE id = :id
                 """,
@@ -197,6 +224,9 @@ class FeedRepository:
                     "now": to_epoch(now),
                     "not_modified": int(poll.not_modified),
                     "next": to_epoch(poll.next_poll_at),
+                    "min_interval": (
+                        None if poll.min_interval is None else poll.min_interval.total_seconds()
+                    ),
                     "id": feed.id,
                 },
             )

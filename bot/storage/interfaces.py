@@ -72,6 +72,7 @@ class PollSuccess:
     content_hash: str | None = None
     not_modified: bool = False  # answered 304
     unchanged_body: bool = False  # answered 200 with the very bytes of the last poll
+    min_interval: dt.timedelta | None = None  # the server's own floor on the interval
 
 
 class Chats(Protocol):
@@ -164,6 +165,8 @@ class Entries(Protocol):
 
     async def prune(self, *, published_before: dt.datetime, now: dt.datetime) -> int: ...
 
+    async def index_pending(self) -> int: ...
+
     async def newest_matches(
         self,
         expression: str,
@@ -194,6 +197,8 @@ class Feeds(Protocol):
     async def get(self, feed_id: int) -> Feed | None: ...
 
     async def by_url(self, url: str) -> Feed | None: ...
+
+    async def add_alias(self, url: str, feed_id: int) -> None: ...
 
     async def all(self) -> list[Feed]: ...
 

@@ -37,6 +37,8 @@ def test_defaults_match_the_documented_contract() -> None:
     assert settings.digest_time == dt.time(8, 0)
     assert settings.timezone == "UTC"
     assert settings.log_level == "INFO"
+    assert settings.allow_private_networks == ()
+    assert settings.poll_concurrency == 64
 
 
 def test_every_variable_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -89,6 +91,9 @@ def test_a_dotenv_file_in_the_working_directory_is_read(tmp_path: Path) -> None:
         ("HERALD_DIGEST_TIME", "noon", "HH:MM"),
         ("HERALD_LOG_LEVEL", "LOUD", "DEBUG, INFO"),
         ("HERALD_TELEGRAM_API_URL", "api.telegram.org", "http(s) URL"),
+        ("HERALD_ALLOW_PRIVATE_NETWORKS", "10.0.0.0/33", "CIDR ranges"),
+        ("HERALD_ALLOW_PRIVATE_NETWORKS", "intranet", "CIDR ranges"),
+        ("HERALD_POLL_CONCURRENCY", "0", "whole number of polls"),
     ],
 )
 def test_a_bad_value_names_the_variable_and_what_it_expects(
@@ -151,3 +156,17 @@ def test_log_lines_never_contain_the_token(capsys: pytest.CaptureFixture[str]) -
     assert "was rejected" in err
     assert TOKEN not in err
     assert "AAHfiqksKZ8WmR2zSjiQ7" not in err
+
+
+def test_private_networks_are_read_as_cidr_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HERALD_ALLOW_PRIVATE_NETWORKS", "10.0.0.0/8, 127.0.0.1, fd00::/8")
+    monkeypatch.setenv("HERALD_POLL_CONCURRENCY", "200")
+
+    settings = load_settings()
+
+    assert [str(net) for net in settings.allow_private_networks] == [
+        "10.0.0.0/8",
+        "127.0.0.1/32",
+        "fd00::/8",
+    ]
+    assert settings.poll_concurrency == 200

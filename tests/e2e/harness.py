@@ -86,8 +86,13 @@ async def running_herald(
     start_within: float = START_TIMEOUT,
     **variables: str,
 ) -> AsyncIterator[HeraldProcess]:
-    """`herald run` in ``workdir`` with its own database, no feeds unless given, polling."""
+    """`herald run` in ``workdir`` with its own database, no feeds unless given, polling.
+
+    Feeds on loopback addresses are allowed, since every test feed server is one; a test
+    of the refusal of private addresses passes ``HERALD_ALLOW_PRIVATE_NETWORKS=""``.
+    """
     settings = {
+        "HERALD_ALLOW_PRIVATE_NETWORKS": "127.0.0.0/8",
         "HERALD_TELEGRAM_TOKEN": emulator.token,
         "HERALD_TELEGRAM_API_URL": emulator.api_root,
         "HERALD_DATABASE": str(workdir / "herald.db"),

@@ -7,7 +7,7 @@ import datetime as dt
 import time
 from pathlib import Path
 
-from bot.sandbox.emulator import BotApiEmulator
+from bot.sandbox.emulator import BotApiEmulator, Chat, User
 from bot.sandbox.feedserver import FeedItem, FeedServer
 from tests.e2e.harness import HeraldProcess, query, running_herald, wait_for_rows
 
@@ -81,7 +81,7 @@ async def test_feeds_shows_health_truthfully_for_good_failing_and_backing_off_fe
     good, broken, busy = answer.text.split("\n\n")[-3:]
     assert "✅ #1 Good News" in good
     assert "304 answers" in good
-    assert "2.0 entries/day" in good
+    assert "336.0 entries/day" in good  # 14 stories over the hour before it was added
     assert "last error" not in good
     assert "⚠️ #2" in broken
     assert "last error: HTTP 500" in broken
@@ -247,3 +247,99 @@ def _peak_memory_mb(herald: HeraldProcess) -> float:
     status = Path(f"/proc/{herald.process.pid}/status").read_text()
     peak_kb = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
     return int(peak_kb) / 1024
+
+
+async def add_feed(emulator: BotApiEmulator, chat: Chat, admin: User, url: str) -> str:
+    """The bot's answer to /feeds add: the progress message, once edited with the outcome."""
+    await emulator.user_says(chat, admin, f"/feeds add {url}")
+    progress = await emulator.wait_for_message(chat)
+    await emulator.wait_until(lambda: progress.edit_count > 0, description="edited result")
+    return progress.text
+
+
+async def test_feeds_on_private_addresses_are_refused_unless_their_range_is_allowed(
+    emulator: BotApiEmulator, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    admin = emulator.add_user("Ada")
+    chat = emulator.private_chat(admin)
+    feed_server.publish_rss("/inside.xml", items(2), title="Inside")
+    port = feed_server.base_url.rsplit(":", 1)[1]
+    by_name = f"http://localhost:{port}/inside.xml"
+    async with FeedServer(host="127.0.0.2") as outside:
+        # 127.0.0.2 stands for a public server here: it is the one range allowed.
+        outside.redirect("/moved.xml", feed_server.url("/inside.xml"), status=301)
+        attempts = [feed_server.url("/inside.xml"), by_name, outside.url("/moved.xml")]
+
+        async with running_herald(
+            emulator,
+            tmp_path,
+            HERALD_ADMIN_IDS=str(admin.id),
+            HERALD_ALLOW_PRIVATE_NETWORKS="127.0.0.2/32",
+        ):
+            answers = [await add_feed(emulator, chat, admin, url) for url in attempts]
+        redirects_followed = outside.hits("/moved.xml")
+
+    assert answers[0] == (
+        f"❌ Couldn't fetch {feed_server.url('/inside.xml')}: 127.0.0.1 is a loopback address,"
+        " and Herald fetches feeds only from public addresses."
+    )
+    assert answers[1].startswith(
+        f"❌ Couldn't fetch {by_name}: localhost resolves to 127.0.0.1, a loopback address"
+    )
+    assert answers[2].startswith(
+        f"❌ Couldn't fetch {outside.url('/moved.xml')}: 127.0.0.1 is a loopback address"
+    )
+    assert redirects_followed == 1
+    assert feed_server.hits("/inside.xml") == 0
+    assert query(tmp_path, "SELECT COUNT(*) FROM feeds") == [(0,)]
+
+    async with running_herald(
+        emulator,
+        tmp_path,
+        HERALD_ADMIN_IDS=str(admin.id),
+        HERALD_ALLOW_PRIVATE_NETWORKS="127.0.0.0/8",
+    ):
+        answer = await add_feed(emulator, chat, admin, by_name)
+
+    assert "Added feed #1 Inside with 2 entries" in answer
+    assert feed_server.hits("/inside.xml") == 1
+
+
+async def test_a_configured_feed_that_moved_permanently_is_one_feed_after_a_restart(
+    emulator: BotApiEmulator, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    feed_server.publish_rss("/new.xml", items(2), title="Moved")
+    feed_server.redirect("/old.xml", feed_server.url("/new.xml"), status=301)
+    old = feed_server.url("/old.xml")
+
+    async with running_herald(emulator, tmp_path, HERALD_FEEDS=old, HERALD_POLL_INTERVAL="1"):
+        await wait_for_rows(tmp_path, "SELECT 1 FROM feeds WHERE url LIKE '%/new.xml'")
+    async with running_herald(emulator, tmp_path, HERALD_FEEDS=old, HERALD_POLL_INTERVAL="1"):
+        polled = feed_server.hits("/new.xml")
+        deadline = time.monotonic() + 10
+        while feed_server.hits("/new.xml") <= polled:
+            assert time.monotonic() < deadline, "the moved feed was not polled after a restart"
+            await asyncio.sleep(0.05)
+
+    assert query(tmp_path, "SELECT id, url FROM feeds") == [(1, feed_server.url("/new.xml"))]
+    assert query(tmp_path, "SELECT url, feed_id FROM feed_aliases") == [
+        (feed_server.url("/old.xml"), 1)
+    ]
+    assert query(tmp_path, "SELECT COUNT(*) FROM entries") == [(2,)]
+
+
+async def test_a_brotli_encoded_feed_is_read(
+    emulator: BotApiEmulator, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    feed_server.publish_rss("/brotli.xml", items(3, prefix="Squeezed"), encoding="br")
+
+    async with running_herald(emulator, tmp_path, HERALD_FEEDS=feed_server.url("/brotli.xml")):
+        await wait_for_rows(tmp_path, "SELECT 1 FROM feeds WHERE baseline_done = 1")
+
+    [request] = feed_server.requests("/brotli.xml")
+    assert "br" in request.headers["accept-encoding"]
+    assert query(tmp_path, "SELECT title FROM entries ORDER BY title") == [
+        ("Squeezed 0",),
+        ("Squeezed 1",),
+        ("Squeezed 2",),
+    ]

@@ -31,6 +31,8 @@ def herald(tmp_path: Path, *args: str, **variables: str) -> subprocess.Completed
         ("HERALD_TIMEZONE", "Mars/Base"),
         ("HERALD_ADMIN_IDS", "abc"),
         ("HERALD_FEEDS", "gopher://example.com/feed"),
+        ("HERALD_ALLOW_PRIVATE_NETWORKS", "10.0.0.0/8,intranet"),
+        ("HERALD_POLL_CONCURRENCY", "none"),
     ],
 )
 def test_a_bad_setting_stops_start_up_with_one_line_and_exit_code_2(

@@ -13,7 +13,7 @@ import pytest
 
 from bot.feeds.fetcher import USER_AGENT, Fetched, FetchFailed, HttpFeedFetcher, NotModified
 from bot.feeds.parser import FeedParseError, discover_feed_links, parse_feed
-from bot.sandbox.feedserver import ATOM, FeedItem, FeedServer
+from bot.sandbox.feedserver import ATOM, Encoding, FeedItem, FeedServer
 from tests.feeds.conftest import NOW
 
 KIM = FeedItem(
@@ -53,7 +53,7 @@ async def test_request_names_herald_and_asks_for_feeds(
     [request] = feed_server.requests("/world.xml")
     assert request.headers["user-agent"] == USER_AGENT
     assert request.headers["accept"].startswith("application/rss+xml")
-    assert request.headers["accept-encoding"] == "gzip, deflate"
+    assert request.headers["accept-encoding"] == "gzip, deflate, br, zstd"
     assert not request.conditional
 
 
@@ -138,6 +138,18 @@ async def test_feed_served_gzipped_is_decoded(
     fetched = await fetch_new(HttpFeedFetcher(client), feed_server.url("/world.xml"))
 
     assert fetched.headers["content-encoding"] == "gzip"
+    assert parse(fetched) == ["Kim Jong Un visits Moscow"]
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "zstd"])
+async def test_feed_served_in_every_content_coding_is_decoded(
+    feed_server: FeedServer, client: httpx.AsyncClient, encoding: Encoding
+) -> None:
+    feed_server.publish_rss("/world.xml", [KIM], encoding=encoding)
+
+    fetched = await fetch_new(HttpFeedFetcher(client), feed_server.url("/world.xml"))
+
+    assert fetched.headers["content-encoding"] == encoding
     assert parse(fetched) == ["Kim Jong Un visits Moscow"]
 
 
@@ -340,7 +352,7 @@ async def test_closed_port_is_connection_refused(client: httpx.AsyncClient) -> N
 
     result = await HttpFeedFetcher(client).fetch(url)
 
-    assert result == FetchFailed("connection refused")
+    assert result == FetchFailed("could not connect")
 
 
 async def test_site_address_leads_to_its_feed_through_discovery(

@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import gzip
+import tracemalloc
 import zlib
 from collections.abc import AsyncIterator, Callable
 
+import brotli
 import httpx
 import pytest
+import zstandard
 
 from bot.feeds.fetcher import (
     USER_AGENT,
@@ -89,7 +92,7 @@ async def test_request_carries_user_agent_accept_and_validators(mock_client: Mak
     assert "application/rss+xml" in request.headers["accept"]
     assert "application/atom+xml" in request.headers["accept"]
     assert "application/feed+json" in request.headers["accept"]
-    assert request.headers["accept-encoding"] == "gzip, deflate"
+    assert request.headers["accept-encoding"] == "gzip, deflate, br, zstd"
     assert request.headers["if-none-match"] == '"abc"'
     assert request.headers["if-modified-since"] == "Sat, 01 Mar 2025 11:00:00 GMT"
 
@@ -399,8 +402,12 @@ async def test_body_exactly_at_the_limit_is_accepted(mock_client: MakeClient) ->
         ("x-gzip", lambda data: gzip.compress(data)),
         ("deflate", lambda data: zlib.compress(data)),
         ("deflate", lambda data: zlib.compress(data, wbits=-15)),
+        ("br", brotli.compress),
+        ("zstd", lambda data: zstandard.ZstdCompressor().compress(data)),
+        ("gzip, br", lambda data: brotli.compress(gzip.compress(data))),
+        ("identity", lambda data: data),
     ],
-    ids=["gzip", "x-gzip", "zlib-deflate", "raw-deflate"],
+    ids=["gzip", "x-gzip", "zlib-deflate", "raw-deflate", "br", "zstd", "gzip-then-br", "id"],
 )
 async def test_compressed_body_is_decoded(
     mock_client: MakeClient, encoding: str, compress: Callable[[bytes], bytes]
@@ -423,15 +430,31 @@ async def test_gzip_body_of_several_members_is_decoded_whole(mock_client: MakeCl
     assert result.body == FEED
 
 
-async def test_limit_applies_to_decoded_bytes(mock_client: MakeClient) -> None:
-    bomb = gzip.compress(bytes(10 * 1024 * 1024))
-    handler = stream(bomb, **{"Content-Encoding": "gzip"})
+@pytest.mark.parametrize(
+    ("encoding", "compress"),
+    [
+        ("gzip", lambda data: gzip.compress(data)),
+        ("br", brotli.compress),
+        ("zstd", lambda data: zstandard.ZstdCompressor().compress(data)),
+    ],
+)
+async def test_limit_applies_to_decoded_bytes_without_decoding_them_all(
+    mock_client: MakeClient, encoding: str, compress: Callable[[bytes], bytes]
+) -> None:
+    bomb = compress(bytes(64 * 1024 * 1024))
+    handler = stream(bomb, **{"Content-Encoding": encoding})
     fetcher = HttpFeedFetcher(mock_client(handler), max_bytes=1024 * 1024)
 
-    result = await fetcher.fetch("https://a.example/f")
+    tracemalloc.start()
+    try:
+        result = await fetcher.fetch("https://a.example/f")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
 
     assert len(bomb) < 1024 * 1024
     assert result == FetchFailed("response larger than 1 MiB", status=200)
+    assert peak < 8 * 1024 * 1024
 
 
 async def test_corrupt_gzip_is_a_failure(mock_client: MakeClient) -> None:
@@ -443,17 +466,17 @@ async def test_corrupt_gzip_is_a_failure(mock_client: MakeClient) -> None:
 
 
 async def test_unknown_content_encoding_is_a_failure(mock_client: MakeClient) -> None:
-    handler = stream(b"\x00\x01", **{"Content-Encoding": "br"})
+    handler = stream(b"\x00\x01", **{"Content-Encoding": "compress"})
 
     result = await HttpFeedFetcher(mock_client(handler)).fetch("https://a.example/f")
 
-    assert result == FetchFailed("unsupported Content-Encoding: br", status=200)
+    assert result == FetchFailed("unsupported Content-Encoding: compress", status=200)
 
 
 @pytest.mark.parametrize(
     ("error", "reason"),
     [
-        (httpx.ConnectTimeout("slow"), "timed out after 20 s"),
+        (httpx.ConnectTimeout("slow"), "could not connect"),
         (httpx.ReadTimeout("slow"), "timed out after 20 s"),
         (httpx.ConnectError("nope"), "could not connect"),
         (httpx.ReadError("gone"), "connection lost"),
@@ -484,3 +507,41 @@ async def test_error_while_reading_the_body_becomes_a_failure(mock_client: MakeC
     result = await HttpFeedFetcher(mock_client(handler)).fetch("https://a.example/f")
 
     assert result == FetchFailed("connection lost", status=200)
+
+
+@pytest.mark.parametrize(
+    ("headers", "fresh_for"),
+    [
+        ({"Cache-Control": "public, max-age=600"}, 600.0),
+        ({"Cache-Control": 'max-age="300", must-revalidate'}, 300.0),
+        ({"Cache-Control": "max-age=600", "Expires": "Sat, 01 Mar 2025 15:00:00 GMT"}, 600.0),
+        ({"Expires": "Sat, 01 Mar 2025 12:15:00 GMT"}, 900.0),
+        (
+            {"Expires": "Sat, 01 Mar 2025 08:15:00 GMT", "Date": "Sat, 01 Mar 2025 08:05:00 GMT"},
+            600.0,
+        ),
+        ({"Expires": "0"}, None),
+        ({"Expires": "Sat, 01 Mar 2025 11:00:00 GMT"}, None),
+        ({"Cache-Control": "no-cache, max-age=600"}, None),
+        ({"Cache-Control": "no-store"}, None),
+        ({"Cache-Control": "s-maxage=600"}, None),
+        ({}, None),
+    ],
+)
+async def test_freshness_comes_from_max_age_or_expires(
+    mock_client: MakeClient, headers: dict[str, str], fresh_for: float | None
+) -> None:
+    fetcher = HttpFeedFetcher(mock_client(answer(200, FEED, **headers)), clock=lambda: NOW)
+
+    fetched = await fetcher.fetch("https://a.example/f")
+
+    assert isinstance(fetched, Fetched)
+    assert fetched.fresh_for == fresh_for
+
+
+async def test_a_304_carries_the_freshness_it_repeats(mock_client: MakeClient) -> None:
+    handler = answer(304, b"", **{"Cache-Control": "max-age=1200"})
+
+    result = await HttpFeedFetcher(mock_client(handler)).fetch("https://a.example/f", etag='"x"')
+
+    assert result == NotModified(url="https://a.example/f", fresh_for=1200.0)

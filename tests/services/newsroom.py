@@ -26,7 +26,7 @@ class Newsroom:
         self.database = database
         self.clock = clock
         self.wakes = 0
-        index = TopicIndex()
+        self.index = index = TopicIndex()
         self.chat_repository = ChatRepository(database)
         self.topics = TopicService(
             TopicRepository(database), EntryRepository(database), index, clock=clock

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import time
 
 import pytest
 
 from bot.domain import InactiveReason, ParsedEntry, TopicMode
+from bot.services.alerts import AlertRouter
 from bot.services.topics import MAX_TOPICS, TopicError
 from bot.storage.database import Database
+from bot.storage.entries import EntryRepository
 from bot.storage.interfaces import PollSuccess
+from bot.storage.topics import TopicRepository
 from bot.topics import InvalidQueryError
 from tests.services.conftest import StepClock
 from tests.services.newsroom import Newsroom
@@ -177,3 +182,40 @@ async def test_the_same_story_from_two_feeds_reaches_a_chat_once(
         (2, "Aid convoy reaches Gaza"),
         (3, "Aid convoy reaches Gaza"),
     ]
+
+
+async def test_the_routing_worker_routes_when_woken_and_carries_on_after_an_error(
+    newsroom: Newsroom, database: Database, clock: StepClock
+) -> None:
+    await newsroom.chat(1, "Putin")
+    clock.advance(minutes=1)
+    await newsroom.publish("Putin speaks in Moscow", "Putin flies to Hanoi")
+    errors = [RuntimeError("the sender could not be woken")]
+
+    def wake_sender() -> None:
+        if errors:
+            raise errors.pop()
+
+    router = AlertRouter(
+        EntryRepository(database),
+        TopicRepository(database),
+        newsroom.index,
+        clock=clock,
+        wake=wake_sender,
+        retry_after=0.01,
+    )
+    router.start()
+    try:
+        router.wake()
+        deadline = time.monotonic() + 5
+        while len(await newsroom.alerts()) < 2:
+            assert time.monotonic() < deadline, "entries not routed in time"
+            await asyncio.sleep(0.01)
+    finally:
+        await router.close()
+
+    assert [title for _, title, _ in await newsroom.alerts()] == [
+        "Putin speaks in Moscow",
+        "Putin flies to Hanoi",
+    ]
+    assert errors == []

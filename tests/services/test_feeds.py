@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import email.utils
 import itertools
 import random
 
 import httpx
 import pytest
 
+from bot import formatting
 from bot.domain import Feed
 from bot.feeds import HttpFeedFetcher
 from bot.sandbox.feedserver import FeedItem, FeedServer
@@ -58,7 +60,7 @@ class Watcher:
             rng=random.Random(7),
         )
 
-    async def _on_new_entries(self) -> None:
+    def _on_new_entries(self) -> None:
         self.new_entry_calls += 1
 
     async def _notify(self, feed: Feed) -> None:
@@ -561,3 +563,106 @@ async def test_a_date_only_entry_is_stored_as_date_only_and_a_future_one_as_firs
         True,
     )
     assert (ahead.title, ahead.published_at, ahead.date_only) == ("Ahead", clock.now, False)
+
+
+async def test_a_routing_error_never_backs_off_the_feed(
+    database: Database, client: httpx.AsyncClient, feed_server: FeedServer, clock: StepClock
+) -> None:
+    def broken_router() -> None:
+        raise RuntimeError("the router is down")
+
+    feeds = FeedRepository(database)
+    service = FeedService(
+        feeds,
+        EntryRepository(database),
+        HttpFeedFetcher(client),
+        poll_interval=INTERVAL,
+        retention=dt.timedelta(days=90),
+        clock=clock,
+        on_new_entries=broken_router,
+    )
+    url = feed_server.url("/world.xml")
+    feed_server.publish_rss("/world.xml", [story(1, clock)])
+    await service.ensure([url])
+    clock.advance(minutes=1)
+    await service.poll_due()
+    await service.wait_idle()
+    feed_server.publish_rss("/world.xml", [story(2, clock), story(1, clock)])
+    clock.advance(seconds=INTERVAL.total_seconds())
+
+    await service.poll_due()
+    await service.wait_idle()
+
+    feed = await feeds.by_url(url)
+    assert feed is not None
+    assert (feed.consecutive_failures, feed.last_error) == (0, None)
+    assert feed.next_poll_at <= clock.now + INTERVAL  # not backed off
+    [waiting] = await EntryRepository(database).unrouted(limit=10)
+    assert waiting.title == "Story 2"
+
+
+async def test_cache_control_and_expires_are_a_floor_on_the_interval_capped_at_an_hour(
+    watcher: Watcher, feed_server: FeedServer, clock: StepClock
+) -> None:
+    expires = email.utils.format_datetime(
+        dt.datetime.now(dt.UTC) + dt.timedelta(seconds=900), usegmt=True
+    )
+    served = {
+        "/ten-minutes.xml": {"Cache-Control": "public, max-age=600"},
+        "/a-day.xml": {"Cache-Control": "max-age=86400"},
+        "/expires.xml": {"Expires": expires},
+        "/shorter.xml": {"Cache-Control": "max-age=30"},
+        "/no-cache.xml": {"Cache-Control": "no-cache, max-age=600"},
+    }
+    for path, headers in served.items():
+        feed_server.publish_rss(path, [story(1, clock)], headers=headers)
+    urls = [feed_server.url(path) for path in served]
+    await watcher.service.ensure(urls)
+
+    waits = {}
+    for _ in range(2):  # a 200, then a 304 that repeats the headers
+        for url in urls:
+            await watcher.poll(url)
+            feed = await watcher.feed(url)
+            waits[url] = (feed.next_poll_at - clock.now).total_seconds()
+        clock.advance(hours=2)
+
+    assert waits[feed_server.url("/ten-minutes.xml")] == 600
+    assert waits[feed_server.url("/a-day.xml")] == 3600
+    assert 890 <= waits[feed_server.url("/expires.xml")] <= 900
+    assert waits[feed_server.url("/shorter.xml")] == INTERVAL.total_seconds()
+    assert waits[feed_server.url("/no-cache.xml")] == INTERVAL.total_seconds()
+    assert [r.status for r in feed_server.requests("/ten-minutes.xml")] == [200, 304]
+    listing = "\n".join(formatting.feed_list(await watcher.service.health(), now=clock.now))
+    ten_minutes = next(block for block in listing.split("\n\n") if "ten-minutes" in block)
+    assert "server asks for 10 min between polls (Cache-Control/Expires)" in ten_minutes
+    shorter = next(block for block in listing.split("\n\n") if "shorter" in block)
+    assert "server asks" not in shorter
+
+
+async def test_a_configured_url_that_moved_stays_one_feed_when_configured_again(
+    watcher: Watcher, feed_server: FeedServer, clock: StepClock
+) -> None:
+    feed_server.publish_rss("/new.xml", [story(1, clock)])
+    feed_server.redirect("/old.xml", feed_server.url("/new.xml"), status=301)
+    await watcher.service.ensure([feed_server.url("/old.xml")])
+    await watcher.poll(feed_server.url("/old.xml"))
+
+    await watcher.service.ensure([feed_server.url("/old.xml")])
+
+    assert [feed.url for feed in await watcher.feeds.all()] == [feed_server.url("/new.xml")]
+    with pytest.raises(FeedError, match="Already watching that feed: #1"):
+        await watcher.service.add(feed_server.url("/old.xml"))
+
+
+async def test_a_feed_added_by_a_url_that_moved_is_known_by_both(
+    watcher: Watcher, feed_server: FeedServer, clock: StepClock
+) -> None:
+    feed_server.publish_rss("/new.xml", [story(1, clock)])
+    feed_server.redirect("/old.xml", feed_server.url("/new.xml"), status=308)
+
+    added = await watcher.service.add(feed_server.url("/old.xml"))
+    await watcher.service.ensure([feed_server.url("/old.xml"), feed_server.url("/new.xml")])
+
+    assert added.feed.url == feed_server.url("/new.xml")
+    assert [feed.id for feed in await watcher.feeds.all()] == [added.feed.id]
