@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Chat, ChatMember, ChatMemberUpdated, Update
+from telegram import Chat, ChatMember, ChatMemberUpdated, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     CallbackQueryHandler,
@@ -31,6 +31,16 @@ def chat_title(chat: Chat) -> str:
     return " ".join(part for part in (chat.first_name, chat.last_name) if part) or (
         chat.username or ""
     )
+
+
+def thread_of(message: Message) -> int:
+    """The forum thread the message was written in; 0 for General or a chat without threads.
+
+    Outside forums ``message_thread_id`` names a reply chain, not a place to post.
+    """
+    if message.is_topic_message and message.message_thread_id is not None:
+        return message.message_thread_id
+    return 0
 
 
 async def start(update: Update, context: BotContext) -> None:

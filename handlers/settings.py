@@ -9,7 +9,7 @@ from bot import formatting
 from bot.domain import Chat, ChatKind, HeraldError
 from config.settings import parse_clock_time
 from handlers import texts
-from handlers.chats import chat_title
+from handlers.chats import chat_title, thread_of
 from handlers.context import BotContext
 from handlers.permissions import may_change_settings
 
@@ -61,6 +61,10 @@ async def manage_digest(update: Update, context: BotContext) -> None:
         sent = await digests.send_now(chat)
         if not sent:
             await message.reply_text(texts.DIGEST_NOTHING)
+        return
+    if argument == "here":
+        chat = await digests.set_thread(chat, thread_of(message))
+        await message.reply_text(formatting.digest_thread_set(chat.digest_thread_id))
         return
     if argument in {"on", "off"}:
         chat = await digests.set_digest(chat, enabled=argument == "on")

@@ -28,7 +28,8 @@ HELP = (
     "/latest [<i>n</i>] [<i>query</i>]: the newest entries, e.g. <code>/latest 3 Putin</code>\n"
     "/search <i>words</i>: search the archive, best matches first\n\n"
     "<b>Delivery</b>\n"
-    "/digest: a daily digest at your local time; /digest on, off, <i>HH:MM</i>, now\n"
+    "/digest: a daily digest at your local time; /digest on, off, <i>HH:MM</i>, now; "
+    "/digest here in a forum thread sends digests there\n"
     "/timezone <i>Area/City</i> or <i>UTC+3</i>: this chat's time zone\n"
     "/quiet <i>22:00-07:00</i>, /quiet off: hold alerts during those hours\n"
     "/mute <i>30m|2h|1d</i>, /unmute: pause alerts for a while\n\n"
@@ -126,7 +127,7 @@ SEARCH_USAGE = (
 )
 DIGEST_USAGE = (
     "Usage: /digest on, /digest off, /digest <i>HH:MM</i> (sets the time and turns it on), "
-    "/digest now."
+    "/digest now, /digest here (in a forum thread: digests go there)."
 )
 DIGEST_NOTHING = "Nothing new for this chat's topics since the last digest."
 TIMEZONE_USAGE = (

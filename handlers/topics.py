@@ -9,7 +9,7 @@ from bot import formatting
 from bot.domain import ChatKind, HeraldError, Topic, TopicMode
 from bot.services.topics import MAX_TOPICS
 from handlers import texts
-from handlers.chats import chat_title
+from handlers.chats import chat_title, thread_of
 from handlers.context import BotContext
 from handlers.permissions import may_change_settings
 
@@ -65,7 +65,7 @@ async def add_topic(message: Message, chat: Chat, context: BotContext, query: st
     # Following a topic subscribes the chat, so /topic works without /start first.
     registration = await services.chats.start(chat.id, ChatKind(chat.type), chat_title(chat))
     try:
-        added = await services.topics.add(chat.id, query)
+        added = await services.topics.add(chat.id, query, thread_id=thread_of(message))
     except HeraldError as error:
         await message.reply_text(formatting.escape(error.user_message))
         return
