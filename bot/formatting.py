@@ -542,6 +542,21 @@ def digest_settings(chat: Chat, *, upcoming: dt.datetime | None, now: dt.datetim
     )
 
 
+def managed_chats(chats: Sequence[Chat]) -> str:
+    """/chats: the channels and groups a user set up through Herald, with their ids."""
+    lines = ["<b>Chats you manage through Herald</b>"]
+    for chat in chats:
+        state = "" if chat.active else f" · ⏸ {chat.inactive_reason}"
+        lines.append(
+            f"• <b>{escape(shorten(chat.title, 100))}</b> ({chat.kind.value}) "
+            f"<code>{chat.id}</code>{state}"
+        )
+    lines.append(
+        f"\nName one first to manage it, e.g. <code>/topic {chats[0].id} North Korea</code>."
+    )
+    return split_messages("", lines)[0]
+
+
 def digest_thread_set(thread_id: int) -> str:
     where = "this thread" if thread_id else "General"
     return f"📰 Digests and catch-up messages now go to {where}."

@@ -37,6 +37,11 @@ HELP = (
     "/start: subscribe this chat\n"
     "/stop: unsubscribe and delete this chat's data\n"
     "/help: this message\n\n"
+    "<b>Channels and groups</b>\n"
+    "Name a chat you administer first to manage it from here: "
+    "<code>/topic @yourchannel North Korea</code>, <code>/digest -100123456789 on</code>\n"
+    "/chats: the channels and groups you manage through Herald\n"
+    "In a forum group, a topic added inside a thread alerts that thread.\n\n"
     "<b>Topic language</b>\n"
     "<code>North Korea</code>: the words as a phrase\n"
     "<code>Putin OR Kremlin</code>: either\n"
@@ -72,6 +77,7 @@ BOT_COMMANDS = [
     ("start", "Subscribe this chat"),
     ("help", "Commands and the topic language"),
     ("stop", "Unsubscribe and delete this chat's data"),
+    ("chats", "Channels and groups you manage through Herald"),
 ]
 
 STOPPED = (
@@ -145,3 +151,43 @@ PLAIN_TEXT = (
     "it, send /search {text}. /help lists every command."
 )
 STALE_BUTTON = "This button no longer works. Send the command again for fresh buttons."
+
+# Managing a channel or group from another chat.
+CHAT_NOT_FOUND = (
+    "I can't see the chat {reference}. Add me to it first (to a channel as an administrator "
+    "with the “Post messages” right), then try again."
+)
+NOT_CHAT_ADMIN = (
+    "Only the admins of {title} can change its Herald settings, and Telegram says you're "
+    "not one. Nothing was changed."
+)
+BOT_NOT_IN_CHAT = (
+    "I'm not in {title}. Add me to the channel as an administrator with the "
+    "“Post messages” right (to a group, as a member), then try again. Nothing was changed."
+)
+BOT_CANNOT_POST_IN_CHANNEL = (
+    "I can't post in {title}. In the channel's settings, make me an administrator with the "
+    "“Post messages” right, then try again. Nothing was changed."
+)
+BOT_CANNOT_POST_IN_GROUP = (
+    "I can't send messages in {title}. Let me send messages there (the group's "
+    "Permissions), then try again. Nothing was changed."
+)
+NAME_CHATS_AS_YOURSELF = (
+    "To manage another chat, name it in your private chat with me, e.g. "
+    "<code>/topic @yourchannel North Korea</code>."
+)
+ADDED_TO_CHAT = (
+    "I was added to <b>{title}</b> (id <code>{chat_id}</code>). Manage it from here by "
+    "naming it first:\n"
+    "<code>/topic {reference} North Korea</code>: follow a topic there\n"
+    "<code>/topic {reference}</code>: its topics, with buttons\n"
+    "<code>/digest {reference} on</code>, <code>/timezone {reference} Europe/Kyiv</code>, "
+    "<code>/mute {reference} 2h</code>, <code>/stop {reference}</code>\n"
+    "/chats lists every chat you manage through Herald."
+)
+NO_MANAGED_CHATS = (
+    "You don't manage any channel or group through Herald yet. Add me to your channel as an "
+    "administrator with the “Post messages” right, then follow topics for it from here: "
+    "<code>/topic @yourchannel North Korea</code>."
+)

@@ -637,6 +637,10 @@ class BotApiEmulator:
         """Every message the bot sent to the chat, oldest first, deleted ones flagged."""
         return list(self._world.sent.get(self._chat_id(chat), []))
 
+    def has_message(self, chat: ChatRef, message_id: int) -> bool:
+        """Whether a message (the bot's or a user's) is still in the chat, not deleted."""
+        return (self._chat_id(chat), message_id) in self._world.messages
+
     @property
     def all_messages(self) -> list[SentMessage]:
         """Every message the bot sent, in the order they arrived."""
