@@ -138,3 +138,44 @@ async def test_adding_the_bot_to_a_channel_tells_the_adder_how_and_removing_it_s
     assert "World News" in told.text
     assert f"/topic {channel.id} North Korea" in told.text
     assert emulator.messages(channel) == []
+
+
+async def test_the_buttons_on_a_channels_topic_list_act_on_the_channel(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    owner = emulator.add_user("Olga")
+    channel = emulator.add_channel("World News", username="mynews", owner=owner)
+    chat = emulator.private_chat(owner)
+
+    async with running_herald(emulator, tmp_path):
+        await ask(emulator, chat, owner, "/topic @mynews North Korea")
+        await ask(emulator, chat, owner, "/topic @mynews Iran")
+        listing = await ask(emulator, chat, owner, "/topic @mynews")
+        answer = await emulator.wait_for_answer(
+            await emulator.press_button(chat, listing.message_id, owner, "🗑 remove 1")
+        )
+        await emulator.wait_until(lambda: listing.edit_count, description="the list edited")
+
+    assert answer.text == "Removed “North Korea”"
+    assert topics_of(tmp_path, channel.id) == ["Iran"]
+    assert listing.text.startswith("📣 World News\nTopics (1 of 50)\n1. Iran")
+
+
+async def test_a_group_is_managed_from_a_private_chat_only_where_the_bot_may_send(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    owner = emulator.add_user("Olga")
+    group = emulator.add_group("Newsroom", admins=[owner], supergroup=True, username="newsroom")
+    chat = emulator.private_chat(owner)
+
+    async with running_herald(emulator, tmp_path):
+        muted = await ask(emulator, chat, owner, "/mute @newsroom 2h")
+        await emulator.restrict_bot(group, may_send=False)
+        refused = await ask(emulator, chat, owner, "/timezone @newsroom Europe/Kyiv")
+        unknown = await ask(emulator, chat, owner, "/quiet -1009999999999 22:00-07:00")
+
+    assert muted.text.startswith("📣 Newsroom\n🔕 Alerts muted until")
+    assert "Let me send messages there" in refused.text
+    assert "can't see the chat -1009999999999" in unknown.text
+    assert query(tmp_path, "SELECT timezone FROM chats WHERE id = ?", group.id) == [("UTC",)]
+    assert emulator.messages(group) == []
