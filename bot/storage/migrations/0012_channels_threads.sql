@@ -18,13 +18,10 @@ INSERT INTO topics_new (id, chat_id, query, canonical, mode, created_at)
 SELECT id, chat_id, query, canonical, mode, created_at FROM topics;
 DROP TABLE topics;
 ALTER TABLE topics_new RENAME TO topics;
--- Moving a gone thread's topics to General reads them by thread.
-CREATE INDEX topics_by_thread ON topics (chat_id, thread_id) WHERE thread_id != 0;
 
--- Every message goes to one thread of its chat.
+-- Every message goes to one thread of its chat; the existing per-chat indexes serve the
+-- per-thread reads (a chat's pending messages are few).
 ALTER TABLE outbox ADD COLUMN thread_id INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX outbox_pending_in_thread ON outbox (chat_id, thread_id, id)
-    WHERE state = 'pending' AND thread_id != 0;
 
 -- Digests, catch-ups and breaking pushes go to the thread the chat chose (/digest here).
 ALTER TABLE chats ADD COLUMN digest_thread_id INTEGER NOT NULL DEFAULT 0;
