@@ -412,7 +412,7 @@ def topic_list(topics: Sequence[Topic], *, limit: int) -> str:
 
 
 def thread_name(thread_id: int) -> str:
-    """A forum thread as /topic and /digest name it (Telegram gives bots no thread names)."""
+    """A forum thread as /topic and /digest name it: by id, as no Bot API call names one."""
     return f"in thread #{thread_id}" if thread_id else "in General"
 
 
