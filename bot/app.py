@@ -50,8 +50,14 @@ log = logging.getLogger(__name__)
 
 HeraldApplication = Application[Any, BotContext, dict[Any, Any], dict[Any, Any], BotData, Any]
 
-# Updates Herald acts on; anything else Telegram would send is not fetched at all.
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+# Updates Herald acts on; anything else Telegram would send is not fetched at all. Channel
+# posts carry the commands admins type in a channel.
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.CHANNEL_POST,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+]
 
 
 class Herald:

@@ -52,6 +52,8 @@ class Chat:
     held_since: dt.datetime | None = None
     # The current or next quiet-hours window in UTC, while quiet hours are set.
     quiet_window: tuple[dt.datetime, dt.datetime] | None = None
+    # The forum thread digests, catch-ups and breaking pushes go to; 0: General.
+    digest_thread_id: int = 0
 
     @property
     def active(self) -> bool:
@@ -187,6 +189,7 @@ class OutboxMessage:
     topics: tuple[str, ...] = ()
     text: str | None = None
     broadcast_id: int | None = None
+    thread_id: int = 0  # the forum thread it goes to; 0: General, or no threads
 
 
 class BroadcastState(enum.StrEnum):
@@ -251,6 +254,7 @@ class Topic:
     canonical: str
     mode: TopicMode
     created_at: dt.datetime
+    thread_id: int = 0  # the forum thread its alerts go to; 0: General, or no threads
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

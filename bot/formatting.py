@@ -314,6 +314,14 @@ def failing_feed_notice(feed: Feed) -> str:
     )
 
 
+# To a forum whose thread Herald posted in was deleted or closed; sent once per thread.
+THREAD_GONE = (
+    "⚠️ A forum topic Herald posted in was deleted or closed, so what went there now goes "
+    "to General. To send a topic's alerts to another thread, remove it here and add it "
+    "again inside that thread."
+)
+
+
 def failed_messages_notice(count: int) -> str:
     return (
         f"⚠️ {plural(count, 'message', 'messages')} could not be delivered after 20 tries "
@@ -400,14 +408,22 @@ def topic_list(topics: Sequence[Topic], *, limit: int) -> str:
             "<code>/topic North Korea</code>"
         )
     lines = [f"<b>Topics</b> ({len(topics)} of {limit})"]
+    threaded = any(topic.thread_id for topic in topics)
     for number, topic in enumerate(topics, start=1):
         mode = "🔔 instant" if topic.mode is TopicMode.INSTANT else "📰 digest only"
-        lines.append(f"{number}. {_topic_text(topic)} · {mode}")
+        # In a forum, say where each topic posts; elsewhere there is only one place.
+        where = f" · {thread_name(topic.thread_id)}" if threaded else ""
+        lines.append(f"{number}. {_topic_text(topic)} · {mode}{where}")
     lines.append(
         "\nThe buttons switch a topic between instant alerts and the daily digest only, "
         "or remove it."
     )
     return split_messages("", lines)[0]
+
+
+def thread_name(thread_id: int) -> str:
+    """A forum thread as /topic and /digest name it: by id, as no Bot API call names one."""
+    return f"in thread #{thread_id}" if thread_id else "in General"
 
 
 def latest_list(
@@ -532,7 +548,28 @@ def digest_settings(chat: Chat, *, upcoming: dt.datetime | None, now: dt.datetim
         f"📰 Daily digest: {state}.\n"
         "/digest on or off · /digest <i>HH:MM</i> sets the time and turns it on · "
         "/digest now sends it now · /timezone sets the time zone."
+        + (f"\nDigests go {thread_name(chat.digest_thread_id)}." if chat.digest_thread_id else "")
     )
+
+
+def managed_chats(chats: Sequence[Chat]) -> str:
+    """/chats: the channels and groups a user set up through Herald, with their ids."""
+    lines = ["<b>Chats you manage through Herald</b>"]
+    for chat in chats:
+        state = "" if chat.active else f" · ⏸ {chat.inactive_reason}"
+        lines.append(
+            f"• <b>{escape(shorten(chat.title, 100))}</b> ({chat.kind.value}) "
+            f"<code>{chat.id}</code>{state}"
+        )
+    lines.append(
+        f"\nName one first to manage it, e.g. <code>/topic {chats[0].id} North Korea</code>."
+    )
+    return split_messages("", lines)[0]
+
+
+def digest_thread_set(thread_id: int) -> str:
+    where = "this thread" if thread_id else "General"
+    return f"📰 Digests and catch-up messages now go to {where}."
 
 
 def clock(moment: dt.time) -> str:

@@ -1,4 +1,4 @@
-"""/start, /help and /stop, and the bot's own membership changes."""
+"""/start, /help, /stop and /chats, and the bot's own membership changes."""
 
 from __future__ import annotations
 
@@ -18,20 +18,14 @@ from bot import formatting
 from bot.domain import ChatKind, InactiveReason
 from bot.services.topics import MAX_TOPICS
 from handlers import texts
+from handlers.channels import COMMAND_UPDATES, reply
 from handlers.context import BotContext
 from handlers.permissions import is_admin, may_change_settings
+from handlers.targets import bot_may_post, chat_title, command_target
 
 log = logging.getLogger(__name__)
 
 _PRESENT = {ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER, ChatMember.RESTRICTED}
-
-
-def chat_title(chat: Chat) -> str:
-    if chat.title:
-        return chat.title
-    return " ".join(part for part in (chat.first_name, chat.last_name) if part) or (
-        chat.username or ""
-    )
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -41,21 +35,25 @@ async def start(update: Update, context: BotContext) -> None:
     if not await may_change_settings(update, context):
         known = await context.services.chats.get(chat.id)
         subscribed = known is not None and known.active
-        await message.reply_text(
-            texts.ALREADY_SUBSCRIBED if subscribed else texts.GROUP_START_ADMINS_ONLY
+        await reply(
+            context,
+            message,
+            texts.ALREADY_SUBSCRIBED if subscribed else texts.GROUP_START_ADMINS_ONLY,
         )
         return
     registration = await context.services.chats.start(
         chat.id, ChatKind(chat.type), chat_title(chat)
     )
     if registration.is_new:
-        await message.reply_text(texts.WELCOME)
+        await reply(context, message, texts.WELCOME)
     elif registration.came_back:
-        await message.reply_text(texts.WELCOME_BACK)
+        await reply(context, message, texts.WELCOME_BACK)
     else:
         topics = await context.services.topics.list(chat.id)
-        await message.reply_text(
-            f"{texts.ALREADY_SUBSCRIBED}\n\n{formatting.topic_list(topics, limit=MAX_TOPICS)}"
+        await reply(
+            context,
+            message,
+            f"{texts.ALREADY_SUBSCRIBED}\n\n{formatting.topic_list(topics, limit=MAX_TOPICS)}",
         )
 
 
@@ -69,39 +67,40 @@ async def show_ids(update: Update, context: BotContext) -> None:
         lines.append(f"Your user id: <code>{user.id}</code>")
     lines.append(f"This chat's id: <code>{chat.id}</code>")
     lines.append(texts.ID_HINT)
-    await message.reply_text("\n".join(lines))
+    await reply(context, message, "\n".join(lines))
 
 
 async def show_help(update: Update, context: BotContext) -> None:
     if update.effective_message is not None:
         extra = texts.ADMIN_HELP if is_admin(update, context) else ""
-        await update.effective_message.reply_text(texts.HELP + extra)
+        await reply(context, update.effective_message, texts.HELP + extra)
 
 
 async def stop(update: Update, context: BotContext) -> None:
-    message, chat = update.effective_message, update.effective_chat
-    if message is None or chat is None:
+    target = await command_target(update, context)
+    if target is None:
         return
-    if not await may_change_settings(update, context):
-        await message.reply_text(texts.GROUP_ADMINS_ONLY)
+    if not target.remote and not await may_change_settings(update, context):
+        await target.reply(context, texts.GROUP_ADMINS_ONLY)
         return
-    deleted = await context.services.chats.stop(chat.id)
-    await message.reply_text(texts.STOPPED if deleted else texts.NOT_SUBSCRIBED)
+    deleted = await context.services.chats.stop(target.chat_id)
+    await target.reply(context, texts.STOPPED if deleted else texts.NOT_SUBSCRIBED)
+
+
+async def list_managed_chats(update: Update, context: BotContext) -> None:
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    chats = await context.services.chats.managed_by(user.id)
+    await reply(
+        context, message, formatting.managed_chats(chats) if chats else texts.NO_MANAGED_CHATS
+    )
 
 
 def _is_present(member: ChatMember) -> bool:
     if member.status == ChatMember.RESTRICTED:
         return bool(getattr(member, "is_member", True))
     return member.status in _PRESENT
-
-
-def _may_post(member: ChatMember) -> bool:
-    """Whether the bot, as this member, may send messages to the chat."""
-    if member.status == ChatMember.RESTRICTED:
-        return bool(getattr(member, "can_send_messages", False))
-    if member.status == ChatMember.ADMINISTRATOR:
-        return getattr(member, "can_post_messages", None) is not False
-    return member.status in {ChatMember.MEMBER, ChatMember.OWNER}
 
 
 async def track_membership(update: Update, context: BotContext) -> None:
@@ -117,7 +116,7 @@ async def track_membership(update: Update, context: BotContext) -> None:
     if was_present and is_present:
         # Still there, with other rights: a bot that can't post is paused, not removed,
         # and resumes as soon as it may post again.
-        if _may_post(change.new_chat_member):
+        if bot_may_post(change.new_chat_member):
             if await chats.resume(chat.id):
                 # What was held while the bot couldn't post comes as one catch-up.
                 await context.services.quiet.refresh_chat(chat.id)
@@ -134,14 +133,33 @@ async def track_membership(update: Update, context: BotContext) -> None:
         # Unblocking alone doesn't subscribe; a chat that had subscribed resumes.
         await chats.reactivate(chat.id)
         return
-    registration = await chats.start(chat.id, ChatKind(chat.type), chat_title(chat))
+    adder = change.from_user
+    registration = await chats.start(
+        chat.id, ChatKind(chat.type), chat_title(chat), manager=adder.id
+    )
+    if not bot_may_post(change.new_chat_member):
+        await chats.deactivate(chat.id, InactiveReason.NO_RIGHTS)
+    # A channel's readers see every post, so it gets no greeting; its admin is told below.
+    if chat.type != Chat.CHANNEL:
+        try:
+            await context.bot.send_message(
+                chat.id, texts.WELCOME if registration.is_new else texts.WELCOME_BACK
+            )
+        except TelegramError as error:
+            # A restricted group may not let the bot post; the chat stays subscribed.
+            log.info("Could not greet chat %s: %s", chat.id, error)
+    # Private channels have no @name: the id is how the adder names it from their chat.
+    reference = f"@{chat.username}" if chat.username else str(chat.id)
     try:
         await context.bot.send_message(
-            chat.id, texts.WELCOME if registration.is_new else texts.WELCOME_BACK
+            adder.id,
+            texts.ADDED_TO_CHAT.format(
+                title=formatting.escape(chat_title(chat)), chat_id=chat.id, reference=reference
+            ),
         )
     except TelegramError as error:
-        # Channels and restricted groups may not let the bot post; the chat stays subscribed.
-        log.info("Could not greet chat %s: %s", chat.id, error)
+        # The adder never opened a private chat with the bot: Telegram won't let it start one.
+        log.info("Could not tell user %s about chat %s: %s", adder.id, chat.id, error)
 
 
 async def follow_migration(update: Update, context: BotContext) -> None:
@@ -156,7 +174,7 @@ async def answer_unknown_command(update: Update, context: BotContext) -> None:
     if message is None or not message.text:
         return
     command = message.text.split(maxsplit=1)[0]
-    await message.reply_text(texts.UNKNOWN_COMMAND.format(command=formatting.escape(command)))
+    await reply(context, message, texts.UNKNOWN_COMMAND.format(command=formatting.escape(command)))
 
 
 async def answer_plain_text(update: Update, context: BotContext) -> None:
@@ -165,7 +183,7 @@ async def answer_plain_text(update: Update, context: BotContext) -> None:
     if message is None or not message.text:
         return
     text = formatting.escape(formatting.shorten(" ".join(message.text.split()), 60))
-    await message.reply_text(texts.PLAIN_TEXT.format(text=text))
+    await reply(context, message, texts.PLAIN_TEXT.format(text=text))
 
 
 async def answer_stale_button(update: Update, context: BotContext) -> None:
@@ -186,10 +204,11 @@ FALLBACK_HANDLERS = [
 ]
 
 HANDLERS = [
-    CommandHandler("start", start),
-    CommandHandler("help", show_help),
-    CommandHandler("id", show_ids),
-    CommandHandler("stop", stop),
+    CommandHandler("start", start, filters=COMMAND_UPDATES),
+    CommandHandler("help", show_help, filters=COMMAND_UPDATES),
+    CommandHandler("id", show_ids, filters=COMMAND_UPDATES),
+    CommandHandler("stop", stop, filters=COMMAND_UPDATES),
+    CommandHandler("chats", list_managed_chats),
     ChatMemberHandler(track_membership, ChatMemberHandler.MY_CHAT_MEMBER),
     MessageHandler(filters.StatusUpdate.MIGRATE, follow_migration),
 ]

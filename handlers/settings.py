@@ -2,65 +2,73 @@
 
 from __future__ import annotations
 
-from telegram import Message, Update
+from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot import formatting
-from bot.domain import Chat, ChatKind, HeraldError
+from bot.domain import Chat, HeraldError
 from config.settings import parse_clock_time
 from handlers import texts
-from handlers.chats import chat_title
+from handlers.channels import COMMAND_UPDATES
 from handlers.context import BotContext
 from handlers.permissions import may_change_settings
+from handlers.targets import Target, command_target
 
 
 async def _chat_for_change(
-    update: Update, context: BotContext, *, subscribes: bool = True
-) -> tuple[Message, Chat] | None:
-    """The message and the chat's settings, when the sender may change them; else None.
+    update: Update, context: BotContext, target: Target | None = None, *, subscribes: bool = True
+) -> tuple[Target, Chat] | None:
+    """The command's target and its settings, when the sender may change them; else None.
 
     Asking to see a setting (no arguments) never subscribes a chat; changing one does
     (unless ``subscribes`` is false: the command only acts), and in a group only its
-    admins may.
+    admins may; a chat named by the command was checked already (``command_target``).
     """
-    message, chat = update.effective_message, update.effective_chat
-    if message is None or chat is None:
-        return None
+    if target is None:
+        target = await command_target(update, context)
+        if target is None:
+            return None
+    chats = context.services.chats
     if not context.args:
-        settings = await context.services.chats.settings(
-            chat.id, ChatKind(chat.type), chat_title(chat)
-        )
-        return message, settings
-    if not await may_change_settings(update, context):
-        await message.reply_text(texts.GROUP_ADMINS_ONLY)
+        return target, await chats.settings(target.chat_id, target.kind, target.title)
+    if not target.remote and not await may_change_settings(update, context):
+        await target.reply(context, texts.GROUP_ADMINS_ONLY)
         return None
     if not subscribes:
-        settings = await context.services.chats.settings(
-            chat.id, ChatKind(chat.type), chat_title(chat)
-        )
-        return message, settings
-    registration = await context.services.chats.start(
-        chat.id, ChatKind(chat.type), chat_title(chat)
+        return target, await chats.settings(target.chat_id, target.kind, target.title)
+    user = update.effective_user
+    registration = await chats.start(
+        target.chat_id,
+        target.kind,
+        target.title,
+        manager=user.id if target.remote and user is not None else None,
     )
-    return message, registration.chat
+    return target, registration.chat
 
 
 async def manage_digest(update: Update, context: BotContext) -> None:
+    target = await command_target(update, context)
+    if target is None:
+        return
     sending_now = [arg.lower() for arg in context.args or []] == ["now"]
-    found = await _chat_for_change(update, context, subscribes=not sending_now)
+    found = await _chat_for_change(update, context, target, subscribes=not sending_now)
     if found is None:
         return
-    message, chat = found
+    _, chat = found
     digests, now = context.services.digests, context.services.clock()
     args = context.args or []
     if len(args) > 1:
-        await message.reply_text(texts.DIGEST_USAGE)
+        await target.reply(context, texts.DIGEST_USAGE)
         return
     argument = args[0].lower() if args else ""
     if argument == "now":
         sent = await digests.send_now(chat)
         if not sent:
-            await message.reply_text(texts.DIGEST_NOTHING)
+            await target.reply(context, texts.DIGEST_NOTHING)
+        return
+    if argument == "here":
+        chat = await digests.set_thread(chat, target.thread_id)
+        await target.reply(context, formatting.digest_thread_set(chat.digest_thread_id))
         return
     if argument in {"on", "off"}:
         chat = await digests.set_digest(chat, enabled=argument == "on")
@@ -68,11 +76,11 @@ async def manage_digest(update: Update, context: BotContext) -> None:
         try:
             at = parse_clock_time(argument)
         except ValueError:
-            await message.reply_text(texts.DIGEST_USAGE)
+            await target.reply(context, texts.DIGEST_USAGE)
             return
         chat = await digests.set_digest(chat, enabled=True, at=at)
-    await message.reply_text(
-        formatting.digest_settings(chat, upcoming=await digests.next_for(chat), now=now)
+    await target.reply(
+        context, formatting.digest_settings(chat, upcoming=await digests.next_for(chat), now=now)
     )
 
 
@@ -80,24 +88,26 @@ async def set_timezone(update: Update, context: BotContext) -> None:
     found = await _chat_for_change(update, context)
     if found is None:
         return
-    message, chat = found
+    target, chat = found
     if not context.args:
-        await message.reply_text(
+        await target.reply(
+            context,
             f"This chat's time zone is <b>{formatting.escape(chat.timezone)}</b>.\n"
-            f"{texts.TIMEZONE_USAGE}"
+            f"{texts.TIMEZONE_USAGE}",
         )
         return
     try:
         name = await context.services.digests.set_timezone(chat, " ".join(context.args))
     except HeraldError as error:
-        await message.reply_text(formatting.escape(error.user_message))
+        await target.reply(context, formatting.escape(error.user_message))
         return
     await context.services.quiet.timezone_changed(chat.id)
     now = context.services.clock()
-    await message.reply_text(
+    await target.reply(
+        context,
         f"Time zone set to <b>{formatting.escape(name)}</b>; it is "
         f"{formatting.local_time(now, name, now=now)} there now. Digests and quiet hours "
-        "follow this zone."
+        "follow this zone.",
     )
 
 
@@ -105,7 +115,7 @@ async def set_quiet_hours(update: Update, context: BotContext) -> None:
     found = await _chat_for_change(update, context)
     if found is None:
         return
-    message, chat = found
+    target, chat = found
     quiet = context.services.quiet
     text = " ".join(context.args or [])
     if not text:
@@ -115,7 +125,7 @@ async def set_quiet_hours(update: Update, context: BotContext) -> None:
             if chat.quiet_hours
             else "No quiet hours are set.\n"
         )
-        await message.reply_text(current + texts.QUIET_USAGE)
+        await target.reply(context, current + texts.QUIET_USAGE)
         return
     if text.lower() == "off":
         released = await quiet.quiet_off(chat)
@@ -124,17 +134,20 @@ async def set_quiet_hours(update: Update, context: BotContext) -> None:
             if released
             else ""
         )
-        await message.reply_text(f"Quiet hours are off.{extra}")
+        await target.reply(context, f"Quiet hours are off.{extra}")
         return
     try:
         start, end = await quiet.set_quiet_hours(chat, text)
     except HeraldError as error:
-        await message.reply_text(f"{formatting.escape(error.user_message)}\n{texts.QUIET_USAGE}")
+        await target.reply(
+            context, f"{formatting.escape(error.user_message)}\n{texts.QUIET_USAGE}"
+        )
         return
-    await message.reply_text(
+    await target.reply(
+        context,
         f"🌙 Quiet hours <b>{formatting.clock(start)}–{formatting.clock(end)}</b> "
         f"({formatting.escape(chat.timezone)}): alerts are held then and come as one "
-        "catch-up message when they end."
+        "catch-up message when they end.",
     )
 
 
@@ -142,33 +155,34 @@ async def mute(update: Update, context: BotContext) -> None:
     found = await _chat_for_change(update, context)
     if found is None:
         return
-    message, chat = found
+    target, chat = found
     if not context.args:
-        await message.reply_text(texts.MUTE_USAGE)
+        await target.reply(context, texts.MUTE_USAGE)
         return
     try:
         until = await context.services.quiet.mute(chat, " ".join(context.args))
     except HeraldError as error:
-        await message.reply_text(f"{formatting.escape(error.user_message)}\n{texts.MUTE_USAGE}")
+        await target.reply(context, f"{formatting.escape(error.user_message)}\n{texts.MUTE_USAGE}")
         return
     now = context.services.clock()
-    await message.reply_text(
+    await target.reply(
+        context,
         f"🔕 Alerts muted until {formatting.local_time(until, chat.timezone, now=now)} "
         f"({formatting.escape(chat.timezone)}). /unmute ends it sooner; what arrives meanwhile "
-        "comes as one message then."
+        "comes as one message then.",
     )
 
 
 async def unmute(update: Update, context: BotContext) -> None:
-    message, chat = update.effective_message, update.effective_chat
-    if message is None or chat is None:
+    target = await command_target(update, context)
+    if target is None:
         return
-    if not await may_change_settings(update, context):
-        await message.reply_text(texts.GROUP_ADMINS_ONLY)
+    if not target.remote and not await may_change_settings(update, context):
+        await target.reply(context, texts.GROUP_ADMINS_ONLY)
         return
-    current = await context.services.chats.get(chat.id)
+    current = await context.services.chats.get(target.chat_id)
     if current is None or current.muted_until is None:
-        await message.reply_text("Alerts aren't muted.")
+        await target.reply(context, "Alerts aren't muted.")
         return
     released = await context.services.quiet.unmute(current)
     extra = (
@@ -177,13 +191,13 @@ async def unmute(update: Update, context: BotContext) -> None:
         if released
         else ""
     )
-    await message.reply_text(f"🔔 Alerts are back on.{extra}")
+    await target.reply(context, f"🔔 Alerts are back on.{extra}")
 
 
 HANDLERS = [
-    CommandHandler("digest", manage_digest),
-    CommandHandler("timezone", set_timezone),
-    CommandHandler("quiet", set_quiet_hours),
-    CommandHandler("mute", mute),
-    CommandHandler("unmute", unmute),
+    CommandHandler("digest", manage_digest, filters=COMMAND_UPDATES),
+    CommandHandler("timezone", set_timezone, filters=COMMAND_UPDATES),
+    CommandHandler("quiet", set_quiet_hours, filters=COMMAND_UPDATES),
+    CommandHandler("mute", mute, filters=COMMAND_UPDATES),
+    CommandHandler("unmute", unmute, filters=COMMAND_UPDATES),
 ]

@@ -28,7 +28,8 @@ HELP = (
     "/latest [<i>n</i>] [<i>query</i>]: the newest entries, e.g. <code>/latest 3 Putin</code>\n"
     "/search <i>words</i>: search the archive, best matches first\n\n"
     "<b>Delivery</b>\n"
-    "/digest: a daily digest at your local time; /digest on, off, <i>HH:MM</i>, now\n"
+    "/digest: a daily digest at your local time; /digest on, off, <i>HH:MM</i>, now; "
+    "/digest here in a forum thread sends digests there\n"
     "/timezone <i>Area/City</i> or <i>UTC+3</i>: this chat's time zone\n"
     "/quiet <i>22:00-07:00</i>, /quiet off: hold alerts during those hours\n"
     "/mute <i>30m|2h|1d</i>, /unmute: pause alerts for a while\n\n"
@@ -37,6 +38,11 @@ HELP = (
     "/stop: unsubscribe and delete this chat's data\n"
     "/id: your user id and this chat's id\n"
     "/help: this message\n\n"
+    "<b>Channels and groups</b>\n"
+    "Name a chat you administer first to manage it from here: "
+    "<code>/topic @yourchannel North Korea</code>, <code>/digest -100123456789 on</code>\n"
+    "/chats: the channels and groups you manage through Herald\n"
+    "In a forum group, a topic added inside a thread alerts that thread.\n\n"
     "<b>Topic language</b>\n"
     "<code>North Korea</code>: the words as a phrase\n"
     "<code>Putin OR Kremlin</code>: either\n"
@@ -73,6 +79,7 @@ BOT_COMMANDS = [
     ("help", "Commands and the topic language"),
     ("id", "Your user id and this chat's id"),
     ("stop", "Unsubscribe and delete this chat's data"),
+    ("chats", "Channels and groups you manage through Herald"),
 ]
 
 STOPPED = (
@@ -130,7 +137,7 @@ SEARCH_USAGE = (
 )
 DIGEST_USAGE = (
     "Usage: /digest on, /digest off, /digest <i>HH:MM</i> (sets the time and turns it on), "
-    "/digest now."
+    "/digest now, /digest here (in a forum thread: digests go there)."
 )
 DIGEST_NOTHING = "Nothing new for this chat's topics since the last digest."
 TIMEZONE_USAGE = (
@@ -148,3 +155,43 @@ PLAIN_TEXT = (
     "it, send /search {text}. /help lists every command."
 )
 STALE_BUTTON = "This button no longer works. Send the command again for fresh buttons."
+
+# Managing a channel or group from another chat.
+CHAT_NOT_FOUND = (
+    "I can't see the chat {reference}. Add me to it first (to a channel as an administrator "
+    "with the “Post messages” right), then try again."
+)
+NOT_CHAT_ADMIN = (
+    "Only the admins of {title} can change its Herald settings, and Telegram says you're "
+    "not one. Nothing was changed."
+)
+BOT_NOT_IN_CHAT = (
+    "I'm not in {title}. Add me to the channel as an administrator with the "
+    "“Post messages” right (to a group, as a member), then try again. Nothing was changed."
+)
+BOT_CANNOT_POST_IN_CHANNEL = (
+    "I can't post in {title}. In the channel's settings, make me an administrator with the "
+    "“Post messages” right, then try again. Nothing was changed."
+)
+BOT_CANNOT_POST_IN_GROUP = (
+    "I can't send messages in {title}. Let me send messages there (the group's "
+    "Permissions), then try again. Nothing was changed."
+)
+NAME_CHATS_AS_YOURSELF = (
+    "To manage another chat, name it in your private chat with me, e.g. "
+    "<code>/topic @yourchannel North Korea</code>."
+)
+ADDED_TO_CHAT = (
+    "I was added to <b>{title}</b> (id <code>{chat_id}</code>). Manage it from here by "
+    "naming it first:\n"
+    "<code>/topic {reference} North Korea</code>: follow a topic there\n"
+    "<code>/topic {reference}</code>: its topics, with buttons\n"
+    "<code>/digest {reference} on</code>, <code>/timezone {reference} Europe/Kyiv</code>, "
+    "<code>/mute {reference} 2h</code>, <code>/stop {reference}</code>\n"
+    "/chats lists every chat you manage through Herald."
+)
+NO_MANAGED_CHATS = (
+    "You don't manage any channel or group through Herald yet. Add me to your channel as an "
+    "administrator with the “Post messages” right, then follow topics for it from here: "
+    "<code>/topic @yourchannel North Korea</code>."
+)

@@ -17,6 +17,7 @@ from bot.delivery.worker import (
     ChatGoneError,
     ChatMigratedError,
     RejectedError,
+    ThreadGoneError,
     ThrottledError,
     TransientError,
 )
@@ -117,11 +118,14 @@ class TelegramSender:
     def __init__(self, bot: ExtBot[Any]) -> None:
         self._bot = bot
 
-    async def send(self, chat_id: int, text: str, *, html: bool = True) -> int:
+    async def send(
+        self, chat_id: int, text: str, *, html: bool = True, thread_id: int | None = None
+    ) -> int:
         try:
             message = await self._bot.send_message(
                 chat_id,
                 text,
+                message_thread_id=thread_id,
                 parse_mode=ParseMode.HTML if html else None,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
                 rate_limit_args={"bulk": True},
@@ -148,6 +152,8 @@ def _forbidden_reason(description: str) -> InactiveReason:
 
 def _bad_request(description: str) -> Exception:
     lowered = description.lower()
+    if "message thread not found" in lowered or "topic_closed" in lowered:
+        return ThreadGoneError(description)
     if "chat not found" in lowered or "peer_id_invalid" in lowered:
         return ChatGoneError(InactiveReason.NOT_FOUND, description)
     if (

@@ -62,6 +62,10 @@ class ChatMigratedError(Exception):
         self.new_chat_id = new_chat_id
 
 
+class ThreadGoneError(Exception):
+    """The forum thread was deleted or closed; the chat itself still takes messages."""
+
+
 class RejectedError(Exception):
     """Telegram refused this message's content (bad markup, too long); retrying won't help."""
 
@@ -71,17 +75,20 @@ class TransientError(Exception):
 
 
 class MessageSender(Protocol):
-    async def send(self, chat_id: int, text: str, *, html: bool = True) -> int:
+    async def send(
+        self, chat_id: int, text: str, *, html: bool = True, thread_id: int | None = None
+    ) -> int:
         """Send ``text`` (HTML unless told otherwise) and return the message id.
 
-        Raises one of the errors above for every failure Telegram reports.
+        ``thread_id`` is a forum thread of the chat; None sends to General. Raises one of
+        the errors above for every failure Telegram reports.
         """
 
 
 class OutboxStore(Protocol):
     async def due_heads(self, *, now: dt.datetime, limit: int) -> list[OutboxMessage]: ...
     async def waiting_alerts(
-        self, chat_id: int, *, now: dt.datetime, limit: int
+        self, chat_id: int, *, now: dt.datetime, limit: int, thread_id: int = 0
     ) -> list[OutboxMessage]: ...
     async def still_pending(self, outbox_ids: Sequence[int]) -> set[int]: ...
     async def next_due_at(self) -> dt.datetime | None: ...
@@ -104,6 +111,9 @@ class OutboxStore(Protocol):
         self, chat_id: int, reason: InactiveReason, *, now: dt.datetime
     ) -> int: ...
     async def move_chat(self, old_id: int, new_id: int, *, now: dt.datetime) -> None: ...
+    async def thread_gone(
+        self, chat_id: int, thread_id: int, *, notice: str, now: dt.datetime
+    ) -> bool: ...
 
 
 @dataclasses.dataclass
@@ -301,7 +311,10 @@ class Deliverer:
         now = self._clock()
         rows = [head]
         if head.kind is MessageKind.ALERT:
-            waiting = await self._store.waiting_alerts(head.chat_id, now=now, limit=MERGE_AT_MOST)
+            # One message lists alerts bound for one thread only.
+            waiting = await self._store.waiting_alerts(
+                head.chat_id, now=now, limit=MERGE_AT_MOST, thread_id=head.thread_id
+            )
             if len(waiting) >= MERGE_FROM:
                 rows = waiting
         pending = await self._store.still_pending([row.id for row in rows])
@@ -350,7 +363,9 @@ class Deliverer:
     async def _send(self, head: OutboxMessage, rows: list[OutboxMessage], text: str) -> None:
         ids = [row.id for row in rows]
         try:
-            message_id = await self._sender.send(head.chat_id, text)
+            message_id = await self._sender.send(
+                head.chat_id, text, thread_id=head.thread_id or None
+            )
         except ThrottledError as error:
             self.stats.throttled += 1
             self._pacer.hold(head.chat_id, error.retry_after)
@@ -373,6 +388,9 @@ class Deliverer:
         except ChatMigratedError as error:
             log.info("Chat %s moved to %s; resending there", head.chat_id, error.new_chat_id)
             await self._store.move_chat(head.chat_id, error.new_chat_id, now=self._clock())
+            return
+        except ThreadGoneError as error:
+            await self._thread_gone(head, error)
             return
         except RejectedError as error:
             self.stats.rejected += 1
@@ -400,19 +418,44 @@ class Deliverer:
     async def _send_plain(self, head: OutboxMessage, ids: list[int], html: str) -> None:
         plain = formatting.shorten(formatting.plain_text(html), formatting.MAX_MESSAGE)
         try:
-            message_id = await self._sender.send(head.chat_id, plain, html=False)
+            message_id = await self._sender.send(
+                head.chat_id, plain, html=False, thread_id=head.thread_id or None
+            )
         except RejectedError as error:
             log.error(
                 "Outbox message %s refused as plain text too (%s); giving up", head.id, error
             )
             await self._store.mark_failed(ids, error=f"refused: {error}", now=self._clock())
             return
-        except (ThrottledError, TransientError, ChatGoneError, ChatMigratedError) as error:
+        except (
+            ThrottledError,
+            TransientError,
+            ChatGoneError,
+            ChatMigratedError,
+            ThreadGoneError,
+        ) as error:
             # The next attempt starts over from the HTML; it is refused again only if the
             # content is at fault, and then ends here as plain text.
             await self._retry_later(head, str(error))
             return
         await self._record_sent(ids, message_id)
+
+    async def _thread_gone(self, head: OutboxMessage, error: ThreadGoneError) -> None:
+        """Send what went to a gone thread to General instead, with a notice, once."""
+        if not head.thread_id:
+            # General itself can't be closed away from the bot like this; try again later.
+            await self._retry_later(head, str(error))
+            return
+        moved = await self._store.thread_gone(
+            head.chat_id, head.thread_id, notice=formatting.THREAD_GONE, now=self._clock()
+        )
+        if moved:
+            log.info(
+                "Thread %s of chat %s is gone (%s); its alerts go to General",
+                head.thread_id,
+                head.chat_id,
+                error,
+            )
 
     @staticmethod
     def _retry_delay(head: OutboxMessage) -> dt.timedelta:

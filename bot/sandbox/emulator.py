@@ -37,6 +37,7 @@ from bot.sandbox.world import (
     Chat,
     ChatType,
     CommandScope,
+    ForumThread,
     MemberStatus,
     User,
     World,
@@ -53,6 +54,7 @@ __all__ = [
     "ChatType",
     "Entity",
     "FloodLimits",
+    "ForumThread",
     "MemberStatus",
     "MessageVersion",
     "Rate",
@@ -249,8 +251,15 @@ class BotApiEmulator:
         supergroup: bool = False,
         username: str | None = None,
         bot_is_admin: bool = False,
+        forum: bool = False,
     ) -> Chat:
-        """A group the bot is already in; the owner defaults to the first admin."""
+        """A group the bot is already in; the owner defaults to the first admin.
+
+        ``forum`` makes it a supergroup with topics enabled: General, and the threads
+        ``create_thread`` opens.
+        """
+        if forum and not supergroup:
+            raise SandboxError("only supergroups can be forums")
         admin_list = [self.user(admin).id for admin in admins]
         admin_ids = set(admin_list)
         owner_id = self.user(owner).id if owner is not None else None
@@ -267,20 +276,40 @@ class BotApiEmulator:
             admin_ids=admin_ids - {owner_id},
             member_ids=member_ids,
             bot_status=MemberStatus.ADMINISTRATOR if bot_is_admin else MemberStatus.MEMBER,
+            is_forum=forum,
         )
 
     def add_channel(
-        self, title: str, *, username: str | None = None, owner: UserRef | None = None
+        self,
+        title: str,
+        *,
+        username: str | None = None,
+        owner: UserRef | None = None,
+        admins: Iterable[UserRef] = (),
+        subscribers: Iterable[UserRef] = (),
+        bot_can_post: bool = True,
+        bot_is_member: bool = True,
     ) -> Chat:
-        """A channel in which the bot is an administrator, as posting there requires."""
+        """A channel; the bot is in it as an administrator (the only way a bot joins one).
+
+        ``bot_can_post`` is that administrator's right to post messages; without
+        ``bot_is_member`` the bot is not in the channel until ``add_bot_to_channel``.
+        """
         owner_id = self.user(owner).id if owner is not None else None
+        admin_ids = {self.user(admin).id for admin in admins}
+        admin_ids.discard(owner_id or 0)
+        member_ids = {self.user(user).id for user in subscribers} | admin_ids
+        if owner_id is not None:
+            member_ids.add(owner_id)
         return self._world.new_chat(
             ChatType.CHANNEL,
             title=title,
             username=username,
             owner_id=owner_id,
-            member_ids={owner_id} if owner_id is not None else set(),
-            bot_status=MemberStatus.ADMINISTRATOR,
+            admin_ids=admin_ids,
+            member_ids=member_ids,
+            bot_status=MemberStatus.ADMINISTRATOR if bot_is_member else MemberStatus.LEFT,
+            bot_can_post=bot_can_post,
         )
 
     def user(self, user: UserRef) -> User:
@@ -308,24 +337,34 @@ class BotApiEmulator:
         text: str,
         *,
         reply_to_message_id: int | None = None,
+        thread: int | None = None,
     ) -> UserMessage:
         """A user sends ``text``; the bot gets a ``message`` update if Telegram would send one.
 
         Commands (``/start``, ``/latest@herald_bot 3``) carry ``bot_command`` entities at their
-        UTF-16 offsets. A private chat opens on its user's first message.
+        UTF-16 offsets. A private chat opens on its user's first message. ``thread`` is the
+        forum thread the user writes in (None: General); as on Telegram the message then
+        carries ``message_thread_id`` and ``is_topic_message`` and, unless it replies to
+        something else, replies to the message that created the thread.
         """
         sender = self.user(user)
         if chat == sender.id and sender.id not in self._world.chats:
             self._world.open_private_chat(sender)
         target = self._chat_for(sender, chat)
+        if target.type is ChatType.CHANNEL:
+            raise SandboxError("in a channel only admins post, with post_in_channel")
         clean = text.strip(_TRIMMED)
         if not clean:
             raise SandboxError("Telegram doesn't send empty messages")
+        if thread is not None:
+            self._open_thread(target, thread, sender)
         replied = None
         if reply_to_message_id is not None:
             replied = self._world.messages.get((target.id, reply_to_message_id))
             if replied is None:
                 raise SandboxError(f"no message {reply_to_message_id} in chat {target.id}")
+        elif thread is not None:
+            replied = self._world.messages.get((target.id, thread))
         entities = tuple(bot_commands(clean))
         date = self._world.now()
         data: JSON = {
@@ -334,6 +373,9 @@ class BotApiEmulator:
             "chat": target.to_json(),
             "date": int(date.timestamp()),
         }
+        if thread is not None:
+            data["message_thread_id"] = thread
+            data["is_topic_message"] = True
         if replied is not None:
             data["reply_to_message"] = self._message_json(replied)
         data["text"] = clean
@@ -349,12 +391,101 @@ class BotApiEmulator:
             date=date,
             delivered=delivered,
             json=data,
+            thread_id=thread,
         )
         self._world.messages[target.id, message.message_id] = message
         if delivered:
             self._world.enqueue("message", data)
         self._world.changed.notify()
         return message
+
+    async def post_in_channel(self, chat: ChatRef, user: UserRef, text: str) -> UserMessage:
+        """An admin posts ``text`` in a channel; the bot, an admin there, gets ``channel_post``.
+
+        As on Telegram the post comes from the channel (``sender_chat``), not from the admin.
+        """
+        channel = self.chat(chat)
+        poster = self.user(user)
+        if channel.type is not ChatType.CHANNEL:
+            raise SandboxError(f"chat {channel.id} is not a channel")
+        if channel.status_of(poster.id) not in (MemberStatus.CREATOR, MemberStatus.ADMINISTRATOR):
+            raise SandboxError(f"user {poster.id} is not an admin of channel {channel.id}")
+        clean = text.strip(_TRIMMED)
+        if not clean:
+            raise SandboxError("Telegram doesn't send empty messages")
+        entities = tuple(bot_commands(clean))
+        date = self._world.now()
+        data: JSON = {
+            "message_id": channel.next_message_id(),
+            "sender_chat": channel.to_json(),
+            "chat": channel.to_json(),
+            "date": int(date.timestamp()),
+            "text": clean,
+        }
+        if entities:
+            data["entities"] = [entity.to_json() for entity in entities]
+        delivered = channel.bot_status is MemberStatus.ADMINISTRATOR
+        message = UserMessage(
+            chat_id=channel.id,
+            message_id=data["message_id"],
+            user_id=poster.id,
+            text=clean,
+            entities=entities,
+            date=date,
+            delivered=delivered,
+            json=data,
+        )
+        self._world.messages[channel.id, message.message_id] = message
+        if delivered:
+            self._world.enqueue("channel_post", data)
+        self._world.changed.notify()
+        return message
+
+    # Forum threads
+
+    def create_thread(self, chat: ChatRef, name: str, *, by_user: UserRef | None = None) -> int:
+        """Opens a forum thread and returns its id (the id of its forum_topic_created message)."""
+        forum = self._forum(chat)
+        creator = self._actor(forum, by_user)
+        message_id = self._service_message(
+            forum,
+            creator,
+            forum_topic_created={"name": name, "icon_color": 7322096},
+        )
+        forum.threads[message_id] = ForumThread(message_id, name)
+        self._world.changed.notify()
+        return message_id
+
+    def close_thread(self, chat: ChatRef, thread: int) -> None:
+        """An admin closes the thread: only admins may post in it now."""
+        self._live_thread(self._forum(chat), thread).closed = True
+        self._world.changed.notify()
+
+    def reopen_thread(self, chat: ChatRef, thread: int) -> None:
+        self._live_thread(self._forum(chat), thread).closed = False
+        self._world.changed.notify()
+
+    def delete_thread(self, chat: ChatRef, thread: int) -> None:
+        """An admin deletes the thread and, as Telegram does, every message in it."""
+        forum = self._forum(chat)
+        self._live_thread(forum, thread).deleted = True
+        for key, message in list(self._world.messages.items()):
+            if key[0] != forum.id:
+                continue
+            in_thread = (
+                message.message_thread_id == thread
+                if isinstance(message, SentMessage)
+                else message.thread_id == thread or message.message_id == thread
+            )
+            if in_thread:
+                del self._world.messages[key]
+                if isinstance(message, SentMessage):
+                    message.deleted = True
+        self._world.changed.notify()
+
+    def thread_messages(self, chat: ChatRef, thread: int | None) -> list[SentMessage]:
+        """The bot's messages in one forum thread (None: General), oldest first."""
+        return [message for message in self.messages(chat) if message.message_thread_id == thread]
 
     async def press_button(
         self, chat: ChatRef, message_id: int, user: UserRef, button: str
@@ -445,6 +576,40 @@ class BotApiEmulator:
         self._my_chat_member(group, adder, old, new)
         self._service_message(group, adder, new_chat_members=[self._world.bot_json()])
 
+    async def add_bot_to_channel(
+        self, chat: ChatRef, by_user: UserRef, *, can_post: bool = True
+    ) -> None:
+        """A channel admin makes the bot an administrator there; the bot gets my_chat_member."""
+        channel = self.chat(chat)
+        if channel.type is not ChatType.CHANNEL:
+            raise SandboxError(f"chat {channel.id} is not a channel")
+        if channel.bot_status.is_present:
+            raise SandboxError(f"the bot is already in channel {channel.id}")
+        adder = self.user(by_user)
+        if channel.status_of(adder.id) not in (MemberStatus.CREATOR, MemberStatus.ADMINISTRATOR):
+            raise SandboxError(f"user {adder.id} is not an admin of channel {channel.id}")
+        old = channel.bot_status
+        channel.bot_status, channel.bot_can_post = MemberStatus.ADMINISTRATOR, can_post
+        self._my_chat_member(channel, adder, old, MemberStatus.ADMINISTRATOR)
+
+    async def set_bot_channel_rights(
+        self, chat: ChatRef, *, can_post: bool, by_user: UserRef | None = None
+    ) -> None:
+        """The owner grants or withdraws the bot's right to post in a channel."""
+        channel = self.chat(chat)
+        if channel.type is not ChatType.CHANNEL or not channel.bot_status.is_present:
+            raise SandboxError(f"the bot is not an admin of channel {channel.id}")
+        admin = self._actor(channel, by_user)
+        old_can_post, channel.bot_can_post = channel.bot_can_post, can_post
+        if old_can_post != can_post:
+            self._my_chat_member(
+                channel,
+                admin,
+                MemberStatus.ADMINISTRATOR,
+                MemberStatus.ADMINISTRATOR,
+                old_can_post=old_can_post,
+            )
+
     async def migrate_group(self, chat: ChatRef, by_user: UserRef | None = None) -> int:
         """Upgrades a group to a supergroup and returns the new id; the old id then fails."""
         group = self._group(chat)
@@ -471,6 +636,10 @@ class BotApiEmulator:
     def messages(self, chat: ChatRef) -> list[SentMessage]:
         """Every message the bot sent to the chat, oldest first, deleted ones flagged."""
         return list(self._world.sent.get(self._chat_id(chat), []))
+
+    def has_message(self, chat: ChatRef, message_id: int) -> bool:
+        """Whether a message (the bot's or a user's) is still in the chat, not deleted."""
+        return (self._chat_id(chat), message_id) in self._world.messages
 
     @property
     def all_messages(self) -> list[SentMessage]:
@@ -660,6 +829,27 @@ class BotApiEmulator:
             raise SandboxError(f"chat {group.id} became supergroup {group.migrated_to_chat_id}")
         return group
 
+    def _forum(self, chat: ChatRef) -> Chat:
+        forum = self._group(chat)
+        if not forum.is_forum:
+            raise SandboxError(f"chat {forum.id} is not a forum; add_group(..., forum=True)")
+        return forum
+
+    def _live_thread(self, forum: Chat, thread_id: int) -> ForumThread:
+        thread = forum.threads.get(thread_id)
+        if thread is None or thread.deleted:
+            raise SandboxError(f"no thread {thread_id} in chat {forum.id}")
+        return thread
+
+    def _open_thread(self, chat: Chat, thread_id: int, user: User) -> None:
+        """Refuses a thread a Telegram client would not let ``user`` write in."""
+        if not chat.is_forum:
+            raise SandboxError(f"chat {chat.id} is not a forum")
+        thread = self._live_thread(chat, thread_id)
+        admin = chat.status_of(user.id) in (MemberStatus.CREATOR, MemberStatus.ADMINISTRATOR)
+        if thread.closed and not admin:
+            raise SandboxError(f"thread {thread_id} is closed; only admins post there")
+
     def _actor(self, group: Chat, user: UserRef | None) -> User:
         if user is not None:
             return self.user(user)
@@ -693,19 +883,33 @@ class BotApiEmulator:
             return self._world.message_json(message, with_reply=False)
         return {key: value for key, value in message.json.items() if key != "reply_to_message"}
 
-    def _my_chat_member(self, chat: Chat, by: User, old: MemberStatus, new: MemberStatus) -> None:
+    def _my_chat_member(
+        self,
+        chat: Chat,
+        by: User,
+        old: MemberStatus,
+        new: MemberStatus,
+        *,
+        old_can_post: bool | None = None,
+    ) -> None:
         channel = chat.type is ChatType.CHANNEL
+        was_posting = chat.bot_can_post if old_can_post is None else old_can_post
         update: dict[str, Any] = {
             "chat": chat.to_json(),
             "from": by.to_json(),
             "date": int(self._world.now().timestamp()),
-            "old_chat_member": member_json(self.bot, old, channel=channel),
-            "new_chat_member": member_json(self.bot, new, channel=channel),
+            "old_chat_member": member_json(self.bot, old, channel=channel, can_post=was_posting),
+            "new_chat_member": member_json(
+                self.bot, new, channel=channel, can_post=chat.bot_can_post
+            ),
         }
         self._world.enqueue("my_chat_member", update)
         self._world.changed.notify()
 
-    def _service_message(self, chat: Chat, by: User, **fields: Any) -> None:
+    def _service_message(
+        self, chat: Chat, by: User, *, delivered: bool = True, **fields: Any
+    ) -> int:
+        """Stores a service message and returns its id; ``delivered``: the bot gets it."""
         date = self._world.now()
         data: JSON = {
             "message_id": chat.next_message_id(),
@@ -722,7 +926,9 @@ class BotApiEmulator:
             text="",
             entities=(),
             date=date,
-            delivered=True,
+            delivered=delivered,
             json=data,
         )
-        self._world.enqueue("message", data)
+        if delivered:
+            self._world.enqueue("message", data)
+        return int(data["message_id"])

@@ -58,6 +58,8 @@ def too_many_requests(retry_after: int) -> ApiError:
 
 
 CHAT_NOT_FOUND = "chat not found"
+MESSAGE_THREAD_NOT_FOUND = "message thread not found"
+TOPIC_CLOSED = "TOPIC_CLOSED"
 MESSAGE_TEXT_EMPTY = "message text is empty"
 MESSAGE_TOO_LONG = "message is too long"
 MESSAGE_TO_EDIT_NOT_FOUND = "message to edit not found"

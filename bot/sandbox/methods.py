@@ -12,9 +12,11 @@ from bot.sandbox.errors import (
     CHAT_NOT_FOUND,
     GETUPDATES_CONFLICT,
     MESSAGE_NOT_MODIFIED,
+    MESSAGE_THREAD_NOT_FOUND,
     MESSAGE_TO_DELETE_NOT_FOUND,
     MESSAGE_TO_EDIT_NOT_FOUND,
     QUERY_INVALID,
+    TOPIC_CLOSED,
     bad_request,
     conflict,
     forbidden,
@@ -181,6 +183,7 @@ class BotApi:
     async def send_message(self, params: Params) -> JSON:
         version = self._new_version(params, inline_only=False)
         chat = self._target_chat(params, sending=True)
+        thread = self._thread_target(chat, params)
         reply_to = self._reply_target(chat, params)
         self._spend_token(chat)
         message = SentMessage(
@@ -189,7 +192,7 @@ class BotApi:
             history=[version],
             sent_at=self.clock(),
             reply_to_message_id=reply_to,
-            message_thread_id=params.integer("message_thread_id"),
+            message_thread_id=thread,
             disable_notification=params.flag("disable_notification"),
             protect_content=params.flag("protect_content"),
         )
@@ -327,6 +330,12 @@ class BotApi:
     # Chats
 
     async def get_chat(self, params: Params) -> JSON:
+        # Anyone, a bot too, may look up a public group or channel by its @username.
+        chat_id = params.chat_id()
+        if isinstance(chat_id, str):
+            public = self.world.find_chat(chat_id)
+            if public is not None and not public.bot_status.is_present:
+                return self.world.chat_full_info_json(public)
         return self.world.chat_full_info_json(self._target_chat(params, sending=False))
 
     async def get_chat_member(self, params: Params) -> JSON:
@@ -392,7 +401,11 @@ class BotApi:
         if chat.bot_status is MemberStatus.LEFT:
             raise forbidden(f"bot is not a member of the {chat.kind_phrase}")
         channel = chat.type is ChatType.CHANNEL
-        if sending and channel and chat.bot_status is not MemberStatus.ADMINISTRATOR:
+        if (
+            sending
+            and channel
+            and (chat.bot_status is not MemberStatus.ADMINISTRATOR or not chat.bot_can_post)
+        ):
             raise bad_request("need administrator rights in the channel chat")
         if sending and chat.bot_status is MemberStatus.RESTRICTED:
             raise bad_request("not enough rights to send text messages to the chat")
@@ -411,6 +424,27 @@ class BotApi:
             link_preview=content.link_preview(params),
             date=self.world.now(),
         )
+
+    def _thread_target(self, chat: Chat, params: Params) -> int | None:
+        """The forum thread a send goes to; None for General or a chat without threads.
+
+        Telegram refuses a thread that doesn't exist (or was deleted) and, unless the bot
+        is an administrator, a closed one.
+        """
+        thread_id = params.integer("message_thread_id")
+        if thread_id is None:
+            return None
+        if not chat.is_forum:
+            # Outside forums a thread is a reply chain; a bot can't start one by id.
+            if (chat.id, thread_id) not in self.world.messages:
+                raise bad_request(MESSAGE_THREAD_NOT_FOUND)
+            return thread_id
+        thread = chat.threads.get(thread_id)
+        if thread is None or thread.deleted:
+            raise bad_request(MESSAGE_THREAD_NOT_FOUND)
+        if thread.closed and chat.bot_status is not MemberStatus.ADMINISTRATOR:
+            raise bad_request(TOPIC_CLOSED)
+        return thread_id
 
     def _reply_target(self, chat: Chat, params: Params) -> int | None:
         reply = params.json("reply_parameters")

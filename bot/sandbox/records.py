@@ -119,6 +119,7 @@ class UserMessage:
     date: dt.datetime
     delivered: bool
     json: dict[str, Any] = field(repr=False)
+    thread_id: int | None = None  # the forum thread it was written in; None: General
 
 
 @dataclass(frozen=True, slots=True)

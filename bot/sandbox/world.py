@@ -101,8 +101,22 @@ class User:
 
 
 @dataclass(eq=False)
+class ForumThread:
+    """A forum topic of a supergroup; its id is the id of the message that created it."""
+
+    id: int
+    name: str
+    closed: bool = False
+    deleted: bool = False
+
+
+@dataclass(eq=False)
 class Chat:
-    """A chat; in a private chat ``user`` is the person talking to the bot."""
+    """A chat; in a private chat ``user`` is the person talking to the bot.
+
+    ``bot_can_post`` matters in channels only, where the bot is always an administrator
+    and the owner may grant or withhold the right to post.
+    """
 
     id: int
     type: ChatType
@@ -117,6 +131,9 @@ class Chat:
     bot_blocked: bool = False
     migrated_to_chat_id: int | None = None
     last_message_id: int = 0
+    is_forum: bool = False
+    threads: dict[int, ForumThread] = field(default_factory=dict)
+    bot_can_post: bool = True
 
     @property
     def is_private(self) -> bool:
@@ -156,6 +173,8 @@ class Chat:
         data["title"] = self.title
         if self.username:
             data["username"] = self.username
+        if self.is_forum:
+            data["is_forum"] = True
         return data
 
 
@@ -219,6 +238,7 @@ class World:
     def new_chat(self, chat_type: ChatType, **fields: Any) -> Chat:
         if chat_type is ChatType.PRIVATE:
             raise ValueError("private chats are opened with open_private_chat")
+        # Supergroups and channels share the -100… id space, as on Telegram.
         ids = self._group_ids if chat_type is ChatType.GROUP else self._supergroup_ids
         chat = Chat(
             id=next(ids),
@@ -308,6 +328,9 @@ class World:
             data["from"] = self.bot_json()
         data["chat"] = chat.to_json()
         data["date"] = int(message.date.timestamp())
+        if message.message_thread_id is not None and chat.is_forum:
+            data["message_thread_id"] = message.message_thread_id
+            data["is_topic_message"] = True
         if message.edit_count:
             data["edit_date"] = int(version.date.timestamp())
         if with_reply and message.reply_to_message_id is not None:
@@ -330,8 +353,10 @@ class World:
         return data
 
     def member_json(self, chat: Chat, user: User) -> JSON:
-        status = chat.bot_status if user.id == self.bot.id else chat.status_of(user.id)
-        return member_json(user, status, channel=chat.type is ChatType.CHANNEL)
+        channel = chat.type is ChatType.CHANNEL
+        if user.id == self.bot.id:
+            return member_json(user, chat.bot_status, channel=channel, can_post=chat.bot_can_post)
+        return member_json(user, chat.status_of(user.id), channel=channel)
 
     def chat_full_info_json(self, chat: Chat) -> JSON:
         data = chat.to_json()
@@ -348,8 +373,13 @@ class World:
         return data
 
 
-def member_json(user: User, status: MemberStatus, *, channel: bool = False) -> JSON:
-    """A ChatMember of the right subclass, with every field Telegram always sends."""
+def member_json(
+    user: User, status: MemberStatus, *, channel: bool = False, can_post: bool = True
+) -> JSON:
+    """A ChatMember of the right subclass, with every field Telegram always sends.
+
+    ``can_post``: a channel administrator's right to post and edit messages there.
+    """
     data: JSON = {"user": user.to_json(), "status": status.value}
     if status is MemberStatus.CREATOR:
         data["is_anonymous"] = False
@@ -369,9 +399,9 @@ def member_json(user: User, status: MemberStatus, *, channel: bool = False) -> J
             can_delete_stories=channel,
         )
         if channel:
-            data.update(can_post_messages=True, can_edit_messages=True)
+            data.update(can_post_messages=can_post, can_edit_messages=can_post)
         else:
-            data["can_pin_messages"] = True
+            data.update(can_pin_messages=True, can_manage_topics=True)
     elif status is MemberStatus.RESTRICTED:
         data.update(
             is_member=True,

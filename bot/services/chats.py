@@ -36,8 +36,15 @@ class ChatService:
         self._default_timezone = default_timezone
         self._clock = clock
 
-    async def start(self, chat_id: int, kind: ChatKind, title: str) -> Registration:
-        """Subscribe the chat, or bring it back if it had left; its settings are kept."""
+    async def start(
+        self, chat_id: int, kind: ChatKind, title: str, *, manager: int | None = None
+    ) -> Registration:
+        """Subscribe the chat, or bring it back if it had left; its settings are kept.
+
+        ``manager`` is the user who set it up from elsewhere (a channel's admin in a private
+        chat, or who added the bot); /chats lists it for them.
+        """
+        now = self._clock()
         before = await self._chats.get(chat_id)
         chat, is_new = await self._chats.register(
             chat_id,
@@ -45,14 +52,20 @@ class ChatService:
             title,
             timezone=self._default_timezone,
             digest_time=self._default_digest_time,
-            now=self._clock(),
+            now=now,
         )
+        if manager is not None:
+            await self._chats.add_manager(chat_id, manager, now=now)
         if is_new:
             log.info("Chat %s (%s) subscribed", chat_id, kind.value)
         return Registration(chat, is_new, came_back=before is not None and not before.active)
 
     async def get(self, chat_id: int) -> Chat | None:
         return await self._chats.get(chat_id)
+
+    async def managed_by(self, user_id: int) -> list[Chat]:
+        """The channels and groups this user set up through Herald."""
+        return await self._chats.managed_by(user_id)
 
     async def settings(self, chat_id: int, kind: ChatKind, title: str) -> Chat:
         """The chat's settings, or the defaults it would start with; never subscribes it."""

@@ -98,6 +98,11 @@ class DigestService:
         await self._chats.set_digest(chat.id, enabled=enabled, at=at, next_digest_at=upcoming)
         return dataclasses.replace(chat, digest_enabled=enabled, digest_time=at)
 
+    async def set_thread(self, chat: Chat, thread_id: int) -> Chat:
+        """/digest here: digests, catch-ups and breaking pushes go to this forum thread."""
+        await self._chats.set_digest_thread(chat.id, thread_id)
+        return dataclasses.replace(chat, digest_thread_id=thread_id)
+
     async def next_for(self, chat: Chat) -> dt.datetime | None:
         if not chat.digest_enabled:
             return None

@@ -64,15 +64,24 @@ class TopicService:
             return
         self._index.add(topic.id, topic.chat_id, query)
 
-    async def add(self, chat_id: int, text: str) -> AddedTopic:
-        """Follow a topic; raises InvalidQueryError or TopicError, both with a user message."""
+    async def add(self, chat_id: int, text: str, *, thread_id: int = 0) -> AddedTopic:
+        """Follow a topic; raises InvalidQueryError or TopicError, both with a user message.
+
+        ``thread_id`` is the forum thread its alerts go to (0: General, or no threads).
+        """
         query = parse_query(text, mode="topic")
         try:
             topic = await self._topics.add(
-                chat_id, query.display, query.canonical, limit=MAX_TOPICS, now=self._clock()
+                chat_id,
+                query.display,
+                query.canonical,
+                limit=MAX_TOPICS,
+                now=self._clock(),
+                thread_id=thread_id,
             )
         except DuplicateTopicError as error:
-            raise TopicError(f"This chat already follows “{error.existing.query}”.") from None
+            where = "This thread" if thread_id else "This chat"
+            raise TopicError(f"{where} already follows “{error.existing.query}”.") from None
         except TopicLimitError:
             raise TopicError(
                 f"This chat follows {MAX_TOPICS} topics already, the most it can. "

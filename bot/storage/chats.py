@@ -12,7 +12,8 @@ from bot.storage.database import Database, from_epoch, to_epoch
 
 _COLUMNS = (
     "id, kind, title, timezone, inactive_reason, created_at, digest_enabled, digest_time,"
-    " quiet_start, quiet_end, muted_until, held_since, quiet_from, quiet_until"
+    " quiet_start, quiet_end, muted_until, held_since, quiet_from, quiet_until,"
+    " digest_thread_id"
 )
 
 
@@ -63,6 +64,7 @@ def _chat(row: Any) -> Chat:
             if row["quiet_from"] is None or row["quiet_until"] is None
             else (from_epoch(row["quiet_from"]), from_epoch(row["quiet_until"]))
         ),
+        digest_thread_id=row["digest_thread_id"],
     )
 
 
@@ -114,6 +116,28 @@ class ChatRepository:
     async def get(self, chat_id: int) -> Chat | None:
         row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM chats WHERE id = ?", (chat_id,))
         return None if row is None else _chat(row)
+
+    async def set_digest_thread(self, chat_id: int, thread_id: int) -> None:
+        await self._db.execute(
+            "UPDATE chats SET digest_thread_id = ? WHERE id = ?", (thread_id, chat_id)
+        )
+
+    async def add_manager(self, chat_id: int, user_id: int, *, now: dt.datetime) -> None:
+        """Remember that this user set the chat up through Herald; a known chat only."""
+        await self._db.execute(
+            "INSERT OR IGNORE INTO chat_managers (chat_id, user_id, created_at)"
+            " SELECT id, ?, ? FROM chats WHERE id = ?",
+            (user_id, to_epoch(now), chat_id),
+        )
+
+    async def managed_by(self, user_id: int) -> list[Chat]:
+        """The chats this user set up through Herald, oldest first."""
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM chats WHERE id IN"
+            " (SELECT chat_id FROM chat_managers WHERE user_id = ?) ORDER BY created_at, id",
+            (user_id,),
+        )
+        return [_chat(row) for row in rows]
 
     async def set_inactive(self, chat_id: int, reason: InactiveReason, now: dt.datetime) -> bool:
         """Mark the chat inactive; False if it is unknown or already inactive."""

@@ -13,17 +13,23 @@ from bot.storage.database import Database, to_epoch
 ON_ITS_WAY = ("pending", "held", "for_digest")
 
 
-def story_reached(chat: str, story: str, *, waiting: Sequence[str] = ON_ITS_WAY) -> str:
+def story_reached(
+    chat: str, story: str, *, waiting: Sequence[str] = ON_ITS_WAY, thread: str | None = None
+) -> str:
     """SQL that is true when the chat was pushed the story, or a message carrying it waits.
 
-    ``chat`` and ``story`` are SQL expressions (a column or a parameter); ``waiting`` names
-    the outbox states that count as "on its way" (none: only what was delivered counts).
+    ``chat``, ``story`` and ``thread`` are SQL expressions (a column or a parameter);
+    ``waiting`` names the outbox states that count as "on its way" (none: only what was
+    delivered counts). With ``thread``, only that forum thread of the chat counts: a story
+    matched by topics in two threads reaches each once. Without it, any thread does.
     Every path that pushes a story to a chat (alerts, catch-ups, breaking pushes) asks this,
     so no path can send a story another path already sent or queued.
     """
+    in_ledger = "" if thread is None else f" AND l.thread_id = {thread}"
+    in_outbox = "" if thread is None else f" AND q.thread_id = {thread}"
     delivered = (
         f"EXISTS (SELECT 1 FROM ledger AS l WHERE l.chat_id = {chat} AND l.story = {story}"
-        " AND l.channel = 'push')"
+        f" AND l.channel = 'push'{in_ledger})"
     )
     if not waiting:
         return f"({delivered})"
@@ -31,7 +37,7 @@ def story_reached(chat: str, story: str, *, waiting: Sequence[str] = ON_ITS_WAY)
     queued = (
         "EXISTS (SELECT 1 FROM outbox_items AS i JOIN outbox AS q ON q.id = i.outbox_id"
         f" WHERE i.chat_id = {chat} AND i.story = {story} AND q.kind != 'digest'"
-        f" AND q.state IN ({states}))"
+        f" AND q.state IN ({states}){in_outbox})"
     )
     return f"({delivered} OR {queued})"
 
@@ -54,9 +60,10 @@ async def record_delivered(
     marks = ",".join("?" * len(outbox_ids))
     await sql.execute(
         f"""
-        INSERT OR IGNORE INTO ledger (chat_id, story, channel, entry_id, kind, outbox_id,
-                                      delivered_at)
-        SELECT i.chat_id, i.story, CASE o.kind WHEN 'digest' THEN 'digest' ELSE 'push' END,
+        INSERT OR IGNORE INTO ledger (chat_id, thread_id, story, channel, entry_id, kind,
+                                      outbox_id, delivered_at)
+        SELECT i.chat_id, o.thread_id, i.story,
+               CASE o.kind WHEN 'digest' THEN 'digest' ELSE 'push' END,
                i.entry_id, o.kind, o.id, ?
         FROM outbox_items AS i JOIN outbox AS o ON o.id = i.outbox_id
         WHERE i.outbox_id IN ({marks})

@@ -26,7 +26,7 @@ from bot.storage.ledger import carry, digested, record_delivered, story_reached
 
 _MESSAGE = """
     o.id AS outbox_id, o.chat_id, o.kind, o.attempts, o.first_failed_at, o.topics,
-    o.text AS outbox_text, o.broadcast_id, c.timezone,
+    o.text AS outbox_text, o.broadcast_id, o.thread_id, c.timezone,
     e.id, e.feed_id, COALESCE(NULLIF(f.title, ''), f.url) AS feed_title, e.key, e.title,
     e.summary, e.link, e.author, e.published_at, e.first_seen_at, e.story, e.date_only
 """
@@ -55,6 +55,7 @@ def _message(row: Any) -> OutboxMessage:
         topics=tuple(json.loads(row["topics"])),
         text=row["outbox_text"],
         broadcast_id=row["broadcast_id"],
+        thread_id=row["thread_id"],
     )
 
 
@@ -188,17 +189,18 @@ class OutboxRepository:
         return [_message(row) for row in rows]
 
     async def waiting_alerts(
-        self, chat_id: int, *, now: dt.datetime, limit: int
+        self, chat_id: int, *, now: dt.datetime, limit: int, thread_id: int = 0
     ) -> list[OutboxMessage]:
-        """The chat's pending alerts that may go now, oldest first."""
+        """The chat's pending alerts for one thread that may go now, oldest first."""
         rows = await self._db.fetchall(
             f"""
             SELECT {_MESSAGE} FROM {_MESSAGE_FROM}
             WHERE o.chat_id = :chat AND o.state = 'pending' AND o.kind = 'alert'
-                AND o.not_before <= :now AND NOT {holding("c", ":now")}
+                AND o.thread_id = :thread AND o.not_before <= :now
+                AND NOT {holding("c", ":now")}
             ORDER BY o.id LIMIT :limit
             """,
-            {"chat": chat_id, "now": to_epoch(now), "limit": limit},
+            {"chat": chat_id, "thread": thread_id, "now": to_epoch(now), "limit": limit},
         )
         return [_message(row) for row in rows]
 
@@ -287,6 +289,49 @@ class OutboxRepository:
 
     async def move_chat(self, old_id: int, new_id: int, *, now: dt.datetime) -> None:
         await ChatRepository(self._db).move(old_id, new_id, now=now)
+
+    async def thread_gone(
+        self, chat_id: int, thread_id: int, *, notice: str, now: dt.datetime
+    ) -> bool:
+        """A forum thread was deleted or closed: what went there goes to General from now on.
+
+        In one transaction the thread's topics move to General, as do its waiting messages
+        (those whose story General had or awaits are cancelled), the chat's digest thread
+        if it was this one, and ``notice`` is queued to General. False, and nothing done,
+        when nothing pointed at the thread any more (another send found it gone first).
+        """
+        async with self._db.transaction() as sql:
+            moved = 0
+            for statement in (
+                "UPDATE OR IGNORE topics SET thread_id = 0 WHERE chat_id = ? AND thread_id = ?",
+                # A topic General follows already: the thread's copy goes.
+                "DELETE FROM topics WHERE chat_id = ? AND thread_id = ?",
+                "UPDATE chats SET digest_thread_id = 0 WHERE id = ? AND digest_thread_id = ?",
+            ):
+                cursor = await sql.execute(statement, (chat_id, thread_id))
+                moved += cursor.rowcount
+            await sql.execute(
+                f"""
+                UPDATE outbox SET state = 'cancelled', last_error = 'reached General already'
+                WHERE chat_id = :chat AND thread_id = :thread AND state IN ('pending', 'held')
+                    AND EXISTS (SELECT 1 FROM entries AS e WHERE e.id = outbox.entry_id
+                        AND {story_reached(":chat", "e.story", thread="0")})
+                """,
+                {"chat": chat_id, "thread": thread_id},
+            )
+            cursor = await sql.execute(
+                "UPDATE outbox SET thread_id = 0 WHERE chat_id = ? AND thread_id = ?"
+                " AND state IN ('pending', 'held', 'for_digest')",
+                (chat_id, thread_id),
+            )
+            moved += cursor.rowcount
+            if moved:
+                await sql.execute(
+                    "INSERT INTO outbox (chat_id, thread_id, kind, priority, text, not_before,"
+                    " created_at) VALUES (?, 0, 'notice', ?, ?, ?, ?)",
+                    (chat_id, PRIORITY[MessageKind.NOTICE], notice, to_epoch(now), to_epoch(now)),
+                )
+        return moved > 0
 
     async def prune_sent(self, *, before: dt.datetime) -> int:
         """Delete messages that are over (sent, failed, cancelled) and older than ``before``.
@@ -460,10 +505,16 @@ class OutboxRepository:
         """The chat's held alerts as (outbox id, entry, matched topics), oldest first.
 
         A held story that reached the chat meanwhile, or is about to (a breaking push), is
-        left out.
+        left out. An entry held for two forum threads is listed once: the catch-up goes to
+        one thread for the whole chat.
         """
         reached = story_reached(":chat", "e.story", waiting=("pending",))
-        return await self._waiting_alerts(chat_id, "held", also=f"NOT {reached}")
+        # One row per entry: a story held for two forum threads is listed once.
+        first = (
+            "o.id = (SELECT MIN(h.id) FROM outbox AS h WHERE h.chat_id = :chat"
+            " AND h.state = 'held' AND h.entry_id = o.entry_id)"
+        )
+        return await self._waiting_alerts(chat_id, "held", also=f"{first} AND NOT {reached}")
 
     async def release_held(
         self,
@@ -492,20 +543,8 @@ class OutboxRepository:
                 "UPDATE outbox SET state = 'for_digest' WHERE id = ? AND state = 'held'",
                 [(outbox_id,) for outbox_id in for_digest],
             )
-            await sql.execute(
-                f"""
-                UPDATE outbox SET state = 'cancelled', last_error = 'reached the chat already'
-                WHERE chat_id = :chat AND state = 'held' AND EXISTS (
-                    SELECT 1 FROM entries AS e WHERE e.id = outbox.entry_id
-                        AND {story_reached(":chat", "e.story", waiting=("pending",))}
-                )
-                """,
-                {"chat": chat_id},
-            )
-            await sql.execute(
-                "UPDATE outbox SET state = 'pending' WHERE chat_id = ? AND state = 'held'",
-                (chat_id,),
-            )
+            # The catch-up is queued before the remaining holds are judged, so a story it
+            # carries (held for a second forum thread too) counts as on its way.
             await _queue_carrying(
                 sql,
                 chat_id,
@@ -513,6 +552,23 @@ class OutboxRepository:
                 texts,
                 [entry_id for _, entry_id in listed],
                 now=now,
+            )
+            await sql.execute(
+                f"""
+                UPDATE outbox SET state = 'cancelled', last_error = 'reached the chat already'
+                WHERE chat_id = :chat AND state = 'held' AND (EXISTS (
+                    SELECT 1 FROM entries AS e WHERE e.id = outbox.entry_id
+                        AND {story_reached(":chat", "e.story", waiting=("pending",))}
+                ) OR EXISTS (
+                    SELECT 1 FROM outbox AS f WHERE f.chat_id = :chat
+                        AND f.state = 'for_digest' AND f.entry_id = outbox.entry_id
+                ))
+                """,
+                {"chat": chat_id},
+            )
+            await sql.execute(
+                "UPDATE outbox SET state = 'pending' WHERE chat_id = ? AND state = 'held'",
+                (chat_id,),
             )
 
     async def for_digest(self, chat_id: int) -> list[tuple[int, Entry, tuple[str, ...]]]:

@@ -13,7 +13,7 @@ from bot.storage.database import Database, from_epoch, to_epoch
 from bot.storage.interfaces import DuplicateTopicError, TopicLimitError
 from bot.storage.ledger import story_reached
 
-_COLUMNS = "id, chat_id, query, canonical, mode, created_at"
+_COLUMNS = "id, chat_id, thread_id, query, canonical, mode, created_at"
 
 
 def _topic(row: Any) -> Topic:
@@ -24,6 +24,7 @@ def _topic(row: Any) -> Topic:
         canonical=row["canonical"],
         mode=TopicMode(row["mode"]),
         created_at=from_epoch(row["created_at"]),
+        thread_id=row["thread_id"],
     )
 
 
@@ -32,13 +33,24 @@ class TopicRepository:
         self._db = database
 
     async def add(
-        self, chat_id: int, query: str, canonical: str, *, limit: int, now: dt.datetime
+        self,
+        chat_id: int,
+        query: str,
+        canonical: str,
+        *,
+        limit: int,
+        now: dt.datetime,
+        thread_id: int = 0,
     ) -> Topic:
-        """Store a topic, checking the chat's limit and duplicates in the same transaction."""
+        """Store a topic, checking the chat's limit and duplicates in the same transaction.
+
+        A forum may follow one query in two threads; each thread once.
+        """
         async with self._db.transaction() as sql:
             cursor = await sql.execute(
-                f"SELECT {_COLUMNS} FROM topics WHERE chat_id = ? AND canonical = ?",
-                (chat_id, canonical),
+                f"SELECT {_COLUMNS} FROM topics"
+                " WHERE chat_id = ? AND thread_id = ? AND canonical = ?",
+                (chat_id, thread_id, canonical),
             )
             existing = await cursor.fetchone()
             if existing is not None:
@@ -48,9 +60,9 @@ class TopicRepository:
             if row is not None and row[0] >= limit:
                 raise TopicLimitError
             cursor = await sql.execute(
-                "INSERT INTO topics (chat_id, query, canonical, created_at) VALUES (?, ?, ?, ?)"
-                f" RETURNING {_COLUMNS}",
-                (chat_id, query, canonical, to_epoch(now)),
+                "INSERT INTO topics (chat_id, thread_id, query, canonical, created_at)"
+                f" VALUES (?, ?, ?, ?, ?) RETURNING {_COLUMNS}",
+                (chat_id, thread_id, query, canonical, to_epoch(now)),
             )
             return _topic(await cursor.fetchone())
 
@@ -100,8 +112,9 @@ class TopicRepository:
         ``topic_ids`` are the topics the entry matched. Each chat gets one alert listing its
         matched instant topics that the alert rule (``alertable_until``) lets through, if
         the chat is active and the story has not reached it and is not on its way
-        (``story_reached``). A chat in quiet hours or muted has the alert held for its
-        catch-up message instead. Chats are read from the topics table, so a chat that
+        (``story_reached``); in a forum, each thread with matched topics gets one, asking
+        the ledger about that thread. A chat in quiet hours or muted has the alert held for
+        its catch-up message instead. Chats are read from the topics table, so a chat that
         moved (a group become supergroup) is found at its new id.
         """
         added_by = alertable_until(entry)
@@ -109,17 +122,18 @@ class TopicRepository:
             if added_by is not None and topic_ids:
                 cursor = await sql.execute(
                     f"""
-                    INSERT INTO outbox (chat_id, kind, priority, entry_id, topics, state,
-                                        not_before, created_at)
-                    SELECT t.chat_id, 'alert', :priority, :entry, json_group_array(t.query),
+                    INSERT INTO outbox (chat_id, thread_id, kind, priority, entry_id, topics,
+                                        state, not_before, created_at)
+                    SELECT t.chat_id, t.thread_id, 'alert', :priority, :entry,
+                           json_group_array(t.query),
                            CASE WHEN {holding("c", ":now")} THEN 'held' ELSE 'pending' END,
                            :now, :now
                     FROM topics AS t JOIN chats AS c ON c.id = t.chat_id
                     WHERE t.id IN (SELECT value FROM json_each(:topics))
                         AND t.mode = 'instant' AND t.created_at <= :added_by
                         AND {may_alert("c")}
-                        AND NOT {story_reached("t.chat_id", ":story")}
-                    GROUP BY t.chat_id
+                        AND NOT {story_reached("t.chat_id", ":story", thread="t.thread_id")}
+                    GROUP BY t.chat_id, t.thread_id
                     RETURNING state
                     """,
                     {

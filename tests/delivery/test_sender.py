@@ -15,6 +15,7 @@ from bot.delivery.worker import (
     ChatGoneError,
     ChatMigratedError,
     RejectedError,
+    ThreadGoneError,
     ThrottledError,
 )
 from bot.domain import InactiveReason
@@ -62,6 +63,35 @@ async def test_plain_text_is_sent_without_parsing(
     await sender.send(chat.id, "<b>not bold</b> & co", html=False)
 
     assert emulator.messages(chat)[0].text == "<b>not bold</b> & co"
+
+
+async def test_a_message_goes_to_the_forum_thread_it_names(
+    emulator: BotApiEmulator, sender: TelegramSender
+) -> None:
+    owner = emulator.add_user("Olga")
+    forum = emulator.add_group("Newsroom", admins=[owner], supergroup=True, forum=True)
+    thread = emulator.create_thread(forum, "Asia")
+
+    await sender.send(forum.id, "In Asia", thread_id=thread)
+    await sender.send(forum.id, "In General")
+
+    assert [m.text for m in emulator.thread_messages(forum, thread)] == ["In Asia"]
+    assert [m.text for m in emulator.thread_messages(forum, None)] == ["In General"]
+
+
+async def test_a_deleted_or_closed_thread_is_gone_but_not_its_chat(
+    emulator: BotApiEmulator, sender: TelegramSender
+) -> None:
+    owner = emulator.add_user("Olga")
+    forum = emulator.add_group("Newsroom", admins=[owner], supergroup=True, forum=True)
+    deleted, closed = emulator.create_thread(forum, "Asia"), emulator.create_thread(forum, "EU")
+    emulator.delete_thread(forum, deleted)
+    emulator.close_thread(forum, closed)
+
+    with pytest.raises(ThreadGoneError):
+        await sender.send(forum.id, "Hello", thread_id=deleted)
+    with pytest.raises(ThreadGoneError):
+        await sender.send(forum.id, "Hello", thread_id=closed)
 
 
 async def test_a_user_who_blocked_the_bot_is_gone(

@@ -31,7 +31,9 @@ class ScriptedSender:
         self.attempts: list[int] = []
         self._answer = answers.get("answer")
 
-    async def send(self, chat_id: int, text: str, *, html: bool = True) -> int:
+    async def send(
+        self, chat_id: int, text: str, *, html: bool = True, thread_id: int | None = None
+    ) -> int:
         self.attempts.append(chat_id)
         if self._answer is not None:
             error = self._answer(chat_id, text, html)
@@ -249,7 +251,9 @@ async def test_nothing_is_marked_sent_before_telegram_confirms_it(archive: Archi
     seen: list[list[str]] = []
 
     class PeekingSender(ScriptedSender):
-        async def send(self, chat_id: int, text: str, *, html: bool = True) -> int:
+        async def send(
+            self, chat_id: int, text: str, *, html: bool = True, thread_id: int | None = None
+        ) -> int:
             seen.append(await archive.states(chat_id))
             return await super().send(chat_id, text, html=html)
 

@@ -35,19 +35,31 @@ class RecordingSender:
 
     def __init__(self) -> None:
         self.sent: list[tuple[int, str]] = []
+        self.threads: list[int | None] = []  # the forum thread of each message sent
         self.answer: Callable[[int, str], BaseException | None] = lambda chat_id, text: None
 
-    async def send(self, chat_id: int, text: str, *, html: bool = True) -> int:
+    async def send(
+        self, chat_id: int, text: str, *, html: bool = True, thread_id: int | None = None
+    ) -> int:
         error = self.answer(chat_id, text)
         if isinstance(error, Crash):
             self.sent.append((chat_id, text))
+            self.threads.append(thread_id)
         if error is not None:
             raise error
         self.sent.append((chat_id, text))
+        self.threads.append(thread_id)
         return len(self.sent)
 
     def texts(self, chat_id: int) -> list[str]:
         return [text for chat, text in self.sent if chat == chat_id]
+
+    def in_thread(self, chat_id: int, thread_id: int | None) -> list[str]:
+        return [
+            text
+            for (chat, text), thread in zip(self.sent, self.threads, strict=True)
+            if chat == chat_id and thread == thread_id
+        ]
 
     def links(self, chat_id: int) -> list[str]:
         """Every story link the chat was shown, once per message that showed it."""

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.delivery.worker import GIVE_UP_AFTER, MAX_ATTEMPTS, TransientError
+from bot.delivery.worker import GIVE_UP_AFTER, MAX_ATTEMPTS, ThreadGoneError, TransientError
 from bot.domain import ChatKind, ParsedEntry
+from bot.formatting import plain_text
 from bot.storage.database import Database
 from bot.storage.interfaces import PollSuccess
 from tests.services.conftest import StepClock
@@ -430,3 +431,86 @@ async def test_unmute_counts_every_held_story_and_the_digest_lists_each_once(
     listed = [line for line in digest.split("\n") if line.startswith("•")]
     assert len(listed) == len(set(listed))
     assert "25 stories since" in digest
+
+
+# 9. Forum threads: each thread is pushed a story once; a gone thread falls back to General.
+
+FORUM = -1_002_000_000_001
+
+
+def first_line(html: str) -> str:
+    return plain_text(html).splitlines()[0]
+
+
+async def forum(desk: Newsdesk, topics: dict[int, str]) -> None:
+    """A forum following each topic in its thread (0: General)."""
+    await desk.chats.start(FORUM, ChatKind.SUPERGROUP, "Newsroom")
+    for thread, topic in topics.items():
+        await desk.topics.add(FORUM, topic, thread_id=thread)
+
+
+async def test_a_story_matched_in_two_threads_reaches_each_thread_once(
+    desk: Newsdesk, clock: StepClock
+) -> None:
+    await desk.publish(baseline=True)
+    await forum(desk, {5: "North Korea", 7: "sanctions"})
+    link = "https://wire.example/nk-sanctions"
+    clock.advance(seconds=10)
+    await desk.publish("North Korea faces sanctions", link=link)
+    await desk.deliver()
+    await desk.publish(
+        "New sanctions on North Korea", feed_url="https://other.example/rss", link=link
+    )
+
+    await desk.deliver()
+
+    assert [first_line(text) for text in desk.sender.in_thread(FORUM, 5)] == [
+        "North Korea faces sanctions"
+    ]
+    assert [first_line(text) for text in desk.sender.in_thread(FORUM, 7)] == [
+        "North Korea faces sanctions"
+    ]
+    assert desk.sender.in_thread(FORUM, None) == []
+
+
+async def test_merged_alerts_list_only_alerts_for_one_thread(
+    desk: Newsdesk, clock: StepClock
+) -> None:
+    await desk.publish(baseline=True)
+    await forum(desk, {5: "Korea", 0: "Iran"})
+    clock.advance(seconds=10)
+    await desk.publish("Korea one", "Korea two", "Korea three", "Iran one", "Iran two")
+
+    await desk.deliver()
+
+    [merged] = desk.sender.in_thread(FORUM, 5)
+    assert "Korea three" in merged
+    assert "Iran" not in merged
+    assert [first_line(text) for text in desk.sender.in_thread(FORUM, None)] == [
+        "Iran one",
+        "Iran two",
+    ]
+
+
+async def test_a_gone_thread_falls_back_to_general_once_with_a_notice(
+    desk: Newsdesk, clock: StepClock
+) -> None:
+    await desk.publish(baseline=True)
+    await forum(desk, {5: "Korea", 0: "Iran"})
+    clock.advance(seconds=10)
+    await desk.publish("Korea one")
+    failures = [ThreadGoneError("message thread not found")]
+    desk.sender.answer = lambda chat, text: failures.pop() if failures else None
+
+    await desk.deliver()
+    clock.advance(seconds=10)
+    await desk.publish("Korea two")
+    await desk.deliver()
+
+    general = desk.sender.in_thread(FORUM, None)
+    assert sum("deleted or closed" in text for text in general) == 1
+    assert [first_line(text) for text in general if "deleted" not in text] == [
+        "Korea one",
+        "Korea two",
+    ]
+    assert [topic.thread_id for topic in await desk.topics.list(FORUM)] == [0, 0]
