@@ -150,7 +150,6 @@ class Herald:
         await application.bot.set_my_commands(
             [BotCommand(command, description) for command, description in handlers.BOT_COMMANDS]
         )
-        handlers.schedule_jobs(application)
         deliverer.start()
         # Entries stored but not routed when the bot last stopped are routed first.
         router.start()
@@ -276,6 +275,10 @@ async def run_application(application: HeraldApplication, *, stop: asyncio.Event
             allowed_updates=ALLOWED_UPDATES, error_callback=PollingErrors().report
         )
         await application.start()
+        # Scheduled once the job queue runs: APScheduler moves a first run that is already
+        # past when it starts to the next interval, so a slow start-up would put off the
+        # first heartbeat by 30 s and the first prune by 6 hours.
+        handlers.schedule_jobs(application)
         await stop.wait()
     finally:
         if application.updater is not None and application.updater.running:

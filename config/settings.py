@@ -31,13 +31,13 @@ _EXPECTED = {
     "admin_ids": "comma-separated numeric Telegram user ids, e.g. 12345,67890",
     "feeds": "comma-separated http(s) feed URLs",
     "database": "a path to the SQLite file, e.g. herald.db",
-    "poll_interval": "a number of seconds, at least 1 (fractions allowed), e.g. 120",
+    "poll_interval": "a number of seconds from 1 to 86400 (fractions allowed), e.g. 120",
     "send_rate": "a number of messages per second above 0 and at most 1000, e.g. 30",
     "digest_time": "a time of day as HH:MM, e.g. 08:00",
     "timezone": "an IANA time zone such as Europe/London, or an offset such as UTC+3",
     "log_level": "one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
-    "retention_days": "a whole number of days, at least 1, e.g. 90",
-    "outbox_retention_days": "a whole number of days, at least 1, e.g. 7",
+    "retention_days": "a whole number of days from 1 to 36500, e.g. 90",
+    "outbox_retention_days": "a whole number of days from 1 to 36500, e.g. 7",
     "allow_private_networks": "comma-separated CIDR ranges, e.g. 10.0.0.0/8,fd00::/8",
     "poll_concurrency": "a whole number of polls at once, from 1 to 10000, e.g. 64",
 }
@@ -100,13 +100,14 @@ class Settings(BaseSettings):
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     feeds: Annotated[tuple[str, ...], NoDecode] = (DEFAULT_FEED,)
     database: Path = Path("herald.db")
-    poll_interval: float = Field(default=120.0, ge=1.0)
+    poll_interval: float = Field(default=120.0, ge=1.0, le=86_400.0)
     send_rate: float = Field(default=30.0, gt=0.0, le=1000.0)
     digest_time: dt.time = dt.time(8, 0)
     timezone: str = "UTC"
     log_level: LogLevel = "INFO"
-    retention_days: int = Field(default=90, ge=1)
-    outbox_retention_days: int = Field(default=7, ge=1)
+    # A century: past that, dates overflow Python's datetime before anything is pruned.
+    retention_days: int = Field(default=90, ge=1, le=36_500)
+    outbox_retention_days: int = Field(default=7, ge=1, le=36_500)
     allow_private_networks: Annotated[tuple[Network, ...], NoDecode] = ()
     poll_concurrency: int = Field(default=64, ge=1, le=10_000)
 

@@ -31,8 +31,7 @@ async def prune_entries(context: BotContext) -> None:
 # A run that comes due while the loop is busy runs late rather than not at all, and a backlog
 # of missed runs becomes one.
 JOB_KWARGS = {"misfire_grace_time": None, "coalesce": True}
-# APScheduler moves a first run that is already past when the scheduler starts to the next
-# interval, so first runs are set a moment after start-up (schedule() runs in post_init).
+# First runs a moment after the job queue starts (schedule() runs right after it does).
 FIRST_RUN = dt.timedelta(seconds=1)
 PRUNE_EVERY = dt.timedelta(hours=6)
 # Telegram allows about one edit a second in a chat; every two seconds leaves room for
@@ -41,7 +40,7 @@ BROADCAST_PROGRESS_EVERY = dt.timedelta(seconds=2)
 
 
 def schedule(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Schedule every job; call from post_init, just before the job queue starts."""
+    """Schedule every job; call once the job queue has started."""
     queue = application.job_queue
     if queue is None:
         raise RuntimeError("Herald needs python-telegram-bot's job-queue extra")

@@ -470,5 +470,5 @@ class FeedService:
         now = self._clock()
         deleted = await self._entries.prune(published_before=now - self._retention, now=now)
         if deleted:
-            log.info("Pruned %d entries older than %s", deleted, self._retention)
+            log.info("Pruned %d entries older than %d days", deleted, self._retention.days)
         return deleted

@@ -68,7 +68,12 @@ async def _connect(
     path: Path, *, busy_timeout: float, read_only: bool = False
 ) -> aiosqlite.Connection:
     # isolation_level=None: no implicit transactions; transaction() issues BEGIN.
-    target = f"file:{path}?mode=ro" if read_only else str(path)
+    target = str(path)
+    if read_only:
+        # No -wal file: nothing has the database open, and immutable reads it without
+        # creating the -wal and -shm files a WAL reader otherwise needs.
+        quiet = "" if path.with_name(path.name + "-wal").exists() else "&immutable=1"
+        target = f"file:{path}?mode=ro{quiet}"
     connection = await aiosqlite.connect(target, isolation_level=None, uri=read_only)
     connection.row_factory = aiosqlite.Row
     try:

@@ -86,7 +86,7 @@ def test_a_dotenv_file_in_the_working_directory_is_read(tmp_path: Path) -> None:
         ("HERALD_ADMIN_IDS", "12,abc", "numeric Telegram user ids"),
         ("HERALD_FEEDS", "ftp://example.com/feed", "http(s) feed URLs"),
         ("HERALD_FEEDS", "https://ok.example/rss,not a url", "http(s) feed URLs"),
-        ("HERALD_POLL_INTERVAL", "0.5", "at least 1"),
+        ("HERALD_POLL_INTERVAL", "0.5", "from 1 to 86400"),
         ("HERALD_DIGEST_TIME", "25:99", "HH:MM"),
         ("HERALD_DIGEST_TIME", "noon", "HH:MM"),
         ("HERALD_LOG_LEVEL", "LOUD", "DEBUG, INFO"),

@@ -264,13 +264,18 @@ async def test_health_reports_a_running_bot_healthy_and_a_missing_one_not(
 
 async def test_health_never_migrates_or_writes_the_database(tmp_path: Path) -> None:
     path = tmp_path / "herald.db"
-    with sqlite3.connect(path) as old:
-        old.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value ANY)")
-        old.execute("PRAGMA user_version = 1")
+    old = sqlite3.connect(path)
+    old.execute("PRAGMA journal_mode = WAL")
+    old.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value ANY)")
+    old.execute("PRAGMA user_version = 1")
+    old.commit()
+    old.close()
     written = path.stat().st_mtime_ns
+    files = sorted(tmp_path.iterdir())
     environment = herald_environment(HERALD_DATABASE=str(path))
 
     code, output = await _health(tmp_path, environment)
+    after = sorted(tmp_path.iterdir())
 
     assert code == 1
     assert "no bot is running" in output
@@ -279,6 +284,7 @@ async def test_health_never_migrates_or_writes_the_database(tmp_path: Path) -> N
         tables = [row[0] for row in database.execute("SELECT name FROM sqlite_master")]
     assert "outbox" not in tables
     assert path.stat().st_mtime_ns == written
+    assert after == files  # not even a -wal or -shm file
 
 
 async def _health(workdir: Path, environment: dict[str, str]) -> tuple[int, str]:

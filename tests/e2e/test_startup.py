@@ -33,6 +33,9 @@ def herald(tmp_path: Path, *args: str, **variables: str) -> subprocess.Completed
         ("HERALD_FEEDS", "gopher://example.com/feed"),
         ("HERALD_ALLOW_PRIVATE_NETWORKS", "10.0.0.0/8,intranet"),
         ("HERALD_POLL_CONCURRENCY", "none"),
+        ("HERALD_RETENTION_DAYS", "99999999999999999999"),
+        ("HERALD_OUTBOX_RETENTION_DAYS", "1000000"),
+        ("HERALD_POLL_INTERVAL", "99999999999999999999"),
     ],
 )
 def test_a_bad_setting_stops_start_up_with_one_line_and_exit_code_2(
