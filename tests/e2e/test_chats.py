@@ -271,11 +271,11 @@ async def test_health_never_migrates_or_writes_the_database(tmp_path: Path) -> N
     old.commit()
     old.close()
     written = path.stat().st_mtime_ns
-    files = sorted(tmp_path.iterdir())
+    files = _files(tmp_path)
     environment = herald_environment(HERALD_DATABASE=str(path))
 
     code, output = await _health(tmp_path, environment)
-    after = sorted(tmp_path.iterdir())
+    after = _files(tmp_path)
 
     assert code == 1
     assert "no bot is running" in output
@@ -285,6 +285,10 @@ async def test_health_never_migrates_or_writes_the_database(tmp_path: Path) -> N
     assert "outbox" not in tables
     assert path.stat().st_mtime_ns == written
     assert after == files  # not even a -wal or -shm file
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir())
 
 
 async def _health(workdir: Path, environment: dict[str, str]) -> tuple[int, str]:
