@@ -270,7 +270,8 @@ def _field_phrase(field: str, bare: str | None, quoted: str | None) -> Phrase | 
     value = bare if bare is not None else quoted or ""
     if field == "site":
         name = sources.host(value)
-        if name is None:
+        # A single label (site:uk) would take in a whole top-level domain.
+        if name is None or "." not in name:
             # The value is not echoed: replies are HTML, and it is whatever was typed.
             raise InvalidQueryError("site: takes a web address, such as site:bbc.co.uk")
         return Phrase((name,), exact=True, field="site")

@@ -399,6 +399,7 @@ def test_a_field_without_a_value_is_a_plain_word(text: str) -> None:
     [
         ("site:bbc..co.uk", "site:"),
         ("site:!!", "site:"),
+        ("site:uk", "site:"),
         ("feed:bbc", "feed:"),
         ("feed:-1", "feed:"),
     ],
