@@ -132,7 +132,7 @@ async def test_site_and_feed_are_looked_up_in_the_index(database: Database) -> N
 
     assert await found(entries, f"feed:{first} grain") == ["Grain deal"]
     assert await found(entries, "site:news.example grain") == ["Grain deal", "Grain talks"]
-    assert await found(entries, "site:example grain -site:other.example") == [
+    assert await found(entries, "site:news.example grain -site:other.example") == [
         "Grain deal",
         "Grain talks",
     ]
