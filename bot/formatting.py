@@ -324,8 +324,8 @@ THREAD_GONE = (
 
 def failed_messages_notice(count: int) -> str:
     return (
-        f"⚠️ {plural(count, 'message', 'messages')} could not be delivered after 20 tries "
-        "over a day and were given up on. /stats counts them; the log names each one."
+        f"⚠️ {plural(count, 'message was', 'messages were')} given up on: Telegram refused "
+        "them, or they failed 20 times over a day. /stats counts them; the log names each."
     )
 
 

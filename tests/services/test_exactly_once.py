@@ -209,7 +209,7 @@ async def test_a_message_failing_for_a_day_is_given_up_reported_once_and_blocks_
     assert row is not None
     assert row[0] >= MAX_ATTEMPTS
     [notice] = desk.sender.texts(99)
-    assert "1 message could not be delivered" in notice
+    assert "1 message was given up on" in notice
 
 
 # 6. Holds take effect at once.

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.storage.database import Database, migrations
-from bot.storage.interfaces import StorageError
+from bot.storage.interfaces import FAILURES_REPORTED, StorageError
+from bot.storage.meta import MetaRepository
 
 
 async def test_a_new_database_is_migrated_to_the_latest_version(tmp_path: Path) -> None:
@@ -105,7 +106,12 @@ async def test_a_transaction_cancelled_while_waiting_to_begin_leaves_the_databas
     other.close()
     try:
         await database.execute("INSERT INTO meta (key, value) VALUES ('after', 1)")
-        keys = [row[0] for row in await database.fetchall("SELECT key FROM meta ORDER BY key")]
+        keys = [
+            row[0]
+            for row in await database.fetchall(
+                "SELECT key FROM meta WHERE key != 'failures_reported_through' ORDER BY key"
+            )
+        ]
     finally:
         await database.close()
 
@@ -131,7 +137,12 @@ async def test_a_transaction_cancelled_between_begin_and_commit_is_rolled_back(
         await task
     try:
         await database.execute("INSERT INTO meta (key, value) VALUES ('after', 1)")
-        keys = [row[0] for row in await database.fetchall("SELECT key FROM meta ORDER BY key")]
+        keys = [
+            row[0]
+            for row in await database.fetchall(
+                "SELECT key FROM meta WHERE key != 'failures_reported_through' ORDER BY key"
+            )
+        ]
     finally:
         await database.close()
 
@@ -155,7 +166,12 @@ async def test_a_failed_commit_is_rolled_back_and_the_next_write_works(tmp_path:
             await orphan_topic()
         await database.execute("INSERT INTO meta (key, value) VALUES ('after', 1)")
         topics = await database.fetchvalue("SELECT COUNT(*) FROM topics")
-        keys = [row[0] for row in await database.fetchall("SELECT key FROM meta")]
+        keys = [
+            row[0]
+            for row in await database.fetchall(
+                "SELECT key FROM meta WHERE key != 'failures_reported_through'"
+            )
+        ]
     finally:
         await database.close()
 
@@ -178,10 +194,39 @@ async def test_a_reader_answers_while_a_writer_holds_the_lock(tmp_path: Path) ->
     task = asyncio.create_task(long_write())
     await holding.wait()
     try:
-        keys = await asyncio.wait_for(database.fetchall("SELECT key FROM meta"), timeout=1)
+        keys = await asyncio.wait_for(
+            database.fetchall("SELECT key FROM meta WHERE key != 'failures_reported_through'"),
+            timeout=1,
+        )
     finally:
         release.set()
         await task
         await database.close()
 
     assert [row[0] for row in keys] == ["before"]
+
+
+async def test_upgrading_tells_admins_of_no_failure_from_before(tmp_path: Path) -> None:
+    path = tmp_path / "herald.db"
+    old = sqlite3.connect(path, isolation_level=None)
+    for number, _, sql in migrations():
+        if number < 8:
+            old.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")
+    old.execute(
+        "INSERT INTO chats (id, kind, timezone, created_at, updated_at)"
+        " VALUES (1, 'private', 'UTC', 0, 0)"
+    )
+    old.executemany(
+        "INSERT INTO outbox (chat_id, kind, priority, text, state, not_before, created_at)"
+        " VALUES (1, 'notice', 0, 'x', 'failed', 0, 0)",
+        [()] * 3,
+    )
+    old.close()
+
+    database = await Database.open(path)
+    try:
+        reported = await MetaRepository(database).get_int(FAILURES_REPORTED)
+    finally:
+        await database.close()
+
+    assert reported == 3

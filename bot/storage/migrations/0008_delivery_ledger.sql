@@ -135,3 +135,7 @@ CREATE INDEX ledger_by_entry ON ledger (entry_id);
 INSERT OR IGNORE INTO ledger (chat_id, story, channel, entry_id, kind, outbox_id, delivered_at)
 SELECT o.chat_id, e.story, 'push', o.entry_id, o.kind, o.id, COALESCE(o.sent_at, o.created_at)
 FROM outbox AS o JOIN entries AS e ON e.id = o.entry_id WHERE o.state = 'sent';
+
+-- Admins are told of messages given up on from now on, not of the history before.
+INSERT OR REPLACE INTO meta (key, value)
+SELECT 'failures_reported_through', COALESCE(MAX(id), 0) FROM outbox WHERE state = 'failed';
