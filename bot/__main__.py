@@ -66,10 +66,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         # demo makes its own world and reads no setting but HERALD_LOG_LEVEL.
         from bot import demo
 
+        if arguments.script is not None and not arguments.script.is_file():
+            print(f"herald: --script {arguments.script}: no such file", file=sys.stderr)
+            return 2
         try:
             return demo.main(arguments.script, linger=max(arguments.linger, 0.0))
         except SettingsError as error:
             print(f"herald: {error}", file=sys.stderr)
+            return 2
+        except OSError as error:
+            print(f"herald: --script {arguments.script}: {error.strerror}", file=sys.stderr)
             return 2
     try:
         settings = load_settings()

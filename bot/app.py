@@ -265,7 +265,11 @@ async def run_application(application: HeraldApplication, *, stop: asyncio.Event
     production does; only where the Bot API and the feeds live differs.
     """
     try:
-        await application.initialize()
+        try:
+            await application.initialize()
+        except (TypeError, KeyError, ValueError) as error:
+            # getMe answered JSON that isn't a Bot API user: not a Bot API server.
+            raise TelegramError("Invalid server response") from error
         if application.post_init is not None:
             await application.post_init(application)
         if stop.is_set():

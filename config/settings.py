@@ -19,7 +19,7 @@ DEFAULT_FEED = "https://www.independent.co.uk/news/world/rss"
 DEFAULT_API_URL = "https://api.telegram.org"
 
 # Telegram tokens are "<bot id>:<secret>"; the secret is URL-safe base64-ish.
-_TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+_TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]+")
 _CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -118,9 +118,16 @@ class Settings(BaseSettings):
             value = value.strip()
             if not value:
                 return None
-            if not _TOKEN_SHAPE.match(value):
+            if not _TOKEN_SHAPE.fullmatch(value):
                 # Never echo the value: it may be a real token with a typo.
                 raise ValueError("malformed token")
+        return value
+
+    @field_validator("database", mode="before")
+    @classmethod
+    def _check_database(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("empty")
         return value
 
     @field_validator("telegram_api_url", mode="before")

@@ -77,8 +77,14 @@ async def show_help(update: Update, context: BotContext) -> None:
 
 
 async def stop(update: Update, context: BotContext) -> None:
-    target = await command_target(update, context)
+    # Stopping needs no right to post: an owner may want Herald gone from a chat it can't
+    # post in any more.
+    target = await command_target(update, context, posting=False)
     if target is None:
+        return
+    if context.args:
+        # Anything but a chat would be a typo away from deleting this chat's data.
+        await target.reply(context, texts.STOP_USAGE)
         return
     if not target.remote and not await may_change_settings(update, context):
         await target.reply(context, texts.GROUP_ADMINS_ONLY)
@@ -186,6 +192,13 @@ async def answer_plain_text(update: Update, context: BotContext) -> None:
     await reply(context, message, texts.PLAIN_TEXT.format(text=text))
 
 
+async def answer_channel_command(update: Update, context: BotContext) -> None:
+    """A command posted in a channel that only works elsewhere: say where, then tidy up."""
+    message = update.effective_message
+    if message is not None and message.text:
+        await reply(context, message, texts.CHANNEL_COMMAND_ELSEWHERE)
+
+
 async def answer_stale_button(update: Update, context: BotContext) -> None:
     """A button no handler knows (from an older message): answer, or the client spins."""
     if update.callback_query is not None:
@@ -196,6 +209,7 @@ async def answer_stale_button(update: Update, context: BotContext) -> None:
 # unanswered. Groups are left alone: there the message may be meant for people or bots.
 FALLBACK_HANDLERS = [
     CallbackQueryHandler(answer_stale_button),
+    MessageHandler(filters.UpdateType.CHANNEL_POST & filters.COMMAND, answer_channel_command),
     MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, answer_unknown_command),
     MessageHandler(
         filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE,

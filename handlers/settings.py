@@ -67,6 +67,9 @@ async def manage_digest(update: Update, context: BotContext) -> None:
             await target.reply(context, texts.DIGEST_NOTHING)
         return
     if argument == "here":
+        if target.remote or not target.thread_id:
+            await target.reply(context, texts.DIGEST_HERE_ONLY_IN_THREADS)
+            return
         chat = await digests.set_thread(chat, target.thread_id)
         await target.reply(context, formatting.digest_thread_set(chat.digest_thread_id))
         return

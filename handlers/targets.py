@@ -79,13 +79,16 @@ class Target:
         return await reply(context, self.message, heading + text, reply_markup=reply_markup)
 
 
-async def command_target(update: Update, context: BotContext) -> Target | None:
+async def command_target(
+    update: Update, context: BotContext, *, words_with_at: bool = False, posting: bool = True
+) -> Target | None:
     """The chat the command acts on, its reference taken out of ``context.args``.
 
     A first argument that names a group or channel (an @username getChat resolves, or a
     negative id) makes that chat the target, once Telegram confirms the sender administers
-    it and the bot can post there; otherwise the refusal is sent and None returned. An
-    @name that is no such chat stays the command's own argument (``/topic @elonmusk``).
+    it and (with ``posting``) the bot can post there; otherwise the refusal is sent and None
+    returned. An @name that is no such chat is refused too, unless ``words_with_at``: then
+    it stays the command's own argument (``/topic @elonmusk`` follows the word).
     """
     message, chat = update.effective_message, update.effective_chat
     if message is None or chat is None:
@@ -97,7 +100,7 @@ async def command_target(update: Update, context: BotContext) -> Target | None:
         reference = args[0]
         found = await _resolve(context, reference)
         if found is not None:
-            refusal = await refusal_for(update, context, found)
+            refusal = await refusal_for(update, context, found, posting=posting)
             if refusal is not None:
                 await reply(context, message, refusal)
                 return None
@@ -112,7 +115,7 @@ async def command_target(update: Update, context: BotContext) -> Target | None:
                 thread_id=0,
                 text=rest[1] if len(rest) > 1 else "",
             )
-        if not reference.startswith("@"):
+        if not reference.startswith("@") or not words_with_at:
             await reply(
                 context,
                 message,
@@ -146,11 +149,12 @@ async def _resolve(context: BotContext, reference: str) -> ChatFullInfo | None:
 
 
 async def refusal_for(
-    update: Update, context: BotContext, chat: Chat | ChatFullInfo
+    update: Update, context: BotContext, chat: Chat | ChatFullInfo, *, posting: bool = True
 ) -> str | None:
     """Why the sender may not manage ``chat`` from elsewhere (HTML), or None if they may.
 
-    Telegram is asked each time: admins change, and so do the bot's rights.
+    Telegram is asked each time: admins change, and so do the bot's rights. Without
+    ``posting`` the bot's right to post isn't asked for (to /stop a chat it can't post in).
     """
     user = update.effective_user
     title = formatting.escape(chat_title(chat) or str(chat.id))
@@ -166,6 +170,8 @@ async def refusal_for(
         return texts.NOT_CHAT_ADMIN.format(title=title)
     if me.status in {ChatMember.LEFT, ChatMember.BANNED}:
         return texts.BOT_NOT_IN_CHAT.format(title=title)
+    if not posting:
+        return None
     if chat.type == Chat.CHANNEL:
         if not (isinstance(me, ChatMemberAdministrator) and me.can_post_messages):
             return texts.BOT_CANNOT_POST_IN_CHANNEL.format(title=title)

@@ -157,6 +157,17 @@ PLAIN_TEXT = (
 STALE_BUTTON = "This button no longer works. Send the command again for fresh buttons."
 
 # Managing a channel or group from another chat.
+DIGEST_HERE_ONLY_IN_THREADS = (
+    "/digest here works inside a forum topic: send it in the topic where digests and "
+    "catch-up messages should go. Nothing was changed."
+)
+CHANNEL_COMMAND_ELSEWHERE = (
+    "In a channel I take only its settings: /topic, /digest, /timezone, /quiet, /mute, "
+    "/unmute and /stop. /latest, /search and the rest work in a private chat with me."
+)
+STOP_USAGE = (
+    "/stop takes no argument but a chat you manage, such as /stop @mynews. Nothing was changed."
+)
 CHAT_NOT_FOUND = (
     "I can't see the chat {reference}. Add me to it first (to a channel as an administrator "
     "with the “Post messages” right), then try again."

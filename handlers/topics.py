@@ -39,7 +39,7 @@ def _keyboard(topics: list[Topic], named_chat: int | None) -> InlineKeyboardMark
 
 
 async def manage_topics(update: Update, context: BotContext) -> None:
-    target = await command_target(update, context)
+    target = await command_target(update, context, words_with_at=True)
     if target is None:
         return
     args = context.args or []

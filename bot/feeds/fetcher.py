@@ -422,7 +422,14 @@ def _redirect_target(response: httpx.Response) -> str:
     return target
 
 
-_SECONDS = re.compile(r"\d{1,10}", re.ASCII)
+_SECONDS = re.compile(r"\d+", re.ASCII)
+# RFC 9111 1.2.2: a delta-seconds value too large to represent counts as 2**31 seconds.
+_DELTA_SECONDS_MAX = 2**31
+
+
+def _delta_seconds(digits: str) -> float:
+    """Seconds from an HTTP delta-seconds value, whatever its length (RFC 9111 1.2.2)."""
+    return float(_DELTA_SECONDS_MAX if len(digits) > 10 else min(int(digits), _DELTA_SECONDS_MAX))
 
 
 def _parse_retry_after(value: str | None, now: dt.datetime) -> float | None:
@@ -430,14 +437,14 @@ def _parse_retry_after(value: str | None, now: dt.datetime) -> float | None:
         return None
     value = value.strip()
     if _SECONDS.fullmatch(value):
-        return float(value)
+        return _delta_seconds(value)
     when = _http_date(value)
     if when is None:
         return None
     return max((when - now).total_seconds(), 0.0)
 
 
-_MAX_AGE = re.compile(r'(?:^|,)\s*max-age\s*=\s*"?(\d{1,10})"?\s*(?:,|$)', re.ASCII | re.I)
+_MAX_AGE = re.compile(r'(?:^|,)\s*max-age\s*=\s*"?(\d+)"?\s*(?:,|$)', re.ASCII | re.I)
 _NO_CACHE = re.compile(r"(?:^|,)\s*(?:no-cache|no-store)\s*(?:[,=]|$)", re.ASCII | re.I)
 
 
@@ -451,7 +458,7 @@ def _fresh_for(headers: httpx.Headers, now: dt.datetime) -> float | None:
     if _NO_CACHE.search(control):
         return None
     if match := _MAX_AGE.search(control):
-        return float(match[1]) or None
+        return _delta_seconds(match[1]) or None
     expires = _http_date(headers.get("expires"))
     if expires is None:
         return None

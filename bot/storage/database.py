@@ -134,6 +134,8 @@ class Database:
         Raises StorageError when the file can't be opened or isn't a usable database.
         """
         path = Path(path)
+        if path.is_dir():
+            raise StorageError(f"{path} is a directory, not a database file")
         try:
             if str(path) != ":memory:":
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -328,6 +330,8 @@ def instance_lock(path: Path) -> Iterator[None]:
     system releases when the process dies, so a crash never leaves it stale. Raises
     DatabaseInUseError naming the process that holds it, StorageError if it can't be made.
     """
+    # Resolved: two spellings of one file (a symlink, ../x) must meet at one lock.
+    path = path.resolve()
     lock_path = path.with_name(path.name + ".lock")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -179,3 +179,16 @@ async def test_a_group_is_managed_from_a_private_chat_only_where_the_bot_may_sen
     assert "can't see the chat -1009999999999" in unknown.text
     assert query(tmp_path, "SELECT timezone FROM chats WHERE id = ?", group.id) == [("UTC",)]
     assert emulator.messages(group) == []
+
+
+async def test_a_command_that_works_elsewhere_gets_a_pointer_in_the_channel(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    owner = emulator.add_user("Olga")
+    channel = emulator.add_channel("World News", username="mynews", owner=owner)
+
+    async with running_herald(emulator, tmp_path):
+        await emulator.post_in_channel(channel, owner, "/latest")
+        pointer = await emulator.wait_for_message(channel)
+
+    assert "work in a private chat with me" in pointer.text

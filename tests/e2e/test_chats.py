@@ -367,3 +367,20 @@ async def test_start_in_a_subscribed_chat_says_so_and_shows_its_topics(
     assert f"Your user id: {user.id}" in ids.text
     assert f"This chat's id: {chat.id}" in ids.text
     assert "HERALD_ADMIN_IDS" in ids.text
+
+
+async def test_stop_with_a_mistyped_chat_or_any_other_argument_changes_nothing(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    user = emulator.add_user("Olga")
+    chat = emulator.private_chat(user)
+
+    async with running_herald(emulator, tmp_path):
+        await ask(emulator, chat, user, "/topic North Korea")
+        typo = await ask(emulator, chat, user, "/stop @mynewz")
+        user_id = await ask(emulator, chat, user, "/stop 1000002")
+        topics = query(tmp_path, "SELECT query FROM topics")
+
+    assert "I can't see the chat @mynewz" in typo.text
+    assert "Nothing was changed" in user_id.text
+    assert topics == [("North Korea",)]

@@ -217,3 +217,12 @@ def sample_news_title(number: int) -> str:
     if number < len(stories):
         return stories[number]["title"]
     return fresh_story(number - len(stories))[0]
+
+
+async def test_a_script_that_is_not_there_gets_one_line(tmp_path: Path) -> None:
+    code, shown = await run_demo(tmp_path, None, "--script", str(tmp_path / "nothing.txt"))
+
+    assert code == 2
+    assert shown.strip().splitlines() == [
+        f"herald: --script {tmp_path / 'nothing.txt'}: no such file"
+    ]

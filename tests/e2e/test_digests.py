@@ -91,7 +91,9 @@ async def test_settings_commands_answer_clearly_and_refuse_nonsense(
         unmuted = await ask(emulator, chat, user, "/unmute")
         not_muted = await ask(emulator, chat, user, "/unmute")
         off = await ask(emulator, chat, user, "/digest off")
+        here = await ask(emulator, chat, user, "/digest here")
 
+    assert "/digest here works inside a forum topic" in here.text
     assert "Daily digest: off (when on, daily at 07:30 UTC)" in status.text
     assert "Usage: /digest on" in bad_time.text
     assert "Usage: /digest on" in noon.text

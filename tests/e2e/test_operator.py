@@ -127,3 +127,56 @@ async def test_another_process_polling_the_same_token_is_a_warning_not_a_traceba
 
     assert logs.count(warning) == 2
     assert "Traceback" not in logs
+
+
+@pytest.fixture
+async def json_but_not_the_bot_api() -> AsyncIterator[str]:
+    """A server that answers getMe with JSON Telegram would never send."""
+
+    async def answer(request: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "result": {"id": "x"}})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_bot_api_url_answering_odd_json_gets_one_line(
+    json_but_not_the_bot_api: str, tmp_path: Path
+) -> None:
+    code, stderr = await herald_run(
+        tmp_path,
+        HERALD_TELEGRAM_TOKEN="123456:ABC-not-a-real-token",
+        HERALD_TELEGRAM_API_URL=json_but_not_the_bot_api,
+        HERALD_DATABASE=str(tmp_path / "herald.db"),
+    )
+
+    assert code == 1
+    [line] = stderr.strip().splitlines()
+    assert "isn't the Bot API" in line
+
+
+@pytest.mark.parametrize("database", ["", "{tmp}", "{tmp}/alias.db"])
+async def test_a_database_that_is_empty_a_folder_or_a_second_name_gets_one_line(
+    emulator: BotApiEmulator, tmp_path: Path, database: str
+) -> None:
+    (tmp_path / "alias.db").symlink_to(tmp_path / "herald.db")
+    async with running_herald(emulator, tmp_path):
+        code, stderr = await herald_run(
+            tmp_path,
+            HERALD_TELEGRAM_TOKEN=emulator.token,
+            HERALD_TELEGRAM_API_URL=emulator.api_root,
+            HERALD_DATABASE=database.format(tmp=tmp_path),
+        )
+
+    [line] = stderr.strip().splitlines()
+    assert "HERALD_DATABASE" in line
+    assert code == (1 if database.endswith("alias.db") else 2)

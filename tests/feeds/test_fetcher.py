@@ -171,6 +171,14 @@ async def test_retry_after_in_seconds_is_reported(mock_client: MakeClient) -> No
     assert result == FetchFailed("HTTP 429", retry_after=120.0, status=429)
 
 
+async def test_a_huge_retry_after_is_the_largest_delay_not_none(mock_client: MakeClient) -> None:
+    handler = answer(503, b"", **{"Retry-After": "99999999999999999999"})
+
+    result = await HttpFeedFetcher(mock_client(handler)).fetch("https://wire.example/f")
+
+    assert result == FetchFailed("HTTP 503", retry_after=2.0**31, status=503)
+
+
 async def test_retry_after_as_http_date_is_turned_into_seconds(mock_client: MakeClient) -> None:
     when = email.utils.format_datetime(NOW + dt.timedelta(minutes=5), usegmt=True)
     fetcher = HttpFeedFetcher(
@@ -525,6 +533,8 @@ async def test_error_while_reading_the_body_becomes_a_failure(mock_client: MakeC
         ({"Cache-Control": "no-cache, max-age=600"}, None),
         ({"Cache-Control": "no-store"}, None),
         ({"Cache-Control": "s-maxage=600"}, None),
+        # Too large to represent: 2**31 seconds (RFC 9111 1.2.2); the caller caps it.
+        ({"Cache-Control": "max-age=999999999999999999999"}, 2.0**31),
         ({}, None),
     ],
 )
