@@ -143,7 +143,8 @@ async def track_membership(update: Update, context: BotContext) -> None:
     registration = await chats.start(
         chat.id, ChatKind(chat.type), chat_title(chat), manager=adder.id
     )
-    if not bot_may_post(change.new_chat_member):
+    may_post = bot_may_post(change.new_chat_member)
+    if not may_post:
         await chats.deactivate(chat.id, InactiveReason.NO_RIGHTS)
     # A channel's readers see every post, so it gets no greeting; its admin is told below.
     if chat.type != Chat.CHANNEL:
@@ -156,13 +157,17 @@ async def track_membership(update: Update, context: BotContext) -> None:
             log.info("Could not greet chat %s: %s", chat.id, error)
     # Private channels have no @name: the id is how the adder names it from their chat.
     reference = f"@{chat.username}" if chat.username else str(chat.id)
-    try:
-        await context.bot.send_message(
-            adder.id,
-            texts.ADDED_TO_CHAT.format(
-                title=formatting.escape(chat_title(chat)), chat_id=chat.id, reference=reference
-            ),
+    title = formatting.escape(chat_title(chat))
+    told = texts.ADDED_TO_CHAT.format(title=title, chat_id=chat.id, reference=reference)
+    if not may_post:
+        missing = (
+            texts.ADDED_WITHOUT_POSTING_TO_CHANNEL
+            if chat.type == Chat.CHANNEL
+            else texts.ADDED_WITHOUT_POSTING_TO_GROUP
         )
+        told = f"{missing}\n\n{told}"
+    try:
+        await context.bot.send_message(adder.id, told)
     except TelegramError as error:
         # The adder never opened a private chat with the bot: Telegram won't let it start one.
         log.info("Could not tell user %s about chat %s: %s", adder.id, chat.id, error)

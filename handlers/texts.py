@@ -192,6 +192,14 @@ NAME_CHATS_AS_YOURSELF = (
     "To manage another chat, name it in your private chat with me, e.g. "
     "<code>/topic @yourchannel North Korea</code>."
 )
+ADDED_WITHOUT_POSTING_TO_CHANNEL = (
+    "⚠️ I can't post there yet: make me an administrator with the “Post messages” right "
+    "in the channel's settings, and alerts start at once."
+)
+ADDED_WITHOUT_POSTING_TO_GROUP = (
+    "⚠️ I can't send messages there yet: let me send messages in the group's Permissions, "
+    "and alerts start at once."
+)
 ADDED_TO_CHAT = (
     "I was added to <b>{title}</b> (id <code>{chat_id}</code>). Manage it from here by "
     "naming it first:\n"

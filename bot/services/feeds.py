@@ -256,6 +256,8 @@ class FeedService:
         )
         if isinstance(result, FetchFailed):
             return await self._failed(feed, result.reason, retry_after=result.retry_after)
+        if result.moved_to is not None and await self._merged_into(feed, result.moved_to):
+            return PollResult(feed.id)
         floor = _server_floor(result.fresh_for)
         if isinstance(result, NotModified):
             success = PollSuccess(
@@ -302,6 +304,27 @@ class FeedService:
                 # The entries are stored and wait to be routed; the feed itself is fine.
                 log.exception("Could not hand feed %s's new entries to the router", feed.id)
         return PollResult(feed.id, stored, next_poll_at=next_poll_at, moved_to=result.moved_to)
+
+    async def _merged_into(self, feed: Feed, moved_to: str) -> bool:
+        """A feed that moved for good onto one already watched becomes that feed's alias.
+
+        Otherwise both would poll the same address and list every story twice. Returns
+        whether the feed was merged (and so removed).
+        """
+        other = await self._feeds.by_url(moved_to)
+        if other is None or other.id == feed.id:
+            return False
+        await self._feeds.add_alias(feed.url, other.id)
+        await self._feeds.remove(feed.id)
+        self._queue.discard(feed.id)
+        log.info(
+            "Feed %s (%s) moved to %s, which feed %s already is: one feed now",
+            feed.id,
+            feed.url,
+            moved_to,
+            other.id,
+        )
+        return True
 
     def _next_poll(self, started: dt.datetime, floor: dt.timedelta | None) -> dt.datetime:
         """One interval (or the server's longer ``floor``) after the poll started, not after

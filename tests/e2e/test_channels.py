@@ -192,3 +192,18 @@ async def test_a_command_that_works_elsewhere_gets_a_pointer_in_the_channel(
         pointer = await emulator.wait_for_message(channel)
 
     assert "work in a private chat with me" in pointer.text
+
+
+async def test_adding_the_bot_without_the_right_to_post_says_which_right_to_grant(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    owner = emulator.add_user("Olga")
+    channel = emulator.add_channel("World News", owner=owner, bot_is_member=False)
+    chat = emulator.private_chat(owner)
+
+    async with running_herald(emulator, tmp_path):
+        await emulator.add_bot_to_channel(channel, owner, can_post=False)
+        told = await emulator.wait_for_message(chat)
+
+    assert "“Post messages” right" in told.text
+    assert f"/topic {channel.id} North Korea" in told.text

@@ -666,3 +666,23 @@ async def test_a_feed_added_by_a_url_that_moved_is_known_by_both(
 
     assert added.feed.url == feed_server.url("/new.xml")
     assert [feed.id for feed in await watcher.feeds.all()] == [added.feed.id]
+
+
+async def test_a_feed_that_moves_onto_one_already_watched_becomes_its_alias(
+    watcher: Watcher, feed_server: FeedServer, clock: StepClock
+) -> None:
+    feed_server.publish_rss("/a.xml", [story(1, clock)])
+    feed_server.publish_rss("/b.xml", [story(2, clock)])
+    a, b = feed_server.url("/a.xml"), feed_server.url("/b.xml")
+    await watcher.service.ensure([a, b])
+    await watcher.poll(a)
+    await watcher.poll(b)
+    feed_server.redirect("/a.xml", b, status=301)
+
+    await watcher.poll(a)
+    await watcher.service.ensure([a, b])
+
+    assert [feed.url for feed in await watcher.feeds.all()] == [b]
+    moved = await watcher.feeds.by_url(a)
+    assert moved is not None
+    assert moved.url == b
