@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from aiohttp import web
 
 from bot.sandbox.emulator import BotApiEmulator
 from tests.e2e.harness import herald_environment, running_herald
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 async def herald_run(workdir: Path, within: float = 30.0, **variables: str) -> tuple[int, str]:
@@ -31,15 +34,11 @@ async def herald_run(workdir: Path, within: float = 30.0, **variables: str) -> t
     return process.returncode, stderr.decode()
 
 
-@pytest.fixture
-async def web_page() -> AsyncIterator[str]:
-    """An ordinary web server on loopback: every request gets an HTML page."""
-
-    async def page(request: web.Request) -> web.Response:
-        return web.Response(text="<html><body>Welcome!</body></html>", content_type="text/html")
-
+@contextlib.asynccontextmanager
+async def serving(answer: Handler) -> AsyncIterator[str]:
+    """An HTTP server on loopback answering every request with ``answer``; its root URL."""
     app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", page)
+    app.router.add_route("*", "/{tail:.*}", answer)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -49,6 +48,17 @@ async def web_page() -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+
+
+@pytest.fixture
+async def web_page() -> AsyncIterator[str]:
+    """An ordinary web server on loopback: every request gets an HTML page."""
+
+    async def page(request: web.Request) -> web.Response:
+        return web.Response(text="<html><body>Welcome!</body></html>", content_type="text/html")
+
+    async with serving(page) as url:
+        yield url
 
 
 async def test_a_second_herald_on_the_same_database_refuses_with_one_line(
@@ -136,17 +146,8 @@ async def json_but_not_the_bot_api() -> AsyncIterator[str]:
     async def answer(request: web.Request) -> web.Response:
         return web.json_response({"ok": True, "result": {"id": "x"}})
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", answer)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with serving(answer) as url:
+        yield url
 
 
 async def test_a_bot_api_url_answering_odd_json_gets_one_line(
