@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Chat, ChatMember, ChatMemberUpdated, Update
+from telegram import (
+    Chat,
+    ChatMember,
+    ChatMemberUpdated,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
 from telegram.error import TelegramError
 from telegram.ext import (
     CallbackQueryHandler,
@@ -21,7 +28,7 @@ from handlers import texts
 from handlers.channels import COMMAND_UPDATES, reply
 from handlers.context import BotContext
 from handlers.permissions import is_admin, may_change_settings
-from handlers.targets import bot_may_post, chat_title, command_target
+from handlers.targets import bot_may_post, button_target, chat_title, command_target
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +96,43 @@ async def stop(update: Update, context: BotContext) -> None:
     if not target.remote and not await may_change_settings(update, context):
         await target.reply(context, texts.GROUP_ADMINS_ONLY)
         return
-    deleted = await context.services.chats.stop(target.chat_id)
-    await target.reply(context, texts.STOPPED if deleted else texts.NOT_SUBSCRIBED)
+    known = await context.services.chats.get(target.chat_id)
+    if known is None:
+        await target.reply(context, texts.NOT_SUBSCRIBED)
+        return
+    # One tap must not delete a chat's topics and settings: nothing happens until confirmed.
+    topics = await context.services.topics.list(target.chat_id)
+    named = f":{target.chat_id}" if target.remote else ""
+    await target.reply(
+        context,
+        texts.STOP_CONFIRM.format(topics=formatting.plural(len(topics), "topic")),
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(texts.STOP_YES, callback_data=f"stop:yes{named}"),
+                    InlineKeyboardButton(texts.STOP_NO, callback_data=f"stop:no{named}"),
+                ]
+            ]
+        ),
+    )
+
+
+async def press_stop_button(update: Update, context: BotContext) -> None:
+    """The confirmation /stop asked for: delete the chat's data, or keep it."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    _, answer, *named = query.data.split(":")
+    found = await button_target(update, context, named[0] if named else None, posting=False)
+    if found is None:
+        return
+    chat_id, heading = found
+    await query.answer()
+    if answer != "yes":
+        await query.edit_message_text(heading + texts.STOP_KEPT)
+        return
+    deleted = await context.services.chats.stop(chat_id)
+    await query.edit_message_text(heading + (texts.STOPPED if deleted else texts.NOT_SUBSCRIBED))
 
 
 async def list_managed_chats(update: Update, context: BotContext) -> None:
@@ -228,6 +270,7 @@ HANDLERS = [
     CommandHandler("id", show_ids, filters=COMMAND_UPDATES),
     CommandHandler("stop", stop, filters=COMMAND_UPDATES),
     CommandHandler("chats", list_managed_chats),
+    CallbackQueryHandler(press_stop_button, pattern=r"^stop:(yes|no)(:-\d+)?$"),
     ChatMemberHandler(track_membership, ChatMemberHandler.MY_CHAT_MEMBER),
     MessageHandler(filters.StatusUpdate.MIGRATE, follow_migration),
 ]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import CommandHandler
+import datetime as dt
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import formatting
 from bot.domain import Chat, HeraldError
@@ -12,7 +14,7 @@ from handlers import texts
 from handlers.channels import COMMAND_UPDATES
 from handlers.context import BotContext
 from handlers.permissions import may_change_settings
-from handlers.targets import Target, command_target
+from handlers.targets import Target, button_target, command_target
 
 
 async def _chat_for_change(
@@ -160,20 +162,57 @@ async def mute(update: Update, context: BotContext) -> None:
         return
     target, chat = found
     if not context.args:
-        await target.reply(context, texts.MUTE_USAGE)
+        # A bare /mute (tapped from the menu) offers the usual lengths as buttons.
+        named = f":{target.chat_id}" if target.remote else ""
+        buttons = [
+            InlineKeyboardButton(label, callback_data=f"mute:{choice}{named}")
+            for choice, label in texts.MUTE_CHOICES
+        ]
+        await target.reply(
+            context,
+            texts.MUTE_ASK,
+            reply_markup=InlineKeyboardMarkup([buttons[:3], buttons[3:]]),
+        )
         return
     try:
         until = await context.services.quiet.mute(chat, " ".join(context.args))
     except HeraldError as error:
         await target.reply(context, f"{formatting.escape(error.user_message)}\n{texts.MUTE_USAGE}")
         return
+    await target.reply(context, _muted(chat, until, context))
+
+
+def _muted(chat: Chat, until: dt.datetime, context: BotContext) -> str:
     now = context.services.clock()
-    await target.reply(
-        context,
+    return (
         f"🔕 Alerts muted until {formatting.local_time(until, chat.timezone, now=now)} "
         f"({formatting.escape(chat.timezone)}). /unmute ends it sooner; what arrives meanwhile "
-        "comes as one message then.",
+        "comes as one message then."
     )
+
+
+async def press_mute_button(update: Update, context: BotContext) -> None:
+    """One of the lengths a bare /mute offered."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    _, choice, *named = query.data.split(":")
+    found = await button_target(update, context, named[0] if named else None)
+    if found is None:
+        return
+    chat_id, heading = found
+    chat = await context.services.chats.get(chat_id)
+    if chat is None:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    quiet = context.services.quiet
+    until = (
+        await quiet.mute_until_morning(chat)
+        if choice == "morning"
+        else await quiet.mute(chat, choice)
+    )
+    await query.answer()
+    await query.edit_message_text(heading + _muted(chat, until, context))
 
 
 async def unmute(update: Update, context: BotContext) -> None:
@@ -202,5 +241,6 @@ HANDLERS = [
     CommandHandler("timezone", set_timezone, filters=COMMAND_UPDATES),
     CommandHandler("quiet", set_quiet_hours, filters=COMMAND_UPDATES),
     CommandHandler("mute", mute, filters=COMMAND_UPDATES),
+    CallbackQueryHandler(press_mute_button, pattern=r"^mute:(30m|2h|8h|1d|morning)(:-\d+)?$"),
     CommandHandler("unmute", unmute, filters=COMMAND_UPDATES),
 ]

@@ -21,6 +21,7 @@ from bot.domain import ChatKind
 from handlers import texts
 from handlers.channels import reply
 from handlers.context import BotContext
+from handlers.permissions import may_change_settings
 
 # A chat id as users paste it: groups, supergroups and channels have negative ids of many
 # digits, so "-5" stays an argument (a UTC offset, say).
@@ -178,3 +179,34 @@ async def refusal_for(
     elif not bot_may_post(me):
         return texts.BOT_CANNOT_POST_IN_GROUP.format(title=title)
     return None
+
+
+async def button_target(
+    update: Update, context: BotContext, named: str | None, *, posting: bool = True
+) -> tuple[int, str] | None:
+    """The chat a pressed button acts on, and the heading its answers carry; None if refused.
+
+    ``named`` is the chat id a button for another chat carries (its admins only, as
+    Telegram says now); without it the button acts on the chat it was pressed in, where a
+    group's admins alone may press it. A refusal is answered as a pop-up.
+    """
+    query, chat = update.callback_query, update.effective_chat
+    if query is None or chat is None:
+        return None
+    if named is None:
+        if not await may_change_settings(update, context):
+            await query.answer(texts.GROUP_ADMINS_ONLY, show_alert=True)
+            return None
+        return chat.id, ""
+    try:
+        listed = await context.bot.get_chat(int(named))
+    except TelegramError:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return None
+    refusal = await refusal_for(update, context, listed, posting=posting)
+    if refusal is not None:
+        await query.answer(
+            formatting.shorten(formatting.plain_text(refusal), 190), show_alert=True
+        )
+        return None
+    return listed.id, f"📣 <b>{formatting.escape(chat_title(listed))}</b>\n"

@@ -32,10 +32,10 @@ HELP = (
     "/digest here in a forum thread sends digests there\n"
     "/timezone <i>Area/City</i> or <i>UTC+3</i>: this chat's time zone\n"
     "/quiet <i>22:00-07:00</i>, /quiet off: hold alerts during those hours\n"
-    "/mute <i>30m|2h|1d</i>, /unmute: pause alerts for a while\n\n"
+    "/mute <i>30m|2h|1d</i> (or just /mute, for buttons), /unmute: pause alerts for a while\n\n"
     "<b>This chat</b>\n"
     "/start: subscribe this chat\n"
-    "/stop: unsubscribe and delete this chat's data\n"
+    "/stop: unsubscribe and delete this chat's data (asks first)\n"
     "/id: your user id and this chat's id\n"
     "/help: this message\n\n"
     "<b>Channels and groups</b>\n"
@@ -78,7 +78,6 @@ BOT_COMMANDS = [
     ("start", "Subscribe this chat"),
     ("help", "Commands and the topic language"),
     ("id", "Your user id and this chat's id"),
-    ("stop", "Unsubscribe and delete this chat's data"),
     ("chats", "Channels and groups you manage through Herald"),
 ]
 
@@ -149,6 +148,15 @@ QUIET_USAGE = (
     "cross midnight, e.g. <code>/quiet 22:00-07:00</code>); /quiet off ends them."
 )
 MUTE_USAGE = "Usage: /mute <i>30m</i>, <i>2h</i> or <i>1d</i>; /unmute ends it sooner."
+MUTE_ASK = "🔕 Mute alerts for how long? What arrives meanwhile comes as one message after."
+# (callback choice, button label) for a bare /mute.
+MUTE_CHOICES = (
+    ("30m", "30 min"),
+    ("2h", "2 h"),
+    ("8h", "8 h"),
+    ("1d", "1 day"),
+    ("morning", "Until 08:00"),
+)
 UNKNOWN_COMMAND = "I don't know {command}. /help lists what I can do."
 PLAIN_TEXT = (
     "I answer commands. To follow “{text}”, send /topic {text}; to search the archive for "
@@ -165,6 +173,13 @@ CHANNEL_COMMAND_ELSEWHERE = (
     "In a channel I take only its settings: /topic, /digest, /timezone, /quiet, /mute, "
     "/unmute and /stop. /latest, /search and the rest work in a private chat with me."
 )
+STOP_CONFIRM = (
+    "Unsubscribe this chat? Herald deletes everything it stored for it: {topics}, the "
+    "digest and quiet-hour settings. Alerts keep coming until you confirm."
+)
+STOP_YES = "🗑 Yes, unsubscribe"
+STOP_NO = "Keep it"
+STOP_KEPT = "Nothing was deleted; this chat stays subscribed."
 STOP_USAGE = (
     "/stop takes no argument but a chat you manage, such as /stop @mynews. Nothing was changed."
 )

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from bot import formatting
 from bot.domain import Chat, Clock, HeraldError
+from bot.services.digests import next_digest
 from bot.storage.interfaces import Chats, Outbox
 from config.settings import parse_clock_time
 from config.timezones import zone
@@ -79,6 +80,9 @@ def quiet_window(
     raise AssertionError("a daily window comes round within three days")
 
 
+MORNING = dt.time(8, 0)
+
+
 # A catch-up lists this many held stories at most, the newest; the rest wait for a digest.
 CATCH_UP_LIMIT = 20
 
@@ -113,10 +117,21 @@ class QuietService:
         await self.refresh_chat(chat_id)
 
     async def mute(self, chat: Chat, text: str) -> dt.datetime:
-        """Mute the chat; alerts already queued are held along with everything after them."""
-        now = self._clock()
-        until = now + parse_duration(text)
-        held = await self._chats.hold(chat.id, now=now, muted_until=until)
+        """Mute the chat for a duration such as ``2h``; returns until when (UTC).
+
+        Raises HoldError when ``text`` is no duration Herald takes.
+        """
+        return await self._mute_until(chat, self._clock() + parse_duration(text))
+
+    async def mute_until_morning(self, chat: Chat) -> dt.datetime:
+        """Mute the chat until the next 08:00 on its clock; returns that moment (UTC)."""
+        return await self._mute_until(
+            chat, next_digest(MORNING, chat.timezone, after=self._clock())
+        )
+
+    async def _mute_until(self, chat: Chat, until: dt.datetime) -> dt.datetime:
+        # Alerts already queued are held along with everything after them.
+        held = await self._chats.hold(chat.id, now=self._clock(), muted_until=until)
         if held:
             log.info("Chat %s muted: %d queued alerts held", chat.id, held)
         return until

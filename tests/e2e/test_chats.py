@@ -11,10 +11,24 @@ from pathlib import Path
 
 import httpx
 
-from bot.sandbox.emulator import BotApiEmulator
+from bot.sandbox.emulator import BotApiEmulator, Chat, SentMessage, User
+from bot.sandbox.feedserver import FeedItem, FeedServer
 from tests.e2e.harness import ask, herald_environment, query, running_herald, wait_for_rows
 
 REPLY_WITHIN = 2.0
+
+
+async def confirm_stop(
+    emulator: BotApiEmulator, chat: Chat, user: User, command: str = "/stop"
+) -> SentMessage:
+    """Send /stop, press its confirmation, and return the message as it ends up."""
+    await emulator.user_says(chat, user, command)
+    asked = await emulator.wait_for_message(chat, timeout=REPLY_WITHIN)
+    await emulator.press_button(chat, asked.message_id, user, "🗑 Yes, unsubscribe")
+    await emulator.wait_until(
+        lambda: asked.edit_count > 0, timeout=REPLY_WITHIN, description="the answer edited"
+    )
+    return asked
 
 
 async def test_start_help_and_stop_in_a_private_chat(
@@ -28,8 +42,7 @@ async def test_start_help_and_stop_in_a_private_chat(
         welcome = await emulator.wait_for_message(chat, timeout=REPLY_WITHIN)
         await emulator.user_says(chat, ada, "/help")
         help_text = await emulator.wait_for_message(chat, timeout=REPLY_WITHIN)
-        await emulator.user_says(chat, ada, "/stop")
-        stopped = await emulator.wait_for_message(chat, timeout=REPLY_WITHIN)
+        stopped = await confirm_stop(emulator, chat, ada)
         await emulator.user_says(chat, ada, "/stop")
         again = await emulator.wait_for_message(chat, timeout=REPLY_WITHIN)
         assert await herald.stop() == 0
@@ -61,8 +74,7 @@ async def test_start_help_and_stop_in_a_group_addressed_to_the_bot(
         await emulator.user_says(group, member, "/stop@herald_bot")
         refused = await emulator.wait_for_message(group, timeout=REPLY_WITHIN)
         subscribed_after_refusal = _chat_ids(tmp_path)
-        await emulator.user_says(group, owner, "/stop@herald_bot")
-        stopped = await emulator.wait_for_message(group, timeout=REPLY_WITHIN)
+        stopped = await confirm_stop(emulator, group, owner, "/stop@herald_bot")
 
     assert "Only this group's admins can subscribe it" in refused_start.text
     assert subscribed_by_member == []
@@ -83,8 +95,7 @@ async def test_after_a_groups_admins_stop_it_no_member_command_subscribes_it_aga
     async with running_herald(emulator, tmp_path):
         await emulator.user_says(group, owner, "/start@herald_bot")
         await emulator.wait_for_message(group, timeout=REPLY_WITHIN)
-        await emulator.user_says(group, owner, "/stop@herald_bot")
-        await emulator.wait_for_message(group, timeout=REPLY_WITHIN)
+        await confirm_stop(emulator, group, owner, "/stop@herald_bot")
         answers = []
         for command in ("start", "timezone", "timezone Europe/Paris", "digest", "quiet"):
             name, _, argument = command.partition(" ")
@@ -134,7 +145,9 @@ async def test_the_command_menu_is_registered_at_start(
     async with running_herald(emulator, tmp_path):
         commands = {command.command for command in emulator.commands}
 
-    assert {"start", "help", "stop"} <= commands
+    assert {"start", "help", "topic", "mute"} <= commands
+    # Deleting a chat's data is never one tap away in the menu.
+    assert "stop" not in commands
 
 
 async def test_a_user_who_blocks_the_bot_makes_the_chat_inactive_until_unblocked(
@@ -384,3 +397,59 @@ async def test_stop_with_a_mistyped_chat_or_any_other_argument_changes_nothing(
     assert "I can't see the chat @mynewz" in typo.text
     assert "Nothing was changed" in user_id.text
     assert topics == [("North Korea",)]
+
+
+async def test_stop_asks_first_and_alerts_keep_coming_until_it_is_confirmed(
+    emulator: BotApiEmulator, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    user = emulator.add_user("Ada")
+    chat = emulator.private_chat(user)
+    items = [FeedItem(title="Markets open", link="https://a.example/1")]
+    feed_server.publish_rss("/a.xml", items)
+
+    async with running_herald(
+        emulator, tmp_path, HERALD_FEEDS=feed_server.url("/a.xml"), HERALD_POLL_INTERVAL="1"
+    ):
+        await wait_for_rows(tmp_path, "SELECT 1 FROM entries")
+        await ask(emulator, chat, user, "/topic Gaza")
+        asked = await ask(emulator, chat, user, "/stop")
+        items.append(FeedItem(title="Gaza talks resume", link="https://a.example/2"))
+        feed_server.publish_rss("/a.xml", items)
+        alert = await emulator.wait_for_message(chat, lambda m: "Gaza talks" in m.text, timeout=15)
+        await emulator.press_button(chat, asked.message_id, user, "🗑 Yes, unsubscribe")
+        await emulator.wait_until(
+            lambda: asked.edit_count > 0, timeout=REPLY_WITHIN, description="the answer edited"
+        )
+
+    assert "Alerts keep coming until you confirm" in asked.history[0].text
+    assert "Gaza talks resume" in alert.text
+    assert "deleted" in asked.text
+    assert _chat_ids(tmp_path) == []
+
+
+async def test_a_bare_mute_offers_lengths_and_one_press_mutes(
+    emulator: BotApiEmulator, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    user = emulator.add_user("Ada")
+    chat = emulator.private_chat(user)
+    items = [FeedItem(title="Markets open", link="https://a.example/1")]
+    feed_server.publish_rss("/a.xml", items)
+
+    async with running_herald(
+        emulator, tmp_path, HERALD_FEEDS=feed_server.url("/a.xml"), HERALD_POLL_INTERVAL="1"
+    ):
+        await wait_for_rows(tmp_path, "SELECT 1 FROM entries")
+        await ask(emulator, chat, user, "/topic Gaza")
+        offer = await ask(emulator, chat, user, "/mute")
+        await emulator.press_button(chat, offer.message_id, user, "2 h")
+        await emulator.wait_until(
+            lambda: offer.edit_count > 0, timeout=REPLY_WITHIN, description="the answer edited"
+        )
+        items.append(FeedItem(title="Gaza talks resume", link="https://a.example/2"))
+        feed_server.publish_rss("/a.xml", items)
+        await wait_for_rows(tmp_path, "SELECT 1 FROM outbox WHERE state = 'held'", within=15)
+
+    labels = [button.text for row in offer.history[0].buttons for button in row]
+    assert labels == ["30 min", "2 h", "8 h", "1 day", "Until 08:00"]
+    assert "Alerts muted until" in offer.text
+    assert not any("Gaza talks" in message.text for message in emulator.messages(chat))
