@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 import httpx
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import Conflict, TelegramError
 from telegram.ext import Application, Defaults
@@ -147,9 +147,7 @@ class Herald:
         # collector's reach keeps full collections from walking it (they'd take seconds).
         gc.freeze()
         await feeds.ensure(settings.feeds)
-        await application.bot.set_my_commands(
-            [BotCommand(command, description) for command, description in handlers.BOT_COMMANDS]
-        )
+        await handlers.set_menus(application.bot, settings.admin_ids)
         deliverer.start()
         # Entries stored but not routed when the bot last stopped are routed first.
         router.start()

@@ -8,9 +8,10 @@ from telegram.ext import Application
 
 from handlers import admin, chats, errors, feeds, reading, settings, topics
 from handlers.jobs import schedule as schedule_jobs
+from handlers.menus import set_menus
 from handlers.texts import BOT_COMMANDS
 
-__all__ = ["BOT_COMMANDS", "register", "schedule_jobs"]
+__all__ = ["BOT_COMMANDS", "register", "schedule_jobs", "set_menus"]
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

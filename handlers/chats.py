@@ -27,6 +27,7 @@ from bot.services.topics import MAX_TOPICS
 from handlers import texts
 from handlers.channels import COMMAND_UPDATES, reply
 from handlers.context import BotContext
+from handlers.menus import set_admin_menu
 from handlers.permissions import is_admin, may_change_settings
 from handlers.targets import bot_may_post, button_target, chat_title, command_target
 
@@ -51,6 +52,9 @@ async def start(update: Update, context: BotContext) -> None:
     registration = await context.services.chats.start(
         chat.id, ChatKind(chat.type), chat_title(chat)
     )
+    user = update.effective_user
+    if chat.type == Chat.PRIVATE and user is not None and is_admin(update, context):
+        await set_admin_menu(context.bot, user.id)
     if registration.is_new:
         await reply(context, message, texts.WELCOME)
     elif registration.came_back:

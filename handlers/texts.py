@@ -80,6 +80,25 @@ BOT_COMMANDS = [
     ("id", "Your user id and this chat's id"),
     ("chats", "Channels and groups you manage through Herald"),
 ]
+# In groups: what members read and what the group's admins set.
+GROUP_COMMANDS = [
+    ("topic", "Follow a topic, or list this group's topics"),
+    ("latest", "The newest entries, optionally matching a query"),
+    ("search", "Search the archive"),
+    ("digest", "The daily digest: on, off, a time, now, or here"),
+    ("mute", "Pause alerts for a while"),
+    ("unmute", "Resume alerts"),
+    ("quiet", "Quiet hours for alerts"),
+    ("timezone", "This group's time zone"),
+    ("help", "Commands and the topic language"),
+]
+# Added to an admin's own menu (HERALD_ADMIN_IDS).
+ADMIN_COMMANDS = [
+    ("feeds", "Feeds and their health; add or remove one"),
+    ("broadcast", "Send a message to every subscriber"),
+    ("breaking", "Push a stored story to everyone"),
+    ("stats", "Chats, entries, outbox and delivery"),
+]
 
 STOPPED = (
     "This chat is unsubscribed and everything Herald stored for it is deleted. "

@@ -453,3 +453,27 @@ async def test_a_bare_mute_offers_lengths_and_one_press_mutes(
     assert labels == ["30 min", "2 h", "8 h", "1 day", "Until 08:00"]
     assert "Alerts muted until" in offer.text
     assert not any("Gaza talks" in message.text for message in emulator.messages(chat))
+
+
+async def test_admins_get_the_admin_commands_in_their_menu_and_no_one_else_does(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    admin, late_admin, reader = (emulator.add_user(name) for name in ("Ada", "Bo", "Cy"))
+    admin_chat = emulator.private_chat(admin)
+    reader_chat = emulator.private_chat(reader)
+
+    async with running_herald(emulator, tmp_path, HERALD_ADMIN_IDS=f"{admin.id},{late_admin.id}"):
+        # Bo never opened a chat with the bot: Telegram knows no chat to scope a menu to.
+        late_chat = emulator.private_chat(late_admin)
+        await ask(emulator, late_chat, late_admin, "/start")
+        await ask(emulator, reader_chat, reader, "/start")
+
+    def menu(scope: str, chat: Chat | None = None) -> set[str]:
+        return {command.command for command in emulator.commands_for(scope, chat=chat)}
+
+    assert {"feeds", "broadcast", "breaking", "stats"} <= menu("chat", admin_chat)
+    assert "feeds" in menu("chat", late_chat)
+    assert "feeds" not in menu("default")
+    assert menu("chat", reader_chat) == set()
+    assert "topic" in menu("all_group_chats")
+    assert "feeds" not in menu("all_group_chats")
