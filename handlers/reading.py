@@ -7,7 +7,13 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import formatting
 from bot.domain import HeraldError
-from bot.services.reading import LATEST_DEFAULT, SEARCH_PAGE, LatestPage, SearchPage
+from bot.services.reading import (
+    LATEST_DEFAULT,
+    LATEST_MAX,
+    SEARCH_PAGE,
+    LatestPage,
+    SearchPage,
+)
 from handlers import texts
 from handlers.context import BotContext
 from handlers.permissions import is_admin
@@ -69,6 +75,10 @@ async def show_latest(update: Update, context: BotContext) -> None:
     first, _, rest = text.partition(" ")
     if first.lstrip("-+").isdigit():
         count, query = int(first), rest.strip() or None
+    note = ""
+    if count > LATEST_MAX:
+        # What the person obviously means: as many as there may be.
+        count, note = LATEST_MAX, texts.LATEST_CAPPED.format(most=LATEST_MAX)
     try:
         page = await context.services.reading.latest(chat.id, count, query)
     except HeraldError as error:
@@ -82,7 +92,8 @@ async def show_latest(update: Update, context: BotContext) -> None:
             timezone=await _timezone(context, chat.id),
             context=context,
             admin=is_admin(update, context),
-        ),
+        )
+        + note,
         reply_markup=_more_button(page),
     )
 

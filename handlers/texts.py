@@ -199,6 +199,7 @@ STOP_CONFIRM = (
 STOP_YES = "🗑 Yes, unsubscribe"
 STOP_NO = "Keep it"
 STOP_KEPT = "Nothing was deleted; this chat stays subscribed."
+LATEST_CAPPED = "\n\n<i>{most} at a time at most; More shows the ones before.</i>"
 STOP_USAGE = (
     "/stop takes no argument but a chat you manage, such as /stop @mynews. Nothing was changed."
 )

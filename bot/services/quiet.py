@@ -16,7 +16,10 @@ from config.timezones import zone
 
 log = logging.getLogger(__name__)
 
-_WINDOW = re.compile(r"^\s*(\d{1,2}:\d{2})\s*(?:-|–|—|to)\s*(\d{1,2}:\d{2})\s*$")
+# "22:00-07:00", and what people type for it: "22-7", "22:30 to 6".
+_WINDOW = re.compile(
+    r"^\s*(\d{1,2}(?::\d{2})?)\s*(?:-|–|—|to)\s*(\d{1,2}(?::\d{2})?)\s*$", re.IGNORECASE
+)
 _DURATION = re.compile(r"^(\d{1,6})\s*(m|min|mins|minutes?|h|hours?|d|days?)$", re.IGNORECASE)
 MAX_MUTE = dt.timedelta(days=30)
 
@@ -39,7 +42,9 @@ def parse_window(text: str) -> tuple[dt.time, dt.time]:
     if match is None:
         raise HoldError("Quiet hours look like 22:00-07:00 (start-end, 24-hour clock).")
     try:
-        start, end = parse_clock_time(match[1]), parse_clock_time(match[2])
+        start, end = (
+            parse_clock_time(side if ":" in side else f"{side}:00") for side in match.groups()
+        )
     except ValueError:
         raise HoldError("Quiet hours look like 22:00-07:00 (start-end, 24-hour clock).") from None
     if start == end:

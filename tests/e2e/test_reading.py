@@ -59,8 +59,8 @@ async def test_latest_lists_the_newest_entries_and_more_pages_back(
         "• Putin meets Xi in Beijing",
     ]
     assert more.text.splitlines()[1].startswith("• Tariffs round 1")
-    assert "1 to 20" in too_many.text
-    assert "Usage: /latest" in too_many.text
+    assert too_many.text.startswith("🗞 Latest")
+    assert "20 at a time at most" in too_many.text
 
 
 async def test_search_ranks_matches_shows_snippets_and_pages(

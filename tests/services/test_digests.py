@@ -10,6 +10,7 @@ from bot import formatting
 from bot.domain import Chat, TopicMode
 from bot.sandbox.telegram_html import parse_html
 from bot.services.digests import next_digest
+from bot.services.quiet import HoldError, parse_window
 from bot.storage.database import Database
 from tests.services.conftest import StepClock
 from tests.services.newsdesk import Newsdesk
@@ -364,3 +365,22 @@ async def test_bad_mute_durations_are_refused(desk: Desk, text: str) -> None:
 
     with pytest.raises(HoldError):
         await desk.quiet.mute(chat, text)
+
+
+@pytest.mark.parametrize(
+    ("written", "hours"),
+    [
+        ("22:00-07:00", (dt.time(22, 0), dt.time(7, 0))),
+        ("22-7", (dt.time(22, 0), dt.time(7, 0))),
+        ("22:30 to 6", (dt.time(22, 30), dt.time(6, 0))),
+        ("9 – 17", (dt.time(9, 0), dt.time(17, 0))),
+    ],
+)
+def test_quiet_hours_take_what_people_type(written: str, hours: tuple[dt.time, dt.time]) -> None:
+    assert parse_window(written) == hours
+
+
+@pytest.mark.parametrize("written", ["late", "22", "25-7", "7-7", "22:00-"])
+def test_quiet_hours_refuse_what_names_no_window(written: str) -> None:
+    with pytest.raises(HoldError):
+        parse_window(written)
