@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler
 
 from bot import formatting
 from bot.domain import HeraldError
@@ -17,6 +17,7 @@ from bot.services.reading import (
 from handlers import texts
 from handlers.context import BotContext
 from handlers.permissions import is_admin
+from handlers.prompts import ANSWERS, RepliesTo, ask_for
 
 
 def _command_text(update: Update) -> str:
@@ -132,7 +133,25 @@ async def search(update: Update, context: BotContext) -> None:
         return
     text = _command_text(update)
     if not text:
-        await message.reply_text(texts.SEARCH_USAGE)
+        if chat.type == Chat.PRIVATE:
+            # Tapped from the menu: ask, and the reply is searched for.
+            await message.reply_text(texts.SEARCH_PROMPT, reply_markup=ask_for("tariffs"))
+        else:
+            await message.reply_text(texts.SEARCH_USAGE)
+        return
+    await _search(update, context, text)
+
+
+async def answer_search_prompt(update: Update, context: BotContext) -> None:
+    """The words someone replied to "What should I search the archive for?"."""
+    message = update.effective_message
+    if message is not None and message.text:
+        await _search(update, context, message.text)
+
+
+async def _search(update: Update, context: BotContext, text: str) -> None:
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None:
         return
     try:
         page = await context.services.reading.search(chat.id, text)
@@ -179,6 +198,7 @@ async def turn_search_page(update: Update, context: BotContext) -> None:
 HANDLERS = [
     CommandHandler("latest", show_latest),
     CommandHandler("search", search),
+    MessageHandler(ANSWERS & RepliesTo(texts.SEARCH_PROMPT), answer_search_prompt),
     CallbackQueryHandler(press_more, pattern=r"^latest:\d+:\d+:\d+$"),
     CallbackQueryHandler(turn_search_page, pattern=r"^search:\d+:\d+$"),
 ]

@@ -200,6 +200,9 @@ STOP_YES = "🗑 Yes, unsubscribe"
 STOP_NO = "Keep it"
 STOP_KEPT = "Nothing was deleted; this chat stays subscribed."
 LATEST_CAPPED = "\n\n<i>{most} at a time at most; More shows the ones before.</i>"
+# Questions asked with ForceReply: plain text, since a reply is recognised by its words.
+TOPIC_PROMPT = "Which topic should this chat follow? Reply with the words."
+SEARCH_PROMPT = "What should I search the archive for? Reply with the words."
 STOP_USAGE = (
     "/stop takes no argument but a chat you manage, such as /stop @mynews. Nothing was changed."
 )

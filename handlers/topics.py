@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler
 
 from bot import formatting
 from bot.domain import HeraldError, Topic, TopicMode
@@ -13,6 +13,7 @@ from handlers import texts
 from handlers.channels import COMMAND_UPDATES
 from handlers.context import BotContext
 from handlers.permissions import may_change_settings
+from handlers.prompts import ANSWERS, RepliesTo, ask_for
 from handlers.targets import Target, chat_title, command_target, refusal_for
 
 
@@ -45,6 +46,13 @@ async def manage_topics(update: Update, context: BotContext) -> None:
     args = context.args or []
     if not args:
         topics = await context.services.topics.list(target.chat_id)
+        private = target.message.chat.type == Chat.PRIVATE and not target.remote
+        if private and not topics:
+            # Tapped from the menu with nothing followed yet: ask, and the reply follows it.
+            await target.message.reply_text(
+                texts.TOPIC_PROMPT, reply_markup=ask_for("North Korea, or Putin OR Kremlin")
+            )
+            return
         await target.reply(
             context,
             formatting.topic_list(topics, limit=MAX_TOPICS),
@@ -64,6 +72,13 @@ async def manage_topics(update: Update, context: BotContext) -> None:
     else:
         query = target.text.split(maxsplit=1)[1] if action == "add" else target.text
         await add_topic(update, target, context, query)
+
+
+async def answer_topic_prompt(update: Update, context: BotContext) -> None:
+    """The words someone replied to "Which topic should this chat follow?"."""
+    target = await command_target(update, context)
+    if target is not None and target.message.text:
+        await add_topic(update, target, context, target.message.text)
 
 
 async def add_topic(update: Update, target: Target, context: BotContext, query: str) -> None:
@@ -153,5 +168,6 @@ async def press_topic_button(update: Update, context: BotContext) -> None:
 
 HANDLERS = [
     CommandHandler("topic", manage_topics, filters=COMMAND_UPDATES),
+    MessageHandler(ANSWERS & RepliesTo(texts.TOPIC_PROMPT), answer_topic_prompt),
     CallbackQueryHandler(press_topic_button, pattern=r"^topic:(mode|remove):\d+(:-\d+)?$"),
 ]

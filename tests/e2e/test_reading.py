@@ -78,7 +78,9 @@ async def test_search_ranks_matches_shows_snippets_and_pages(
         await emulator.press_button(chat, tariffs.message_id, user, "◀ Prev")
         await emulator.wait_until(lambda: tariffs.edit_count == 2, description="page 1 again")
         nothing = await ask(emulator, chat, user, "/search unicorn")
-        usage = await ask(emulator, chat, user, "/search")
+        asked = await ask(emulator, chat, user, "/search")
+        await emulator.user_says(chat, user, "tariffs", reply_to_message_id=asked.message_id)
+        answered = await emulator.wait_for_message(chat)
 
     assert found.text.startswith("🔎 sanction\n\n1. New sanctions on Russian banks\nWorld Desk · ")
     assert "The EU sanctioned twelve lenders" in found.text
@@ -90,7 +92,9 @@ async def test_search_ranks_matches_shows_snippets_and_pages(
     assert [b.text for row in tariffs.buttons for b in row] == ["Next ▶"]
     assert "Nothing found for unicorn" in nothing.text
     assert "Putin OR Kremlin" in nothing.text
-    assert "Usage: /search" in usage.text
+    # A bare /search (tapped from the menu) asks, and the reply is searched for.
+    assert asked.text == "What should I search the archive for? Reply with the words."
+    assert answered.text.startswith("🔎 tariffs\n\n1. ")
 
 
 HOSTILE = [

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.sandbox.emulator import BotApiEmulator
 from bot.sandbox.feedserver import FeedItem, FeedServer
-from tests.e2e.harness import follow, query, running_herald, settled, wait_for_archive
+from tests.e2e.harness import ask, follow, query, running_herald, settled, wait_for_archive
 
 
 def item(title: str, summary: str = "", *, minutes_ago: float = -0.1) -> FeedItem:
@@ -193,3 +193,21 @@ async def test_in_a_group_only_admins_change_topics(
     assert "1. Gaza" in listing.text
     assert toast.show_alert
     assert "Only this group's admins" in (toast.text or "")
+
+
+async def test_a_bare_topic_in_a_new_chat_asks_and_the_reply_is_followed(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    user = emulator.add_user("Ada")
+    chat = emulator.private_chat(user)
+
+    async with running_herald(emulator, tmp_path):
+        asked = await ask(emulator, chat, user, "/topic")
+        await emulator.user_says(chat, user, "North Korea", reply_to_message_id=asked.message_id)
+        followed = await emulator.wait_for_message(chat)
+        await emulator.user_says(chat, user, "just chatting")
+        pointer = await emulator.wait_for_message(chat)
+
+    assert asked.text == "Which topic should this chat follow? Reply with the words."
+    assert "This chat now follows North Korea" in followed.text
+    assert "/topic just chatting" in pointer.text
