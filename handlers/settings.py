@@ -10,6 +10,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot import formatting
 from bot.domain import Chat, HeraldError
 from config.settings import parse_clock_time
+from config.timezones import suggestions, without_daylight_saving
 from handlers import texts
 from handlers.channels import COMMAND_UPDATES
 from handlers.context import BotContext
@@ -108,11 +109,16 @@ async def set_timezone(update: Update, context: BotContext) -> None:
         return
     await context.services.quiet.timezone_changed(chat.id)
     now = context.services.clock()
+    warning = ""
+    if without_daylight_saving(name):
+        cities = suggestions(" ".join(context.args))
+        instead = f" such as {formatting.either(cities)}" if cities else ""
+        warning = texts.NO_DAYLIGHT_SAVING.format(name=formatting.escape(name), instead=instead)
     await target.reply(
         context,
         f"Time zone set to <b>{formatting.escape(name)}</b>; it is "
         f"{formatting.local_time(now, name, now=now)} there now. Digests and quiet hours "
-        "follow this zone.",
+        f"follow this zone.{warning}",
     )
 
 

@@ -203,6 +203,10 @@ LATEST_CAPPED = "\n\n<i>{most} at a time at most; More shows the ones before.</i
 # Questions asked with ForceReply: plain text, since a reply is recognised by its words.
 TOPIC_PROMPT = "Which topic should this chat follow? Reply with the words."
 SEARCH_PROMPT = "What should I search the archive for? Reply with the words."
+NO_DAYLIGHT_SAVING = (
+    "\n\n⚠️ {name} keeps one offset all year, with no daylight saving. Where clocks change, "
+    "name a city instead{instead}."
+)
 STOP_USAGE = (
     "/stop takes no argument but a chat you manage, such as /stop @mynews. Nothing was changed."
 )

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
+import re
 
 from bot.domain import AddedTopic, Clock, Entry, HeraldError, Topic, TopicMode
 from bot.storage.interfaces import DuplicateTopicError, Entries, TopicLimitError, Topics
@@ -27,6 +28,9 @@ PREVIEW_DAYS = 7
 PREVIEW_EXAMPLES = 3
 # How many recent entries the preview checks; beyond this the count is "at least".
 PREVIEW_CANDIDATES = 2000
+
+
+_MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
 
 
 class TopicError(HeraldError):
@@ -70,6 +74,12 @@ class TopicService:
 
         ``thread_id`` is the forum thread its alerts go to (0: General, or no threads).
         """
+        if _MARKUP.search(text):
+            # Pasted from a web page or another bot's message: the tags would be followed
+            # as words no story contains.
+            raise TopicError(
+                "A topic is words, not markup: leave out tags such as <b> and send it again."
+            )
         query = parse_query(text, mode="topic")
         try:
             topic = await self._topics.add(

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from config.timezones import parse_timezone, suggestions, zone
+from config.timezones import parse_timezone, suggestions, without_daylight_saving, zone
 
 
 @pytest.mark.parametrize(
@@ -45,3 +45,27 @@ def test_a_misspelt_zone_gets_suggestions() -> None:
     assert "Europe/London" in suggestions("Europe/Londn")
     assert "America/St_Johns" in suggestions("St Johns")
     assert suggestions("qqqqqqq") == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "offered"),
+    [
+        ("Asia/Katmandu", "Asia/Kathmandu"),
+        ("EST", "America/New_York"),
+        ("PST", "America/Los_Angeles"),
+        ("Europe/Londn", "Europe/London"),
+    ],
+)
+def test_suggestions_offer_current_names_only(typed: str, offered: str) -> None:
+    found = suggestions(typed)
+
+    assert found[0] == offered
+    assert "Asia/Katmandu" not in found
+
+
+@pytest.mark.parametrize(
+    ("name", "fixed"),
+    [("EST", True), ("US/Eastern", True), ("America/New_York", False), ("UTC", False)],
+)
+def test_old_aliases_and_fixed_offsets_are_told_apart_from_cities(name: str, fixed: bool) -> None:
+    assert without_daylight_saving(name) is fixed

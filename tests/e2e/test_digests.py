@@ -92,8 +92,11 @@ async def test_settings_commands_answer_clearly_and_refuse_nonsense(
         not_muted = await ask(emulator, chat, user, "/unmute")
         off = await ask(emulator, chat, user, "/digest off")
         here = await ask(emulator, chat, user, "/digest here")
+        fixed = await ask(emulator, chat, user, "/timezone EST")
 
     assert "/digest here works inside a forum topic" in here.text
+    assert "no daylight saving" in fixed.text
+    assert "America/New_York" in fixed.text
     assert "Daily digest: off (when on, daily at 07:30 UTC)" in status.text
     assert "Usage: /digest on" in bad_time.text
     assert "Usage: /digest on" in noon.text

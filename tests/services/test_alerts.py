@@ -219,3 +219,25 @@ async def test_the_routing_worker_routes_when_woken_and_carries_on_after_an_erro
         "Putin flies to Hanoi",
     ]
     assert errors == []
+
+
+@pytest.mark.parametrize(
+    "text", ["<b>Putin</b>", 'Gaza <a href="x">ceasefire</a>', "<br/> Kremlin"]
+)
+async def test_a_topic_with_markup_is_refused_and_nothing_stored(
+    newsroom: Newsroom, text: str
+) -> None:
+    await newsroom.chat(1)
+
+    with pytest.raises(TopicError, match="words, not markup"):
+        await newsroom.topics.add(1, text)
+
+    assert await newsroom.topics.list(1) == []
+
+
+async def test_angle_brackets_that_are_no_markup_are_words(newsroom: Newsroom) -> None:
+    await newsroom.chat(1)
+
+    await newsroom.topics.add(1, "AT&T < Verizon")
+
+    assert [topic.query for topic in await newsroom.topics.list(1)] == ["AT&T < Verizon"]
