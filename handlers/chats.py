@@ -56,7 +56,14 @@ async def start(update: Update, context: BotContext) -> None:
     if chat.type == Chat.PRIVATE and user is not None and is_admin(update, context):
         await set_admin_menu(context.bot, user.id)
     if registration.is_new:
-        await reply(context, message, texts.WELCOME)
+        add_one = (
+            InlineKeyboardMarkup(
+                [[InlineKeyboardButton(texts.ADD_TOPIC, callback_data="ask:topic")]]
+            )
+            if chat.type == Chat.PRIVATE
+            else None
+        )
+        await reply(context, message, texts.WELCOME, reply_markup=add_one)
     elif registration.came_back:
         await reply(context, message, texts.WELCOME_BACK)
     else:

@@ -207,6 +207,7 @@ NO_DAYLIGHT_SAVING = (
     "\n\n⚠️ {name} keeps one offset all year, with no daylight saving. Where clocks change, "
     "name a city instead{instead}."
 )
+ADD_TOPIC = "➕ Add a topic"
 STOP_USAGE = (
     "/stop takes no argument but a chat you manage, such as /stop @mynews. Nothing was changed."
 )

@@ -74,6 +74,17 @@ async def manage_topics(update: Update, context: BotContext) -> None:
         await add_topic(update, target, context, query)
 
 
+async def press_add_topic(update: Update, context: BotContext) -> None:
+    """➕ Add a topic, under the welcome: ask which, as a bare /topic does."""
+    query, chat = update.callback_query, update.effective_chat
+    if query is None or chat is None:
+        return
+    await query.answer()
+    await context.bot.send_message(
+        chat.id, texts.TOPIC_PROMPT, reply_markup=ask_for("North Korea, or Putin OR Kremlin")
+    )
+
+
 async def answer_topic_prompt(update: Update, context: BotContext) -> None:
     """The words someone replied to "Which topic should this chat follow?"."""
     target = await command_target(update, context)
@@ -169,5 +180,6 @@ async def press_topic_button(update: Update, context: BotContext) -> None:
 HANDLERS = [
     CommandHandler("topic", manage_topics, filters=COMMAND_UPDATES),
     MessageHandler(ANSWERS & RepliesTo(texts.TOPIC_PROMPT), answer_topic_prompt),
+    CallbackQueryHandler(press_add_topic, pattern=r"^ask:topic$"),
     CallbackQueryHandler(press_topic_button, pattern=r"^topic:(mode|remove):\d+(:-\d+)?$"),
 ]

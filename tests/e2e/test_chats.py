@@ -477,3 +477,23 @@ async def test_admins_get_the_admin_commands_in_their_menu_and_no_one_else_does(
     assert menu("chat", reader_chat) == set()
     assert "topic" in menu("all_group_chats")
     assert "feeds" not in menu("all_group_chats")
+
+
+async def test_the_welcome_offers_to_add_a_topic_and_the_answer_is_followed(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    user = emulator.add_user("Ada")
+    chat = emulator.private_chat(user)
+
+    async with running_herald(emulator, tmp_path):
+        welcome = await ask(emulator, chat, user, "/start")
+        await emulator.press_button(chat, welcome.message_id, user, "➕ Add a topic")
+        asked = await emulator.wait_for_message(chat, timeout=REPLY_WITHIN)
+        await emulator.user_says(
+            chat, user, "Putin OR Kremlin", reply_to_message_id=asked.message_id
+        )
+        followed = await emulator.wait_for_message(chat, timeout=REPLY_WITHIN)
+
+    assert [button.text for row in welcome.buttons for button in row] == ["➕ Add a topic"]
+    assert asked.text.startswith("Which topic should this chat follow?")
+    assert "now follows Putin OR Kremlin" in followed.text
