@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import CommandHandler
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import formatting
 from bot.services.feeds import FeedError
@@ -54,14 +54,48 @@ async def add_feed(update: Update, context: BotContext, url: str) -> None:
 
 async def remove_feed(update: Update, context: BotContext, feed_id: int) -> None:
     assert update.effective_message is not None
-    try:
-        feed = await context.services.feeds.remove(feed_id)
-    except FeedError as error:
-        await update.effective_message.reply_text(formatting.escape(error.user_message))
+    feed = await context.services.feeds.get(feed_id)
+    if feed is None:
+        await update.effective_message.reply_text(texts.NO_SUCH_FEED.format(feed_id=feed_id))
         return
+    # A feed's whole archive goes with it: one tap must not do that.
     await update.effective_message.reply_text(
+        texts.FEED_REMOVE_CONFIRM.format(feed_id=feed.id, name=formatting.escape(feed.name)),
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        texts.FEED_REMOVE_YES, callback_data=f"feeds:remove:{feed.id}"
+                    ),
+                    InlineKeyboardButton(texts.FEED_KEEP, callback_data=f"feeds:keep:{feed.id}"),
+                ]
+            ]
+        ),
+    )
+
+
+@admins_only
+async def press_feed_button(update: Update, context: BotContext) -> None:
+    """The confirmation /feeds remove asked for."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    _, action, feed_id = query.data.split(":")
+    await query.answer()
+    if action != "remove":
+        await query.edit_message_text(texts.FEED_KEPT)
+        return
+    try:
+        feed = await context.services.feeds.remove(int(feed_id))
+    except FeedError as error:
+        await query.edit_message_text(formatting.escape(error.user_message))
+        return
+    await query.edit_message_text(
         f"Stopped watching #{feed.id} {formatting.escape(feed.name)} and deleted its entries."
     )
 
 
-HANDLERS = [CommandHandler("feeds", manage_feeds)]
+HANDLERS = [
+    CommandHandler("feeds", manage_feeds),
+    CallbackQueryHandler(press_feed_button, pattern=r"^feeds:(remove|keep):\d+$"),
+]

@@ -208,6 +208,13 @@ NO_DAYLIGHT_SAVING = (
     "name a city instead{instead}."
 )
 ADD_TOPIC = "➕ Add a topic"
+NO_SUCH_FEED = "There is no feed #{feed_id}. /feeds lists them with their ids."
+FEED_REMOVE_CONFIRM = (
+    "Stop watching #{feed_id} {name}? Its stories leave the archive, /latest and /search."
+)
+FEED_REMOVE_YES = "🗑 Stop watching"
+FEED_KEEP = "Keep it"
+FEED_KEPT = "Nothing was removed; the feed is still watched."
 STOP_USAGE = (
     "/stop takes no argument but a chat you manage, such as /stop @mynews. Nothing was changed."
 )

@@ -465,6 +465,9 @@ class FeedService:
             raise FeedError(f"Couldn't fetch {url}: the server answered 304 Not Modified.")
         return result
 
+    async def get(self, feed_id: int) -> Feed | None:
+        return await self._feeds.get(feed_id)
+
     async def remove(self, feed_id: int) -> Feed:
         feed = await self._feeds.get(feed_id)
         if feed is None:

@@ -119,6 +119,9 @@ async def test_an_admin_adds_a_feed_by_its_page_and_removes_it(
         await emulator.wait_until(lambda: progress.edit_count > 0, description="edited result")
         await emulator.user_says(chat, admin, "/feeds remove 1")
         removed = await emulator.wait_for_message(chat)
+        still_there = query(tmp_path, "SELECT COUNT(*) FROM entries")
+        await emulator.press_button(chat, removed.message_id, admin, "🗑 Stop watching")
+        await emulator.wait_until(lambda: removed.edit_count > 0, description="edited answer")
         await emulator.user_says(chat, admin, "/feeds remove 1")
         missing = await emulator.wait_for_message(chat)
         await emulator.user_says(chat, admin, "/feeds frobnicate")
@@ -126,6 +129,8 @@ async def test_an_admin_adds_a_feed_by_its_page_and_removes_it(
 
     assert "Found this feed on" in progress.text
     assert "Added feed #1 Site News with 4 entries" in progress.text
+    assert removed.history[0].text.startswith("Stop watching #1 Site News?")
+    assert still_there == [(4,)]
     assert "Stopped watching #1 Site News" in removed.text
     assert "There is no feed #1" in missing.text
     assert "/feeds add url" in usage.text
