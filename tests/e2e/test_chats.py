@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sqlite3
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -399,24 +401,44 @@ async def test_stop_with_a_mistyped_chat_or_any_other_argument_changes_nothing(
     assert topics == [("North Korea",)]
 
 
-async def test_stop_asks_first_and_alerts_keep_coming_until_it_is_confirmed(
-    emulator: BotApiEmulator, feed_server: FeedServer, tmp_path: Path
-) -> None:
-    user = emulator.add_user("Ada")
-    chat = emulator.private_chat(user)
-    items = [FeedItem(title="Markets open", link="https://a.example/1")]
-    feed_server.publish_rss("/a.xml", items)
+class Reader:
+    """Ada, in her private chat, following Gaza on a feed the test publishes to."""
 
+    def __init__(self, emulator: BotApiEmulator, feed_server: FeedServer) -> None:
+        self.user = emulator.add_user("Ada")
+        self.chat = emulator.private_chat(self.user)
+        self._server = feed_server
+        self._items = [FeedItem(title="Markets open", link="https://a.example/1")]
+        feed_server.publish_rss("/a.xml", self._items)
+
+    def publish(self, title: str) -> None:
+        self._items.append(FeedItem(title=title, link=f"https://a.example/{len(self._items)}"))
+        self._server.publish_rss("/a.xml", self._items)
+
+
+@contextlib.asynccontextmanager
+async def following_gaza(
+    emulator: BotApiEmulator, feed_server: FeedServer, tmp_path: Path
+) -> AsyncIterator[Reader]:
+    reader = Reader(emulator, feed_server)
     async with running_herald(
         emulator, tmp_path, HERALD_FEEDS=feed_server.url("/a.xml"), HERALD_POLL_INTERVAL="1"
     ):
         await wait_for_rows(tmp_path, "SELECT 1 FROM entries")
-        await ask(emulator, chat, user, "/topic Gaza")
-        asked = await ask(emulator, chat, user, "/stop")
-        items.append(FeedItem(title="Gaza talks resume", link="https://a.example/2"))
-        feed_server.publish_rss("/a.xml", items)
-        alert = await emulator.wait_for_message(chat, lambda m: "Gaza talks" in m.text, timeout=15)
-        await emulator.press_button(chat, asked.message_id, user, "🗑 Yes, unsubscribe")
+        await ask(emulator, reader.chat, reader.user, "/topic Gaza")
+        yield reader
+
+
+async def test_stop_asks_first_and_alerts_keep_coming_until_it_is_confirmed(
+    emulator: BotApiEmulator, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    async with following_gaza(emulator, feed_server, tmp_path) as ada:
+        asked = await ask(emulator, ada.chat, ada.user, "/stop")
+        ada.publish("Gaza talks resume")
+        alert = await emulator.wait_for_message(
+            ada.chat, lambda m: "Gaza talks" in m.text, timeout=15
+        )
+        await emulator.press_button(ada.chat, asked.message_id, ada.user, "🗑 Yes, unsubscribe")
         await emulator.wait_until(
             lambda: asked.edit_count > 0, timeout=REPLY_WITHIN, description="the answer edited"
         )
@@ -430,24 +452,15 @@ async def test_stop_asks_first_and_alerts_keep_coming_until_it_is_confirmed(
 async def test_a_bare_mute_offers_lengths_and_one_press_mutes(
     emulator: BotApiEmulator, feed_server: FeedServer, tmp_path: Path
 ) -> None:
-    user = emulator.add_user("Ada")
-    chat = emulator.private_chat(user)
-    items = [FeedItem(title="Markets open", link="https://a.example/1")]
-    feed_server.publish_rss("/a.xml", items)
-
-    async with running_herald(
-        emulator, tmp_path, HERALD_FEEDS=feed_server.url("/a.xml"), HERALD_POLL_INTERVAL="1"
-    ):
-        await wait_for_rows(tmp_path, "SELECT 1 FROM entries")
-        await ask(emulator, chat, user, "/topic Gaza")
-        offer = await ask(emulator, chat, user, "/mute")
-        await emulator.press_button(chat, offer.message_id, user, "2 h")
+    async with following_gaza(emulator, feed_server, tmp_path) as ada:
+        offer = await ask(emulator, ada.chat, ada.user, "/mute")
+        await emulator.press_button(ada.chat, offer.message_id, ada.user, "2 h")
         await emulator.wait_until(
             lambda: offer.edit_count > 0, timeout=REPLY_WITHIN, description="the answer edited"
         )
-        items.append(FeedItem(title="Gaza talks resume", link="https://a.example/2"))
-        feed_server.publish_rss("/a.xml", items)
+        ada.publish("Gaza talks resume")
         await wait_for_rows(tmp_path, "SELECT 1 FROM outbox WHERE state = 'held'", within=15)
+        chat = ada.chat
 
     labels = [button.text for row in offer.history[0].buttons for button in row]
     assert labels == ["30 min", "2 h", "8 h", "1 day", "Until 08:00"]
