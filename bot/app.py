@@ -57,6 +57,7 @@ ALLOWED_UPDATES = [
     Update.CHANNEL_POST,
     Update.CALLBACK_QUERY,
     Update.MY_CHAT_MEMBER,
+    Update.INLINE_QUERY,
 ]
 
 

@@ -26,6 +26,30 @@ class ChatKind(enum.StrEnum):
     CHANNEL = "channel"
 
 
+class LinkPreview(enum.StrEnum):
+    """How a single alert shows its article's link preview (Bot API ``LinkPreviewOptions``)."""
+
+    OFF = "off"
+    SMALL = "small"
+    LARGE = "large"  # large media, above the text
+
+
+def default_preview(kind: ChatKind) -> LinkPreview:
+    """Large previews in private chats; small in groups and channels, where space is shared."""
+    return LinkPreview.LARGE if kind is ChatKind.PRIVATE else LinkPreview.SMALL
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Button:
+    """An inline keyboard button that sends ``data`` (at most 64 bytes) back when pressed."""
+
+    label: str
+    data: str
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
 class InactiveReason(enum.StrEnum):
     """Why Herald stopped sending to a chat."""
 
@@ -54,10 +78,16 @@ class Chat:
     quiet_window: tuple[dt.datetime, dt.datetime] | None = None
     # The forum thread digests, catch-ups and breaking pushes go to; 0: General.
     digest_thread_id: int = 0
+    link_preview: LinkPreview | None = None  # None: the default for the chat's kind
 
     @property
     def active(self) -> bool:
         return self.inactive_reason is None
+
+    @property
+    def preview(self) -> LinkPreview:
+        """The link preview single alerts carry here: the chat's choice or its kind's default."""
+        return self.link_preview or default_preview(self.kind)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -190,6 +220,10 @@ class OutboxMessage:
     text: str | None = None
     broadcast_id: int | None = None
     thread_id: int = 0  # the forum thread it goes to; 0: General, or no threads
+    chat_kind: ChatKind = ChatKind.PRIVATE
+    preview: LinkPreview = LinkPreview.OFF  # the chat's, for a single alert's link
+    topic_ids: tuple[int, ...] = ()  # an alert's matched topics, for its buttons
+    silent: bool = False  # sent without a sound: every topic that matched is silent
 
 
 class BroadcastState(enum.StrEnum):
@@ -255,6 +289,29 @@ class Topic:
     mode: TopicMode
     created_at: dt.datetime
     thread_id: int = 0  # the forum thread its alerts go to; 0: General, or no threads
+    silent: bool = False  # alerts arrive without a sound
+    muted_until: dt.datetime | None = None  # no alerts before then
+
+    def muted(self, now: dt.datetime) -> bool:
+        return self.muted_until is not None and self.muted_until > now
+
+
+class TopicAction(enum.StrEnum):
+    """What a button under an alert or on the /topic list does to topics."""
+
+    MUTE = "mute"  # no alerts for a day
+    DIGEST = "digest"  # digest only
+    UNFOLLOW = "unfollow"  # removed
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TopicChange:
+    """What one press changed, and the Undo that puts it back."""
+
+    action: TopicAction
+    topics: tuple[Topic, ...]  # the topics acted on, as they were before
+    undo_id: int
+    until: dt.datetime | None = None  # a mute's end
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

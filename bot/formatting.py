@@ -12,14 +12,19 @@ from bot.domain import (
     AddedTopic,
     BroadcastProgress,
     BroadcastState,
+    Button,
     Chat,
     DigestSection,
     Entry,
     Feed,
     FeedHealth,
+    Keyboard,
+    LinkPreview,
     SearchHit,
     Stats,
     Topic,
+    TopicAction,
+    TopicChange,
     TopicMode,
 )
 from config.timezones import zone as tz_zone
@@ -153,6 +158,22 @@ def alert_card(
         lines.append("")
         lines.append(f"🏷 {shown}{more}")
     return fit("\n".join(lines))
+
+
+# Buttons under an alert send "alert:<action>:<outbox id>": the alert knows its chat and the
+# topics that matched it.
+ALERT_ACTIONS = {"mute": "🔕 Mute 1 day", "digest": "📰 Digest only", "unfollow": "✖️ Unfollow"}
+
+
+def alert_buttons(outbox_id: int, *, unfollow: bool) -> Keyboard:
+    """The buttons under a single alert: mute, digest only and, if ``unfollow``, unfollow."""
+    actions = [action for action in ALERT_ACTIONS if unfollow or action != "unfollow"]
+    return (tuple(Button(ALERT_ACTIONS[a], f"alert:{a}:{outbox_id}") for a in actions),)
+
+
+def inline_description(entry: Entry, *, timezone: str, now: dt.datetime) -> str:
+    """The grey line under a story's title in an inline answer: source and time."""
+    return f"{shorten(entry.feed_title, 60)} · {publication_time(entry, timezone, now=now)}"
 
 
 def entry_line(entry: Entry, *, timezone: str, now: dt.datetime, relative: bool = False) -> str:
@@ -401,24 +422,100 @@ def topic_added(added: AddedTopic, *, timezone: str, now: dt.datetime) -> str:
     return fit("\n".join(lines))
 
 
-def topic_list(topics: Sequence[Topic], *, limit: int) -> str:
+TOPICS_PER_PAGE = 10
+
+
+def topic_pages(count: int) -> int:
+    """How many pages the /topic list of ``count`` topics takes (at least one)."""
+    return max(1, -(-count // TOPICS_PER_PAGE))
+
+
+def topic_list(
+    topics: Sequence[Topic],
+    *,
+    limit: int,
+    page: int = 0,
+    timezone: str = "UTC",
+    now: dt.datetime | None = None,
+    digest_enabled: bool = True,
+) -> str:
+    """/topic: one page (``TOPICS_PER_PAGE``) of the chat's topics, numbered, with how each
+    alerts: instant or digest only, silent, muted until when, and in which forum thread.
+
+    ``page`` counts from 0 and is clamped to the pages there are. A digest-only topic while
+    the chat's digest is off (``digest_enabled``) gets a warning: it would reach no one.
+    """
     if not topics:
         return (
             "This chat follows no topics yet. Add one, for example:\n"
             "<code>/topic North Korea</code>"
         )
-    lines = [f"<b>Topics</b> ({len(topics)} of {limit})"]
+    pages = topic_pages(len(topics))
+    page = min(max(page, 0), pages - 1)
+    first = page * TOPICS_PER_PAGE
+    heading = f"<b>Topics</b> ({len(topics)} of {limit})"
+    if pages > 1:
+        heading += f" · page {page + 1} of {pages}"
+    lines = [heading]
     threaded = any(topic.thread_id for topic in topics)
-    for number, topic in enumerate(topics, start=1):
-        mode = "🔔 instant" if topic.mode is TopicMode.INSTANT else "📰 digest only"
-        # In a forum, say where each topic posts; elsewhere there is only one place.
-        where = f" · {thread_name(topic.thread_id)}" if threaded else ""
-        lines.append(f"{number}. {_topic_text(topic)} · {mode}{where}")
+    for number, topic in enumerate(topics[first : first + TOPICS_PER_PAGE], start=first + 1):
+        parts = [
+            f"{number}. {_topic_text(topic)}",
+            "🔔 instant" if topic.mode is TopicMode.INSTANT else "📰 digest only",
+        ]
+        if topic.silent:
+            parts.append("🔇 silent")
+        if now is not None and topic.muted(now):
+            assert topic.muted_until is not None
+            parts.append(f"🔕 muted until {local_time(topic.muted_until, timezone, now=now)}")
+        if threaded:
+            # In a forum, say where each topic posts; elsewhere there is only one place.
+            parts.append(thread_name(topic.thread_id))
+        lines.append(" · ".join(parts))
+    if not digest_enabled and any(topic.mode is TopicMode.DIGEST for topic in topics):
+        lines.append(
+            "\n⚠️ Digest-only topics wait for the daily digest, which is off in this chat: "
+            "they reach no one until it is on."
+        )
     lines.append(
-        "\nThe buttons switch a topic between instant alerts and the daily digest only, "
-        "or remove it."
+        "\nThe buttons switch a topic between instant alerts and the digest only, make it "
+        "silent or not, and remove it."
     )
     return split_messages("", lines)[0]
+
+
+def topics_changed(
+    change: TopicChange, *, timezone: str, now: dt.datetime, digest_enabled: bool = True
+) -> str:
+    """What a button or /topic remove just did to the chat's topics, with where Undo is."""
+    names = " and ".join(_topic_text(topic) for topic in change.topics[:3])
+    if len(change.topics) > 3:
+        names += f" and {len(change.topics) - 3} more"
+    if change.action is TopicAction.MUTE:
+        assert change.until is not None
+        text = (
+            f"🔕 Muted {names} until {local_time(change.until, timezone, now=now)}: no alerts "
+            "for them meanwhile"
+        )
+        text += ", though the digest still lists them." if digest_enabled else "."
+    elif change.action is TopicAction.DIGEST:
+        text = f"📰 {names}: digest only, no alerts."
+        if not digest_enabled:
+            text += " The digest is off in this chat: /digest on turns it on."
+    else:
+        text = f"✖️ This chat no longer follows {names}."
+    return text + " ↩️ Undo puts it back, for a minute."
+
+
+def link_preview_setting(chat: Chat) -> str:
+    """/preview: how single alerts show their article's link here."""
+    shown = {
+        LinkPreview.OFF: "no link preview",
+        LinkPreview.SMALL: "a small link preview",
+        LinkPreview.LARGE: "a large link preview, its picture above the text",
+    }[chat.preview]
+    default = " (the default here)" if chat.link_preview is None else ""
+    return f"🔗 Single alerts in this chat show {shown}{default}. Lists and digests show none."
 
 
 def thread_name(thread_id: int) -> str:

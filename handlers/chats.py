@@ -91,7 +91,8 @@ async def show_ids(update: Update, context: BotContext) -> None:
 async def show_help(update: Update, context: BotContext) -> None:
     if update.effective_message is not None:
         extra = texts.ADMIN_HELP if is_admin(update, context) else ""
-        await reply(context, update.effective_message, texts.HELP + extra)
+        help_text = texts.HELP.replace("{bot}", formatting.escape(context.bot.username or "bot"))
+        await reply(context, update.effective_message, help_text + extra)
 
 
 async def stop(update: Update, context: BotContext) -> None:

@@ -14,7 +14,15 @@ from typing import Protocol
 
 from bot import formatting
 from bot.delivery.pacing import Pacer
-from bot.domain import Clock, InactiveReason, MessageKind, OutboxMessage
+from bot.domain import (
+    ChatKind,
+    Clock,
+    InactiveReason,
+    Keyboard,
+    LinkPreview,
+    MessageKind,
+    OutboxMessage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -74,14 +82,33 @@ class TransientError(Exception):
     """A server error, a timeout or a network failure: worth trying again later."""
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message as it will be sent: HTML, and what goes with it."""
+
+    text: str
+    preview: tuple[str, LinkPreview] | None = None  # the link to preview, and how
+    buttons: Keyboard = ()
+    silent: bool = False  # no sound (``disable_notification``)
+
+
 class MessageSender(Protocol):
     async def send(
-        self, chat_id: int, text: str, *, html: bool = True, thread_id: int | None = None
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        html: bool = True,
+        thread_id: int | None = None,
+        preview: tuple[str, LinkPreview] | None = None,
+        buttons: Keyboard = (),
+        silent: bool = False,
     ) -> int:
         """Send ``text`` (HTML unless told otherwise) and return the message id.
 
-        ``thread_id`` is a forum thread of the chat; None sends to General. Raises one of
-        the errors above for every failure Telegram reports.
+        ``thread_id`` is a forum thread of the chat; None sends to General. ``preview``
+        is a link to show a preview of, and its size; without it, no preview. Raises one
+        of the errors above for every failure Telegram reports.
         """
 
 
@@ -277,10 +304,10 @@ class Deliverer:
 
     async def _deliver(self, head: OutboxMessage) -> None:
         try:
-            rows, text = await self._render(head)
+            rows, outgoing = await self._render(head)
             if not rows:
                 return
-            await self._send(head, rows, text)
+            await self._send(head, rows, outgoing)
         except Exception:
             # Whatever went wrong, the message stays queued and is tried again.
             self.stats.errors += 1
@@ -306,8 +333,8 @@ class Deliverer:
             return
         await self._store.defer(head.id, until=now + self._retry_delay(head), error=error, now=now)
 
-    async def _render(self, head: OutboxMessage) -> tuple[list[OutboxMessage], str]:
-        """The rows one message will carry, and its HTML; no rows if none is pending still."""
+    async def _render(self, head: OutboxMessage) -> tuple[list[OutboxMessage], Outgoing]:
+        """The rows one message will carry, and the message; no rows if none is pending."""
         now = self._clock()
         rows = [head]
         if head.kind is MessageKind.ALERT:
@@ -320,7 +347,7 @@ class Deliverer:
         pending = await self._store.still_pending([row.id for row in rows])
         rows = [row for row in rows if row.id in pending]
         if not rows:
-            return [], ""
+            return [], Outgoing("")
         missing = [row for row in rows if row.kind in _CARDS and row.entry is None]
         if missing:
             await self._store.mark_failed(
@@ -328,11 +355,11 @@ class Deliverer:
             )
             rows = [row for row in rows if row not in missing]
             if not rows:
-                return [], ""
+                return [], Outgoing("")
         if len(rows) >= MERGE_FROM:
             rows, merged = self._merged(rows, now)
             if len(rows) > 1:
-                return rows, merged
+                return rows, Outgoing(merged, silent=all(row.silent for row in rows))
         row = rows[0]
         if row.kind in _CARDS:
             assert row.entry is not None
@@ -343,8 +370,19 @@ class Deliverer:
                 now=now,
                 breaking=row.kind is MessageKind.BREAKING,
             )
-            return [row], card
-        return [row], formatting.fit(row.text or "")
+            preview = None
+            if row.entry.link and row.preview is not LinkPreview.OFF:
+                preview = (row.entry.link, row.preview)
+            buttons: Keyboard = ()
+            if row.kind is MessageKind.ALERT and row.topic_ids:
+                buttons = formatting.alert_buttons(
+                    row.id, unfollow=row.chat_kind is ChatKind.PRIVATE
+                )
+            if row.chat_kind is ChatKind.CHANNEL:
+                # Anyone reading a channel could press them.
+                buttons = ()
+            return [row], Outgoing(card, preview, buttons, row.silent)
+        return [row], Outgoing(formatting.fit(row.text or ""))
 
     @staticmethod
     def _merged(rows: list[OutboxMessage], now: dt.datetime) -> tuple[list[OutboxMessage], str]:
@@ -360,11 +398,18 @@ class Deliverer:
                 return rows, messages[0]
             rows = rows[:-1]
 
-    async def _send(self, head: OutboxMessage, rows: list[OutboxMessage], text: str) -> None:
+    async def _send(
+        self, head: OutboxMessage, rows: list[OutboxMessage], outgoing: Outgoing
+    ) -> None:
         ids = [row.id for row in rows]
         try:
             message_id = await self._sender.send(
-                head.chat_id, text, thread_id=head.thread_id or None
+                head.chat_id,
+                outgoing.text,
+                thread_id=head.thread_id or None,
+                preview=outgoing.preview,
+                buttons=outgoing.buttons,
+                silent=outgoing.silent,
             )
         except ThrottledError as error:
             self.stats.throttled += 1
@@ -400,7 +445,7 @@ class Deliverer:
                 head.chat_id,
                 error,
             )
-            await self._send_plain(head, ids, text)
+            await self._send_plain(head, ids, outgoing)
             return
         except TransientError as error:
             self.stats.errors += 1
@@ -415,11 +460,16 @@ class Deliverer:
             return
         await self._record_sent(ids, message_id)
 
-    async def _send_plain(self, head: OutboxMessage, ids: list[int], html: str) -> None:
-        plain = formatting.shorten(formatting.plain_text(html), formatting.MAX_MESSAGE)
+    async def _send_plain(self, head: OutboxMessage, ids: list[int], outgoing: Outgoing) -> None:
+        plain = formatting.shorten(formatting.plain_text(outgoing.text), formatting.MAX_MESSAGE)
         try:
             message_id = await self._sender.send(
-                head.chat_id, plain, html=False, thread_id=head.thread_id or None
+                head.chat_id,
+                plain,
+                html=False,
+                thread_id=head.thread_id or None,
+                buttons=outgoing.buttons,
+                silent=outgoing.silent,
             )
         except RejectedError as error:
             log.error(

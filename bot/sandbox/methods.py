@@ -7,7 +7,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.sandbox import content
+from bot.sandbox import content, inline
 from bot.sandbox.errors import (
     CHAT_NOT_FOUND,
     GETUPDATES_CONFLICT,
@@ -77,8 +77,10 @@ class BotApi:
         *,
         strict_ampersands: bool,
         privacy_mode: bool,
+        inline_mode: bool = True,
     ) -> None:
         self.world = world
+        self.inline_mode = inline_mode
         self.flood = flood
         self.clock = clock
         self.strict_ampersands = strict_ampersands
@@ -95,6 +97,7 @@ class BotApi:
             "editMessageReplyMarkup": self.edit_message_reply_markup,
             "deleteMessage": self.delete_message,
             "answerCallbackQuery": self.answer_callback_query,
+            "answerInlineQuery": self.answer_inline_query,
             "sendChatAction": self.send_chat_action,
             "setMyCommands": self.set_my_commands,
             "getMyCommands": self.get_my_commands,
@@ -127,7 +130,7 @@ class BotApi:
             **self.world.bot_json(),
             "can_join_groups": True,
             "can_read_all_group_messages": not self.privacy_mode,
-            "supports_inline_queries": False,
+            "supports_inline_queries": self.inline_mode,
             "can_connect_to_business": False,
             "has_main_web_app": False,
         }
@@ -276,6 +279,17 @@ class BotApi:
         self.world.callback_answers.append(answer)
         self.world.changed.notify()
         self.world.announce_answer(answer)
+        return True
+
+    async def answer_inline_query(self, params: Params) -> bool:
+        answer = inline.check_answer(
+            params,
+            self.world.pending_inline,
+            now=self.clock(),
+            strict_ampersands=self.strict_ampersands,
+        )
+        self.world.inline_answers.append(answer)
+        self.world.changed.notify()
         return True
 
     async def send_chat_action(self, params: Params) -> bool:

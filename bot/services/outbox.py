@@ -35,6 +35,10 @@ class OutboxService:
         self._wake = wake
         self._keep_sent = keep_sent
 
+    async def alert_topics(self, outbox_id: int) -> tuple[int, tuple[int, ...]] | None:
+        """The chat an alert went to and the topics that matched it; None once pruned."""
+        return await self._outbox.alert_topics(outbox_id)
+
     async def notify_admins(self, html: str) -> int:
         """Queue a notice to every admin who has a chat with the bot; returns how many."""
         queued = await self._outbox.enqueue_text(

@@ -23,6 +23,10 @@ SEARCH_WINDOW = 2000
 # excludes (`the -the`) must not walk the whole archive.
 LATEST_BATCH = 200
 LATEST_CANDIDATES = 2000
+# Inline mode answers this many stories at a time (Telegram takes at most 50), the client
+# asking for more as the person scrolls.
+INLINE_PAGE = 20
+INLINE_MAX = 200  # the most one inline query scrolls through
 
 
 class ReadingError(HeraldError):
@@ -40,6 +44,12 @@ class LatestPage:
     resume_before: int | None = None
     examined: int = 0  # candidates a filtered listing read
     capped: bool = False  # it stopped at LATEST_CANDIDATES, not at the end of the archive
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class InlinePage:
+    entries: tuple[Entry, ...]
+    next_offset: int | None  # where the next page starts; None at the end
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -148,6 +158,28 @@ class ReadingService:
         if last is None:
             raise ReadingError("That listing has expired; send /latest again.")
         return await self.latest(chat_id, count, text, search_id=search_id, before=last)
+
+    async def inline(self, text: str, *, offset: int = 0) -> InlinePage:
+        """``@bot words`` in any chat: the best matches, ranked as /search ranks them, or the
+        newest stories for no words; ``INLINE_PAGE`` from ``offset``.
+
+        Raises InvalidQueryError (with a user message) for words that aren't a query.
+        """
+        offset = max(offset, 0)
+        if offset >= INLINE_MAX:
+            return InlinePage((), None)
+        if not text.strip():
+            found = await self._entries.latest(limit=offset + INLINE_PAGE + 1, before=None)
+            page = found[offset : offset + INLINE_PAGE]
+            more = len(found) > offset + INLINE_PAGE and offset + INLINE_PAGE < INLINE_MAX
+            return InlinePage(tuple(page), offset + INLINE_PAGE if more else None)
+        results = await self._ranked(parse_query(text, mode="search"))
+        wanted = results[offset : offset + INLINE_PAGE]
+        by_id = {entry.id: entry for entry in await self._entries.many(wanted)}
+        more = len(results) > offset + INLINE_PAGE and offset + INLINE_PAGE < INLINE_MAX
+        return InlinePage(
+            tuple(by_id[i] for i in wanted if i in by_id), offset + INLINE_PAGE if more else None
+        )
 
     async def search(self, chat_id: int, text: str) -> SearchPage:
         """The first page of a search; its results are kept as they are now for Next/Prev."""

@@ -21,10 +21,13 @@ from bot.domain import (
     Entry,
     Feed,
     InactiveReason,
+    LinkPreview,
     MessageKind,
     OutboxMessage,
     ParsedEntry,
     Topic,
+    TopicAction,
+    TopicChange,
     TopicMode,
 )
 
@@ -92,6 +95,8 @@ class Chats(Protocol):
     async def get(self, chat_id: int) -> Chat | None: ...
 
     async def set_digest_thread(self, chat_id: int, thread_id: int) -> None: ...
+
+    async def set_link_preview(self, chat_id: int, preview: LinkPreview | None) -> None: ...
 
     async def add_manager(self, chat_id: int, user_id: int, *, now: dt.datetime) -> None: ...
 
@@ -272,6 +277,8 @@ class Outbox(Protocol):
         self, chat_id: int, *, now: dt.datetime, limit: int, thread_id: int = ...
     ) -> list[OutboxMessage]: ...
 
+    async def alert_topics(self, outbox_id: int) -> tuple[int, tuple[int, ...]] | None: ...
+
     async def still_pending(self, outbox_ids: Sequence[int]) -> set[int]: ...
 
     async def next_due_at(self) -> dt.datetime | None: ...
@@ -385,6 +392,23 @@ class Topics(Protocol):
     async def remove(self, topic_id: int) -> bool: ...
 
     async def set_mode(self, topic_id: int, mode: TopicMode) -> bool: ...
+
+    async def set_silent(self, topic_id: int, silent: bool) -> bool: ...
+
+    async def change(
+        self,
+        chat_id: int,
+        topic_ids: Sequence[int],
+        action: TopicAction,
+        *,
+        now: dt.datetime,
+        until: dt.datetime,
+        undo_for: dt.timedelta,
+    ) -> TopicChange | None: ...
+
+    async def undo(
+        self, chat_id: int, undo_id: int, *, now: dt.datetime
+    ) -> list[Topic] | None: ...
 
     async def count(self) -> int: ...
 

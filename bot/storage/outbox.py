@@ -14,10 +14,13 @@ from bot.domain import (
     Broadcast,
     BroadcastProgress,
     BroadcastState,
+    ChatKind,
     Entry,
     InactiveReason,
+    LinkPreview,
     MessageKind,
     OutboxMessage,
+    default_preview,
 )
 from bot.storage.chats import ChatRepository, hold_in, holding
 from bot.storage.database import Database, from_epoch, to_epoch
@@ -26,7 +29,8 @@ from bot.storage.ledger import carry, digested, record_delivered, story_reached
 
 _MESSAGE = """
     o.id AS outbox_id, o.chat_id, o.kind, o.attempts, o.first_failed_at, o.topics,
-    o.text AS outbox_text, o.broadcast_id, o.thread_id, c.timezone,
+    o.text AS outbox_text, o.broadcast_id, o.thread_id, o.topic_ids, o.silent, c.timezone,
+    c.kind AS chat_kind, c.link_preview,
     e.id, e.feed_id, COALESCE(NULLIF(f.title, ''), f.url) AS feed_title, e.key, e.title,
     e.summary, e.link, e.author, e.published_at, e.first_seen_at, e.story, e.date_only
 """
@@ -56,6 +60,14 @@ def _message(row: Any) -> OutboxMessage:
         text=row["outbox_text"],
         broadcast_id=row["broadcast_id"],
         thread_id=row["thread_id"],
+        chat_kind=ChatKind(row["chat_kind"]),
+        preview=(
+            LinkPreview(row["link_preview"])
+            if row["link_preview"]
+            else default_preview(ChatKind(row["chat_kind"]))
+        ),
+        topic_ids=tuple(json.loads(row["topic_ids"])),
+        silent=bool(row["silent"]),
     )
 
 
@@ -203,6 +215,16 @@ class OutboxRepository:
             {"chat": chat_id, "thread": thread_id, "now": to_epoch(now), "limit": limit},
         )
         return [_message(row) for row in rows]
+
+    async def alert_topics(self, outbox_id: int) -> tuple[int, tuple[int, ...]] | None:
+        """An alert's chat and the topics that matched it; None once the row is pruned."""
+        row = await self._db.fetchone(
+            "SELECT chat_id, topic_ids FROM outbox WHERE id = ? AND kind = 'alert'",
+            (outbox_id,),
+        )
+        if row is None:
+            return None
+        return row[0], tuple(json.loads(row[1]))
 
     async def still_pending(self, outbox_ids: Sequence[int]) -> set[int]:
         marks = ",".join("?" * len(outbox_ids))

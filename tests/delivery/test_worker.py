@@ -32,7 +32,13 @@ class ScriptedSender:
         self._answer = answers.get("answer")
 
     async def send(
-        self, chat_id: int, text: str, *, html: bool = True, thread_id: int | None = None
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        html: bool = True,
+        thread_id: int | None = None,
+        **options: object,
     ) -> int:
         self.attempts.append(chat_id)
         if self._answer is not None:
@@ -252,7 +258,13 @@ async def test_nothing_is_marked_sent_before_telegram_confirms_it(archive: Archi
 
     class PeekingSender(ScriptedSender):
         async def send(
-            self, chat_id: int, text: str, *, html: bool = True, thread_id: int | None = None
+            self,
+            chat_id: int,
+            text: str,
+            *,
+            html: bool = True,
+            thread_id: int | None = None,
+            **options: object,
         ) -> int:
             seen.append(await archive.states(chat_id))
             return await super().send(chat_id, text, html=html)

@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.domain import ChatKind, ParsedEntry
 from bot.sandbox.emulator import BotApiEmulator, Chat, SentMessage, User
+from bot.sandbox.feedserver import FeedItem, FeedServer
 from bot.storage.chats import ChatRepository
 from bot.storage.database import Database
 from bot.storage.feeds import FeedRepository
@@ -222,3 +223,34 @@ async def ask(emulator: BotApiEmulator, chat: Chat, user: User, text: str) -> Se
 async def follow(emulator: BotApiEmulator, chat: Chat, user: User, *topics: str) -> list[str]:
     """Follow each topic in turn; the bot's answers."""
     return [(await ask(emulator, chat, user, f"/topic {topic}")).text for topic in topics]
+
+
+class Reader:
+    """Ada, in her private chat, following Gaza on a feed the test publishes to."""
+
+    def __init__(self, emulator: BotApiEmulator, feed_server: FeedServer) -> None:
+        self.user = emulator.add_user("Ada")
+        self.chat = emulator.private_chat(self.user)
+        self._server = feed_server
+        self._items = [FeedItem(title="Markets open", link="https://a.example/1")]
+        feed_server.publish_rss("/a.xml", self._items)
+
+    def publish(self, title: str) -> str:
+        """Add a story to the feed; returns its link."""
+        link = f"https://a.example/{len(self._items)}"
+        self._items.append(FeedItem(title=title, link=link))
+        self._server.publish_rss("/a.xml", self._items)
+        return link
+
+
+@contextlib.asynccontextmanager
+async def following_gaza(
+    emulator: BotApiEmulator, feed_server: FeedServer, tmp_path: Path
+) -> AsyncIterator[Reader]:
+    reader = Reader(emulator, feed_server)
+    async with running_herald(
+        emulator, tmp_path, HERALD_FEEDS=feed_server.url("/a.xml"), HERALD_POLL_INTERVAL="1"
+    ):
+        await wait_for_rows(tmp_path, "SELECT 1 FROM entries")
+        await ask(emulator, reader.chat, reader.user, "/topic Gaza")
+        yield reader

@@ -39,7 +39,13 @@ class RecordingSender:
         self.answer: Callable[[int, str], BaseException | None] = lambda chat_id, text: None
 
     async def send(
-        self, chat_id: int, text: str, *, html: bool = True, thread_id: int | None = None
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        html: bool = True,
+        thread_id: int | None = None,
+        **options: object,
     ) -> int:
         error = self.answer(chat_id, text)
         if isinstance(error, Crash):
