@@ -294,7 +294,7 @@ def feed_list(feeds: Sequence[FeedHealth], *, now: dt.datetime) -> list[str]:
                 else f"next poll: {_in(feed.next_poll_at, now)}"
             ),
             f"304 answers: {ratio} of {feed.polls} polls · "
-            f"{health.entries_per_day:.1f} entries/day",
+            f"{health.entries_per_day:.1f} stories/day",
         ]
         if feed.min_interval is not None and feed.min_interval > health.poll_interval:
             lines.append(
@@ -356,7 +356,7 @@ def feed_added(feed: Feed, *, entries: int, discovered_from: str | None) -> str:
     )
     return (
         f"{found}✅ Added feed <b>#{feed.id} {escape(shorten(feed.name, 100))}</b> "
-        f"with {entries} entries. New entries will be alerted from now on."
+        f"with {entries} stories. New stories will be alerted from now on."
     )
 
 
@@ -395,7 +395,7 @@ def stats(report: Stats, *, now: dt.datetime) -> str:
         "📊 <b>Herald</b>\n"
         f"chats: {report.active_chats} active, {report.inactive_chats} inactive\n"
         f"topics: {report.topics}\n"
-        f"entries: {report.entries}\n"
+        f"stories: {report.entries}\n"
         f"outbox: {sum(report.outbox.values())} waiting" + (f" ({depth})" if depth else "") + "\n"
         f"sent: {report.sent_last_minute} in the last minute, "
         f"{report.sent_last_hour} in the last hour\n"
@@ -414,7 +414,7 @@ def topic_added(added: AddedTopic, *, timezone: str, now: dt.datetime) -> str:
     lines = [f"✅ This chat now follows {_topic_text(added.topic)}."]
     if added.recent_matches:
         count = f"{'at least ' if added.more_than_counted else ''}{added.recent_matches}"
-        entries = "entry" if added.recent_matches == 1 else "entries"
+        entries = "story" if added.recent_matches == 1 else "stories"
         lines.append(f"In the last 7 days it would have matched {count} {entries}:")
         lines += [entry_line(entry, timezone=timezone, now=now) for entry in added.examples]
     else:

@@ -66,8 +66,8 @@ ADMIN_HELP = (
     "\n\n<b>Admin</b>\n"
     "/feeds: feeds with their health; /feeds add <i>url</i>, /feeds remove <i>id</i>\n"
     "/broadcast <i>message</i>: preview, then send to every subscriber\n"
-    "/breaking <i>entry id or link</i>: push a stored entry to everyone\n"
-    "/stats: chats, entries, outbox and delivery"
+    "/breaking <i>story id or link</i>: push a stored story to everyone\n"
+    "/stats: chats, stories, outbox and delivery"
 )
 
 # The command menu Telegram shows; (command, description).
@@ -104,7 +104,7 @@ ADMIN_COMMANDS = [
     ("feeds", "Feeds and their health; add or remove one"),
     ("broadcast", "Send a message to every subscriber"),
     ("breaking", "Push a stored story to everyone"),
-    ("stats", "Chats, entries, outbox and delivery"),
+    ("stats", "Chats, stories, outbox and delivery"),
 ]
 
 STOPPED = (
@@ -138,8 +138,8 @@ BROADCAST_USAGE = (
     "You'll see a preview with the audience size and Send / Cancel buttons first."
 )
 BREAKING_USAGE = (
-    "Usage: /breaking <i>entry id or link</i>\n"
-    "Pushes a stored entry to every subscriber, whatever their topics, never twice to a chat."
+    "Usage: /breaking <i>story id or link</i>\n"
+    "Pushes a stored story to every subscriber, whatever their topics, never twice to a chat."
 )
 TOPIC_USAGE = (
     "Usage:\n"

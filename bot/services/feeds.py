@@ -455,7 +455,7 @@ class FeedService:
     async def _refuse_known(self, url: str) -> None:
         known = await self._feeds.by_url(url)
         if known is not None:
-            raise FeedError(f"Already watching that feed: #{known.id} {known.name}")
+            raise FeedError(f"Already watching that feed: #{known.id} {known.name}.")
 
     async def _fetch_for_add(self, url: str) -> Fetched:
         result = await self._fetcher.fetch(url)

@@ -77,7 +77,7 @@ class ReadingService:
     ) -> LatestPage:
         """The newest ``count`` entries (before ``before``), filtered by the query if any."""
         if not 1 <= count <= LATEST_MAX:
-            raise ReadingError(f"/latest shows 1 to {LATEST_MAX} entries at a time.")
+            raise ReadingError(f"/latest shows 1 to {LATEST_MAX} stories at a time.")
         query = parse_query(text, mode="topic") if text else None
         if query is not None and not search_id:
             search_id = await self._entries.save_search(chat_id, text or "", now=self._clock())

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bot.sandbox.emulator import BotApiEmulator, SentMessage
 from bot.sandbox.feedserver import FeedServer
-from tests.e2e.harness import Reader, ask, following_gaza, query, wait_for_rows
+from tests.e2e.harness import Reader, ask, following_gaza, query, running_herald, wait_for_rows
 
 REPLY_WITHIN = 2.0
 ALERT_WITHIN = 15.0
@@ -143,3 +143,38 @@ async def test_preview_off_and_a_silent_topic_change_how_the_next_alert_arrives(
     assert "🔇 silent" in listing.text
     assert quiet_alert.link_preview_disabled
     assert quiet_alert.disable_notification
+
+
+async def test_in_a_group_only_admins_may_press_an_alerts_buttons(
+    emulator: BotApiEmulator, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    ada = Reader(emulator, feed_server)
+    member = emulator.add_user("Bo")
+    group = emulator.add_group("Newsroom", admins=[ada.user], members=[member])
+
+    async with running_herald(
+        emulator, tmp_path, HERALD_FEEDS=feed_server.url("/a.xml"), HERALD_POLL_INTERVAL="1"
+    ):
+        await wait_for_rows(tmp_path, "SELECT 1 FROM entries")
+        await ask(emulator, group, ada.user, "/topic Gaza")
+        ada.publish("Gaza talks resume")
+        first = await emulator.wait_for_message(
+            group, lambda m: "Gaza talks resume" in m.text, timeout=ALERT_WITHIN
+        )
+        refused = await emulator.wait_for_answer(
+            await emulator.press_button(group, first.message_id, member, "📰 Digest only")
+        )
+        modes = query(tmp_path, "SELECT mode FROM topics")
+
+    assert [button.text for row in first.buttons for button in row] == [
+        "🔕 Mute 1 day",
+        "📰 Digest only",
+    ]
+    assert first.history[0].link_preview == {
+        "url": "https://a.example/1",
+        "prefer_small_media": True,
+    }
+    assert refused.show_alert
+    assert refused.text == "Only this group's admins can change its Herald settings."
+    assert modes == [("instant",)]
+    assert first.edit_count == 0

@@ -159,12 +159,14 @@ async def test_the_demo_with_nothing_to_read_starts_lingers_and_ends_cleanly(
 
 
 async def test_a_stale_button_is_answered_and_the_script_goes_on(tmp_path: Path) -> None:
-    script = b"/topic Gaza\n/topic\n2\n2\n/help\n"  # remove, then press the same button again
+    # Remove a topic and undo it; then mute, and press the mute button that is gone.
+    script = b"/topic Gaza\n/topic\n3\n1\n/mute\n1\n1\n/help\n"
 
     code, shown = await run_demo(tmp_path, script, "--linger", "0")
 
     assert code == 0, shown
     assert "(notice) Removed" in shown
+    assert "(notice) Back: “Gaza”" in shown
     assert "(that button is gone)" in shown
     assert "Topic language" in shown[shown.index("you › /help") :]
     assert "Traceback" not in shown

@@ -81,7 +81,7 @@ async def test_feeds_shows_health_truthfully_for_good_failing_and_backing_off_fe
     good, broken, busy = answer.text.split("\n\n")[-3:]
     assert "✅ #1 Good News" in good
     assert "304 answers" in good
-    assert "336.0 entries/day" in good  # 14 stories over the hour before it was added
+    assert "336.0 stories/day" in good  # 14 stories over the hour before it was added
     assert "last error" not in good
     assert "⚠️ #2" in broken
     assert "last error: HTTP 500" in broken

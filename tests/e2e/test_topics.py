@@ -102,7 +102,7 @@ async def test_adding_a_topic_previews_last_weeks_matches_and_alerts_only_newer_
         [preview] = await follow(emulator, chat, user, "sanction")
 
     assert "This chat now follows sanction." in preview
-    assert "In the last 7 days it would have matched 3 entries:" in preview
+    assert "In the last 7 days it would have matched 3 stories:" in preview
     lines = preview.splitlines()
     assert lines[2].startswith("• Markets shrug off sanctioned banks · World Desk")
     assert lines[3].startswith("• New sanctions hit shipping firms")
