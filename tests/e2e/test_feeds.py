@@ -128,7 +128,7 @@ async def test_an_admin_adds_a_feed_by_its_page_and_removes_it(
         usage = await emulator.wait_for_message(chat)
 
     assert "Found this feed on" in progress.text
-    assert "Added feed #1 Site News with 4 entries" in progress.text
+    assert "Added feed #1 Site News with 4 stories" in progress.text
     assert removed.history[0].text.startswith("Stop watching #1 Site News?")
     assert still_there == [(4,)]
     assert "Stopped watching #1 Site News" in removed.text
@@ -306,7 +306,7 @@ async def test_feeds_on_private_addresses_are_refused_unless_their_range_is_allo
     ):
         answer = await add_feed(emulator, chat, admin, by_name)
 
-    assert "Added feed #1 Inside with 2 entries" in answer
+    assert "Added feed #1 Inside with 2 stories" in answer
     assert feed_server.hits("/inside.xml") == 1
 
 
