@@ -269,7 +269,17 @@ class Demo:
                 self.terminal.out.write("  (that button is gone)\n")
                 return
         else:
-            await self.emulator.user_says(self.chat, self.you, line)
+            # A question the bot asked with ForceReply: the client sends the line as its reply.
+            sent = self.emulator.messages(self.chat)
+            asked = sent[-1] if sent and sent[-1].force_reply else None
+            await self.emulator.user_says(
+                self.chat,
+                self.you,
+                line,
+                reply_to_message_id=asked.message_id
+                if asked is not None and not line.startswith("/")
+                else None,
+            )
         if wait:
             await self._answered(seen)
 

@@ -198,6 +198,7 @@ class BotApi:
             message_thread_id=thread,
             disable_notification=params.flag("disable_notification"),
             protect_content=params.flag("protect_content"),
+            force_reply=_asks_for_reply(params.json("reply_markup")),
         )
         self.world.store_sent(message)
         self.world.changed.notify()
@@ -510,6 +511,11 @@ class BotApi:
         self.world.changed.notify()
         self.world.announce(message)
         return self.world.message_json(message)
+
+
+def _asks_for_reply(markup: Any) -> bool:
+    """Whether ``reply_markup`` is a ForceReply: the client opens a reply to the message."""
+    return isinstance(markup, dict) and markup.get("force_reply") is True
 
 
 def _bot_command(item: Any) -> BotCommand:
