@@ -320,6 +320,8 @@ async def run_demo(
                 allow_private_networks=(ipaddress.ip_network("127.0.0.1/32"),),
                 database=Path(folder) / "herald.db",
                 poll_interval=1.0,
+                # A free port, so a demo never collides with a bot running on 8080.
+                listen="127.0.0.1:0",
                 admin_ids=frozenset({you.id}),
                 log_level="WARNING",
             )

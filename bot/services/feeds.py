@@ -15,6 +15,7 @@ import random
 from collections.abc import Awaitable, Callable, Iterable
 from urllib.parse import urlsplit
 
+from bot import metrics
 from bot.domain import Clock, Feed, FeedHealth, HeraldError, ParsedFeed
 from bot.feeds import (
     FeedFetcher,
@@ -239,13 +240,17 @@ class FeedService:
 
     async def _poll_guarded(self, feed: Feed) -> PollResult:
         try:
-            return await self.poll(feed)
+            result = await self.poll(feed)
         except asyncio.CancelledError:
             raise
         except Exception:
             # A bug or a database error must not leave the feed due every second.
             log.exception("Polling feed %s (%s) failed unexpectedly", feed.id, feed.url)
+            metrics.POLLS.labels("error").inc()
             return await self._failed(feed, "internal error while polling (see the log)")
+        outcome = "error" if result.error else "304" if result.not_modified else "200"
+        metrics.POLLS.labels(outcome).inc()
+        return result
 
     # One poll
 
@@ -286,6 +291,7 @@ class FeedService:
         try:
             parsed = await self._parse(result, now)
         except FeedParseError as error:
+            metrics.PARSE_FAILURES.inc()
             return await self._failed(feed, error.user_message)
         next_poll_at = self._next_poll(now, floor)
         stored = await self._store(feed, result, parsed, now, next_poll_at, digest)
@@ -359,7 +365,7 @@ class FeedService:
         next_poll_at: dt.datetime,
         content_hash: str | None = None,
     ) -> StoredPoll:
-        return await self._feeds.record_success(
+        stored = await self._feeds.record_success(
             feed,
             PollSuccess(
                 etag=fetched.etag,
@@ -374,6 +380,8 @@ class FeedService:
             now=now,
             keep_after=now - self._retention,
         )
+        metrics.ENTRIES_STORED.inc(stored.new)
+        return stored
 
     async def _failed(
         self, feed: Feed, reason: str, *, retry_after: float | None = None

@@ -253,6 +253,10 @@ class Meta(Protocol):
 
     async def set_int(self, key: str, value: int) -> None: ...
 
+    async def get_text(self, key: str) -> str | None: ...
+
+    async def set_text_once(self, key: str, value: str) -> str: ...
+
 
 class Outbox(Protocol):
     """Every pushed message, the holds and digests that feed it, and broadcasts."""

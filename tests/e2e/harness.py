@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import os
+import re
 import signal
 import sqlite3
 import sys
@@ -23,6 +24,7 @@ from bot.storage.feeds import FeedRepository
 from bot.storage.interfaces import PollSuccess
 
 START_TIMEOUT = 30.0
+LISTENING = re.compile(r"HTTP server listening on (http://\S+)")
 
 
 class HeraldProcess:
@@ -56,6 +58,15 @@ class HeraldProcess:
         except TimeoutError as error:
             raise AssertionError(f"herald did not start polling:\n{self.log}") from error
 
+    async def http_url(self, *, within: float = 10.0) -> str:
+        """The root URL of herald's HTTP server, from the line it logs once listening."""
+        deadline = time.monotonic() + within
+        while (found := LISTENING.search(self.log)) is None:
+            assert self.process.returncode is None, f"herald exited:\n{self.log}"
+            assert time.monotonic() < deadline, f"herald logged no HTTP server:\n{self.log}"
+            await asyncio.sleep(0.05)
+        return found[1]
+
     async def stop(self, sig: int = signal.SIGTERM, within: float = 10.0) -> int:
         if self.process.returncode is None:
             self.process.send_signal(sig)
@@ -75,6 +86,8 @@ def herald_environment(**variables: str) -> dict[str, str]:
         if not name.startswith("HERALD_") and not name.lower().endswith("_proxy")
     }
     env["PYTHONUNBUFFERED"] = "1"
+    # Tests run side by side: each herald's HTTP server takes a free port, which it logs.
+    env["HERALD_LISTEN"] = "127.0.0.1:0"
     env.update(variables)
     return env
 
