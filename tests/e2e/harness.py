@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import re
 import signal
+import socket
 import sqlite3
 import sys
 import time
@@ -37,14 +38,17 @@ class HeraldProcess:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     async def wait_until_polling(
-        self, emulator: BotApiEmulator, *, within: float = START_TIMEOUT
+        self, emulator: BotApiEmulator, *, within: float = START_TIMEOUT, webhook: bool = False
     ) -> None:
-        """Wait until the bot long-polls, so it is ready for messages; fail if it exits."""
+        """Wait until the bot long-polls (or has set its webhook), so it is ready for
+        messages; fail if it exits."""
         polling = asyncio.ensure_future(
             emulator.wait_until(
-                lambda: emulator.long_polling,
+                (lambda: emulator.webhook is not None)
+                if webhook
+                else (lambda: emulator.long_polling),
                 timeout=within,
-                description="getUpdates long poll from herald",
+                description="setWebhook from herald" if webhook else "getUpdates long poll",
             )
         )
         exited = asyncio.ensure_future(self.process.wait())
@@ -76,6 +80,14 @@ class HeraldProcess:
         if self.process.returncode is None:
             self.process.kill()
             await self.process.wait()
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now, for a test that must name herald's port up front
+    (a webhook URL); the system hands it out to nobody else in between, as a rule."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def herald_environment(**variables: str) -> dict[str, str]:
@@ -128,7 +140,9 @@ async def running_herald(
         )
     herald = HeraldProcess(process, log_path)
     try:
-        await herald.wait_until_polling(emulator, within=start_within)
+        await herald.wait_until_polling(
+            emulator, within=start_within, webhook=bool(settings.get("HERALD_WEBHOOK_URL"))
+        )
         yield herald
     finally:
         await herald.kill()
