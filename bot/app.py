@@ -36,6 +36,7 @@ from bot.services.digests import DigestService
 from bot.services.feeds import FeedService
 from bot.services.health import HealthReport, HealthService
 from bot.services.outbox import OutboxService
+from bot.services.push import PushService
 from bot.services.quiet import QuietService
 from bot.services.reading import ReadingService
 from bot.services.stats import StatsService
@@ -48,6 +49,7 @@ from bot.storage.interfaces import StorageError
 from bot.storage.meta import MetaRepository
 from bot.storage.outbox import OutboxRepository
 from bot.storage.topics import TopicRepository
+from bot.storage.websub import SubscriptionRepository
 from bot.topics import TopicIndex
 from config import Settings
 from config.logging import add_secrets
@@ -87,6 +89,7 @@ class Herald:
         self.deliverer: Deliverer | None = None
         self.router: AlertRouter | None = None
         self.server: HttpServer | None = None
+        self.push: PushService | None = None
         self._lag: asyncio.Task[None] | None = None
 
     async def post_init(self, application: HeraldApplication) -> None:
@@ -95,8 +98,9 @@ class Herald:
         # Feeds get their own client: redirects are followed by the fetcher hop by hop, every
         # connection is checked against the address policy, and a slow feed server must
         # never hold a connection the Bot API needs.
+        policy = AddressPolicy(settings.allow_private_networks)
         self.http = feed_client(
-            AddressPolicy(settings.allow_private_networks),
+            policy,
             limits=httpx.Limits(
                 max_connections=settings.poll_concurrency * 2,
                 max_keepalive_connections=settings.poll_concurrency,
@@ -132,6 +136,16 @@ class Herald:
             on_new_entries=router.wake,
             concurrency=settings.poll_concurrency,
         )
+        # Hubs call back at HERALD_PUBLIC_URL, which only means something with the server on.
+        self.push = push = PushService(
+            SubscriptionRepository(database),
+            self.http,
+            policy,
+            base_url=settings.websub_base if settings.listen_address else "",
+            clock=clock,
+        )
+        await push.load(feeds.ingest_push)
+        feeds.watch_pushes(push)
         self.services = Services(
             clock=clock,
             default_timezone=settings.timezone,
@@ -165,11 +179,14 @@ class Herald:
         await feeds.ensure(settings.feeds)
         await handlers.set_menus(application.bot, settings.admin_ids)
         self._lag = asyncio.create_task(metrics.watch_event_loop(), name="event-loop lag")
+        # Listening before any poll: a hub verifies a subscription the moment it is asked.
+        await self.start_server(application)
         deliverer.start()
         # Entries stored but not routed when the bot last stopped are routed first.
         router.start()
         router.wake()
         feeds.start()
+        push.start()
         log.info("Herald is up as @%s", application.bot.username)
 
     async def start_server(self, application: HeraldApplication) -> None:
@@ -184,6 +201,8 @@ class Herald:
             check_health=functools.partial(check_health, settings, clock=self.clock),
             refresh_gauges=self.services.stats.refresh_gauges,
         )
+        if self.push is not None and self.push.enabled:
+            server.add_websub(self.push)
         if settings.webhook_url:
             server.add_webhook(
                 urlsplit(settings.webhook_url).path or "/",
@@ -228,6 +247,8 @@ class Herald:
         # outbox for the next start.
         if self.deliverer is not None:
             await self.deliverer.stop()
+        if self.push is not None:
+            await self.push.close()
         if self.services is not None:
             await self.services.feeds.close()
         if self.router is not None:
@@ -360,7 +381,6 @@ async def run_application(application: HeraldApplication, *, stop: asyncio.Event
             return
         herald = herald_of(application)
         settings = herald.settings
-        await herald.start_server(application)
         if settings.webhook_url:
             try:
                 await application.bot.set_webhook(

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bot import metrics
 from bot.services.health import HealthReport
+from bot.services.push import CALLBACK_PATH, PushService
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +25,9 @@ METRICS_PATH = "/metrics"
 # Telegram sends the setWebhook secret_token in this header with every update (Bot API,
 # setWebhook).
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-# An update is a few kilobytes; Telegram's largest (a long message with entities) stays
-# well under this.
-MAX_UPDATE_BYTES = 1 << 20
+# What a request may carry: a WebSub push is a whole feed, as large as a fetched one may be
+# (updates are a few kilobytes).
+MAX_BODY_BYTES = 10 << 20
 
 CheckHealth = Callable[[], Awaitable[HealthReport]]
 RefreshGauges = Callable[[], Awaitable[None]]
@@ -49,7 +50,7 @@ class HttpServer:
         self.port = port
         self._check_health = check_health
         self._refresh_gauges = refresh_gauges
-        self._app = web.Application(client_max_size=MAX_UPDATE_BYTES)
+        self._app = web.Application(client_max_size=MAX_BODY_BYTES)
         self._app.router.add_get(HEALTH_PATH, self._healthz)
         self._app.router.add_get(METRICS_PATH, self._metrics)
         self._runner: web.AppRunner | None = None
@@ -90,6 +91,41 @@ class HttpServer:
             return web.Response(status=200)
 
         self._app.router.add_post(path, webhook)
+
+    def add_websub(self, push: PushService) -> None:
+        """The WebSub callbacks, ``/websub/<token>``: GET for the hub's verification of
+        intent (W3C WebSub §5.3), POST for content distribution (§7)."""
+
+        async def verify(request: web.Request) -> web.Response:
+            token, query = request.match_info["token"], request.query
+            mode = query.get("hub.mode", "")
+            topic = query.get("hub.topic", "")
+            if mode == "denied":
+                await push.denied(token, topic=topic, reason=query.get("hub.reason", ""))
+                return web.Response(status=200)
+            challenge = await push.verify(
+                token,
+                mode=mode,
+                topic=topic,
+                challenge=query.get("hub.challenge", ""),
+                lease_seconds=query.get("hub.lease_seconds"),
+            )
+            if challenge is None:
+                return web.Response(status=404, text="no such subscription was asked for\n")
+            return web.Response(status=200, text=challenge, content_type="text/plain")
+
+        async def distribute(request: web.Request) -> web.Response:
+            outcome = await push.push(
+                request.match_info["token"],
+                await request.read(),
+                signature=request.headers.get("X-Hub-Signature"),
+                content_type=request.headers.get("Content-Type"),
+            )
+            return web.Response(status=outcome.status)
+
+        path = f"{CALLBACK_PATH}{{token}}"
+        self._app.router.add_get(path, verify)
+        self._app.router.add_post(path, distribute)
 
     async def start(self) -> None:
         """Listen; raises OSError when the address can't be had (in use, not local)."""
