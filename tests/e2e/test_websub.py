@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.sandbox.emulator import BotApiEmulator, Chat, User
 from bot.sandbox.feedserver import FeedItem, FeedServer, render_rss
 from bot.sandbox.websubhub import WebSubHub
-from tests.e2e.harness import HeraldProcess, free_port, running_herald
+from tests.e2e.harness import HeraldProcess, free_port, running_herald, wait_for_rows
 
 PATH = "/world.xml"
 TITLE = "World Desk"
@@ -211,3 +211,36 @@ async def test_feeds_shows_push_status_and_removing_the_feed_unsubscribes(
     assert [r.mode for r in hub.requests] == ["subscribe", "unsubscribe"]
     assert hub.verifications[-1].mode == "unsubscribe"
     assert hub.verifications[-1].confirmed
+
+
+async def test_a_hub_on_a_private_address_is_not_asked_and_feeds_says_why(
+    emulator: BotApiEmulator, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    admin = emulator.add_user("Ada")
+    chat = emulator.private_chat(admin)
+    story = FeedItem("Harbour reopens", "https://news.example/old", summary="Ships sail.")
+    feed_server.publish(
+        PATH,
+        render_rss([story], title=TITLE, link=feed_server.url("/")),
+        headers={"Link": '<http://10.1.2.3/hub>; rel="hub"'},
+    )
+    port = free_port()
+
+    async with running_herald(
+        emulator,
+        tmp_path,
+        HERALD_FEEDS=feed_server.url(PATH),
+        HERALD_LISTEN=f"127.0.0.1:{port}",
+        HERALD_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        HERALD_ADMIN_IDS=str(admin.id),
+    ) as herald:
+        await wait_for_rows(tmp_path, "SELECT 1 FROM websub_subscriptions WHERE state = 'failed'")
+        await emulator.user_says(chat, admin, "/feeds")
+        listing = await emulator.wait_for_message(chat)
+        log = herald.log
+
+    assert (
+        "⚡ push: 10.1.2.3 could not be asked: not subscribing: 10.1.2.3 is a private address"
+        in listing.text
+    )
+    assert "WebSub subscription at http://10.1.2.3/hub failed" in log
