@@ -229,11 +229,15 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _webhook_needs_the_server(self) -> Settings:
-        if self.webhook_url and self.listen == LISTEN_OFF:
-            raise ValueError(
-                "HERALD_WEBHOOK_URL needs the HTTP server: set HERALD_LISTEN to host:port "
-                "(the address your reverse proxy forwards the webhook to)"
-            )
+        for variable, value in (
+            ("HERALD_WEBHOOK_URL", self.webhook_url),
+            ("HERALD_PUBLIC_URL", self.public_url),
+        ):
+            if value and self.listen == LISTEN_OFF:
+                raise ValueError(
+                    f"{variable} needs the HTTP server: set HERALD_LISTEN to host:port "
+                    "(the address your reverse proxy forwards to)"
+                )
         return self
 
     @property

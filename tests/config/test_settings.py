@@ -212,16 +212,17 @@ def test_a_malformed_webhook_secret_is_refused_without_echoing_it(
     )
 
 
-def test_webhook_mode_without_the_http_server_is_refused_in_one_line(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("variable", ["HERALD_WEBHOOK_URL", "HERALD_PUBLIC_URL"])
+def test_webhook_or_websub_without_the_http_server_is_refused_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, variable: str
 ) -> None:
-    monkeypatch.setenv("HERALD_WEBHOOK_URL", "https://bot.example/telegram")
+    monkeypatch.setenv(variable, "https://bot.example/telegram")
     monkeypatch.setenv("HERALD_LISTEN", "off")
 
     with pytest.raises(SettingsError) as raised:
         load_settings()
 
-    assert str(raised.value).startswith("HERALD_WEBHOOK_URL needs the HTTP server")
+    assert str(raised.value).startswith(f"{variable} needs the HTTP server")
     assert "\n" not in str(raised.value)
 
 
