@@ -241,11 +241,12 @@ class PushService:
         self, token: str, *, mode: str, topic: str, challenge: str, lease_seconds: str | None
     ) -> str | None:
         """The hub's verification of intent (§5.3): the challenge to echo when Herald asked
-        for this (un)subscription, None (answer 404) when it didn't."""
+        for this (un)subscription, None (answer 404) when it didn't. What a caller sent is
+        logged quoted (``%r``), so it can't forge a log line."""
         sub = await self._subscriptions.by_token(token)
         if sub is None or sub.topic != topic or not challenge:
             log.warning(
-                "Refused a WebSub %s verification for %s: Herald asked for no such thing",
+                "Refused a WebSub %r verification for %r: Herald asked for no such thing",
                 mode[:20],
                 topic[:200],
             )
@@ -253,7 +254,7 @@ class PushService:
         if mode == "subscribe" and sub.state in {PushState.REQUESTED, PushState.ACTIVE}:
             lease = _seconds(lease_seconds)
             if lease is None:
-                log.warning("Refused a WebSub verification for %s without a lease", topic)
+                log.warning("Refused a WebSub verification for %r without a lease", topic)
                 return None
             await self._subscriptions.verified(sub.feed_id, lease_seconds=lease, now=self._clock())
             await self._refresh(sub.feed_id)
@@ -265,7 +266,7 @@ class PushService:
             log.info("Feed %s: %s confirmed it stops pushing", sub.feed_id, _host(sub.hub))
             return challenge
         log.warning(
-            "Refused a WebSub %s verification for %s: the subscription is %s",
+            "Refused a WebSub %r verification for %r: the subscription is %s",
             mode[:20],
             topic[:200],
             sub.state.value,
@@ -281,7 +282,7 @@ class PushService:
             sub.feed_id, PushState.DENIED, error=reason[:300] or "denied"
         )
         await self._refresh(sub.feed_id)
-        log.warning("Feed %s: %s denied the subscription: %s", sub.feed_id, sub.hub, reason)
+        log.warning("Feed %s: %s denied the subscription: %r", sub.feed_id, sub.hub, reason[:300])
 
     async def push(
         self, token: str, body: bytes, *, signature: str | None, content_type: str | None
