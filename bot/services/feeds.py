@@ -313,6 +313,9 @@ class FeedService:
                 unchanged_body=True,
                 min_interval=floor,
             )
+            if self._push is not None:
+                # A lease that lapsed is renewed from here too: the feed needn't change.
+                self._push.seen(feed, result)
             return await self._unchanged(feed, success, now)
         try:
             parsed = await self._parse(result, now)
