@@ -98,6 +98,11 @@ class PushService:
         if self._runner is None and self.enabled:
             self._runner = asyncio.create_task(self._renew_forever(), name="renew WebSub leases")
 
+    async def wait_idle(self) -> None:
+        """Wait for the hub requests under way to be answered."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
     async def close(self) -> None:
         tasks = [*self._tasks, *([self._runner] if self._runner else [])]
         self._runner = None
