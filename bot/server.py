@@ -1,7 +1,7 @@
 """Herald's one HTTP server: ``/healthz``, ``/metrics``, the webhook path, WebSub callbacks.
 
-Routes are added before ``start()``; what each route does beyond HTTP comes in as a
-callable, so this module speaks neither Telegram nor SQL.
+Routes are added before ``start()``; what each route does beyond HTTP is a callable or a
+service passed in, so this module speaks neither Telegram nor SQL.
 """
 
 from __future__ import annotations
@@ -54,11 +54,6 @@ class HttpServer:
         self._app.router.add_get(HEALTH_PATH, self._healthz)
         self._app.router.add_get(METRICS_PATH, self._metrics)
         self._runner: web.AppRunner | None = None
-
-    @property
-    def app(self) -> web.Application:
-        """The aiohttp application, for adding routes before ``start()``."""
-        return self._app
 
     def add_webhook(self, path: str, secret: str, take_update: TakeUpdate) -> None:
         """Take Telegram's updates POSTed to ``path``, each with ``secret`` in its header.
@@ -129,7 +124,6 @@ class HttpServer:
 
     async def start(self) -> None:
         """Listen; raises OSError when the address can't be had (in use, not local)."""
-        # Large uploads never come here; a short keep-alive frees sockets of idle scrapers.
         runner = web.AppRunner(self._app, access_log=None, shutdown_timeout=2.0)
         await runner.setup()
         try:
