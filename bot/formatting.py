@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
 from bot.domain import (
+    PUSHED_POLL_INTERVAL,
     AddedTopic,
     BroadcastProgress,
     BroadcastState,
@@ -20,8 +21,10 @@ from bot.domain import (
     FeedHealth,
     Keyboard,
     LinkPreview,
+    PushState,
     SearchHit,
     Stats,
+    Subscription,
     Topic,
     TopicAction,
     TopicChange,
@@ -307,6 +310,8 @@ def feed_list(feeds: Sequence[FeedHealth], *, now: dt.datetime) -> list[str]:
                 f"server asks for {_duration(feed.min_interval)} between polls"
                 " (Cache-Control/Expires)"
             )
+        if health.push is not None:
+            lines.append(push_status(health.push, health.poll_interval, now=now))
         if feed.last_error is not None:
             lines.append(
                 f"last error: {escape(shorten(feed.last_error, 200))} "
@@ -320,6 +325,27 @@ def feed_list(feeds: Sequence[FeedHealth], *, now: dt.datetime) -> list[str]:
         blocks.append("\n".join(lines))
     header = f"<b>Feeds</b> ({len(feeds)}) · /feeds add <i>url</i> · /feeds remove <i>id</i>"
     return split_messages(header, blocks, separator="\n\n")
+
+
+def push_status(push: Subscription, poll_interval: dt.timedelta, *, now: dt.datetime) -> str:
+    """/feeds' line on a feed's WebSub subscription."""
+    hub = escape(shorten(urlsplit(push.hub).netloc or push.hub, 60))
+    if push.live(now):
+        assert push.expires_at is not None
+        pushes = plural(push.pushes, "push", "pushes")
+        last = f", last {_ago(push.last_push_at, now)}" if push.last_push_at else ""
+        safety = _duration(max(poll_interval, PUSHED_POLL_INTERVAL))
+        return (
+            f"⚡ pushed by {hub} (WebSub), lease ends {_in(push.expires_at, now)} · "
+            f"{pushes}{last} · polled every {safety} as a safety net"
+        )
+    if push.state is PushState.REQUESTED:
+        return f"⚡ push: asked {hub} (WebSub), awaiting its verification"
+    if push.state is PushState.ACTIVE:
+        return f"⚡ push: lease at {hub} ended {_ago(push.expires_at, now)}; renewing"
+    if push.state is PushState.DENIED:
+        return f"⚡ push: {hub} denied it: {escape(shorten(push.error or '', 150))}"
+    return f"⚡ push: {hub} could not be asked: {escape(shorten(push.error or '', 150))}"
 
 
 def either(options: Sequence[str]) -> str:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from bot import metrics
 from bot.domain import Clock
 from bot.storage.interfaces import Entries, Topics
 from bot.topics import TopicIndex, prepare
@@ -82,11 +83,13 @@ class AlertRouter:
                     )
                     topic_ids = [topic for _, topics in routing.items() for topic in topics]
                     sent, held = await self._topics.route(entry, topic_ids, now=self._clock())
+                    metrics.ENTRIES_ROUTED.inc()
                     if sent or held:
                         log.info(
                             "Entry %s alerted to %d chats (%d more held)", entry.id, sent, held
                         )
                         queued += sent + held
+                        metrics.ALERTS_QUEUED.inc(sent + held)
                     if sent:
                         self._wake()
         return queued

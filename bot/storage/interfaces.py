@@ -25,6 +25,8 @@ from bot.domain import (
     MessageKind,
     OutboxMessage,
     ParsedEntry,
+    PushState,
+    Subscription,
     Topic,
     TopicAction,
     TopicChange,
@@ -203,6 +205,16 @@ class Entries(Protocol):
 class Feeds(Protocol):
     """Feeds and what each poll stores."""
 
+    async def record_push(
+        self,
+        feed: Feed,
+        entries: Sequence[ParsedEntry],
+        *,
+        title: str,
+        now: dt.datetime,
+        keep_after: dt.datetime,
+    ) -> StoredPoll: ...
+
     async def add(self, url: str, *, now: dt.datetime, next_poll_at: dt.datetime) -> Feed: ...
 
     async def get(self, feed_id: int) -> Feed | None: ...
@@ -252,6 +264,10 @@ class Meta(Protocol):
     async def get_int(self, key: str, default: int = ...) -> int: ...
 
     async def set_int(self, key: str, value: int) -> None: ...
+
+    async def get_text(self, key: str) -> str | None: ...
+
+    async def set_text_once(self, key: str, value: str) -> str: ...
 
 
 class Outbox(Protocol):
@@ -423,3 +439,34 @@ class Topics(Protocol):
     async def route(
         self, entry: Entry, topic_ids: Sequence[int], *, now: dt.datetime
     ) -> tuple[int, int]: ...
+
+
+class Subscriptions(Protocol):
+    """Each pushed feed's WebSub subscription: hub, topic, callback token, secret, lease."""
+
+    async def requested(
+        self,
+        feed_id: int,
+        *,
+        hub: str,
+        topic: str,
+        callback_token: str,
+        secret: str,
+        now: dt.datetime,
+    ) -> Subscription: ...
+
+    async def for_feed(self, feed_id: int) -> Subscription | None: ...
+
+    async def by_token(self, callback_token: str) -> Subscription | None: ...
+
+    async def all(self) -> list[Subscription]: ...
+
+    async def verified(self, feed_id: int, *, lease_seconds: int, now: dt.datetime) -> None: ...
+
+    async def set_state(
+        self, feed_id: int, state: PushState, *, error: str | None = None
+    ) -> None: ...
+
+    async def pushed(self, feed_id: int, *, now: dt.datetime) -> None: ...
+
+    async def delete(self, feed_id: int) -> None: ...
