@@ -121,6 +121,35 @@ class EntryRepository:
     async def count(self) -> int:
         return int(await self._db.fetchvalue("SELECT COUNT(*) FROM entries"))
 
+    async def recent(
+        self, *, after_id: int, seen_since: dt.datetime, limit: int
+    ) -> list[tuple[Entry, bool]]:
+        """Entries stored after ``after_id`` and first seen at or after ``seen_since``, with
+        whether each is routed; oldest first, the newest ``limit`` at most.
+
+        Read backwards along the primary key in pages, stopping at the first entry seen
+        before ``seen_since``: ids follow arrival, so no index on the time is needed.
+        """
+        since = to_epoch(seen_since)
+        found: list[tuple[Entry, bool]] = []
+        below = 2**62
+        while len(found) < limit:
+            rows = await self._db.fetchall(
+                f"SELECT {ENTRY_COLUMNS}, e.routed FROM {ENTRY_FROM}"
+                " WHERE e.id > ? AND e.id < ? ORDER BY e.id DESC LIMIT ?",
+                (after_id, below, min(INDEX_BATCH * 5, limit - len(found))),
+            )
+            found.extend(
+                (entry_from_row(row), bool(row["routed"]))
+                for row in rows
+                if row["first_seen_at"] >= since
+            )
+            if not rows or rows[-1]["first_seen_at"] < since:
+                break
+            below = rows[-1]["id"]
+        found.reverse()
+        return found
+
     async def prune(self, *, published_before: dt.datetime, now: dt.datetime) -> int:
         """Delete entries published before the cutoff, remembering their keys; how many.
 

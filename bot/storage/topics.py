@@ -232,6 +232,9 @@ class TopicRepository:
     ) -> tuple[int, int]:
         """Queue the entry's alerts and mark it routed, in one transaction: (sent, held).
 
+        The entry's ``story`` is stored first: the router may have found it joins a
+        cluster, whose story it then takes.
+
         ``topic_ids`` are the topics the entry matched. Each chat gets one alert listing its
         matched instant topics that the alert rule (``alertable_until``) lets through, if
         the chat is active and the story has not reached it and is not on its way
@@ -243,6 +246,12 @@ class TopicRepository:
         """
         added_by = alertable_until(entry)
         async with self._db.transaction() as sql:
+            # The story the router found the entry tells (its cluster's), before anything
+            # carrying the entry copies it.
+            await sql.execute(
+                "UPDATE entries SET story = ? WHERE id = ? AND story != ?",
+                (entry.story, entry.id, entry.story),
+            )
             if added_by is not None and topic_ids:
                 cursor = await sql.execute(
                     f"""

@@ -30,6 +30,10 @@ __all__ = [
 SAME_STORY = 0.19
 
 SHINGLE = 3
+# Fewer shingles than this (a headline alone) are too few to tell stories apart: one word
+# in three shingles ("Ukraine day 29 report 1", "... report 2") moves Jaccard by half. Such
+# an entry is the same story as another only through its link.
+FEWEST_SHINGLES = 12
 PERMUTATIONS = 128
 
 # Query parameters that say who sent a reader, never which page: dropped from links.
@@ -131,7 +135,7 @@ _LOW_32 = np.uint64((1 << 32) - 1)
 _random = np.random.RandomState(1)
 _A = _random.randint(1, int(_PRIME), size=PERMUTATIONS, dtype=np.uint64)
 _B = _random.randint(0, int(_PRIME), size=PERMUTATIONS, dtype=np.uint64)
-# The signature of an entry without words, which is like no other entry.
+# The signature of an entry with too few words to compare, which is like no other entry.
 EMPTY = np.full(PERMUTATIONS, (1 << 32) - 1, dtype=np.uint32)
 
 
@@ -139,10 +143,11 @@ def fingerprint(title: str, text: str) -> np.ndarray:
     """The MinHash signature of the entry's shingles: ``PERMUTATIONS`` 32-bit integers.
 
     Two entries' signatures agree in a share of places that estimates the Jaccard
-    similarity of their shingle sets (``similarity``); ``EMPTY`` for an entry without words.
+    similarity of their shingle sets (``similarity``); ``EMPTY``, which is like no other,
+    for an entry of fewer than ``FEWEST_SHINGLES``.
     """
     found = shingles(title, text)
-    if not found:
+    if len(found) < FEWEST_SHINGLES:
         return EMPTY.copy()
     hashes = np.fromiter(
         (
@@ -199,6 +204,10 @@ class StoryIndex:
 
     def __contains__(self, entry_id: object) -> bool:
         return entry_id in self._members
+
+    def story_of(self, entry_id: int) -> str:
+        """The story a member was added with; KeyError if it is no member."""
+        return self._members[entry_id].story
 
     def has_story(self, story: str) -> bool:
         """Whether a member tells this story."""

@@ -39,6 +39,7 @@ def test_defaults_match_the_documented_contract() -> None:
     assert settings.log_level == "INFO"
     assert settings.allow_private_networks == ()
     assert settings.poll_concurrency == 64
+    assert settings.cluster_window_hours == 48
 
 
 def test_every_variable_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -52,6 +53,7 @@ def test_every_variable_is_read_from_the_environment(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("HERALD_DIGEST_TIME", "7:05")
     monkeypatch.setenv("HERALD_TIMEZONE", "Asia/Kathmandu")
     monkeypatch.setenv("HERALD_LOG_LEVEL", "debug")
+    monkeypatch.setenv("HERALD_CLUSTER_WINDOW_HOURS", "12")
 
     settings = load_settings()
 
@@ -65,6 +67,7 @@ def test_every_variable_is_read_from_the_environment(monkeypatch: pytest.MonkeyP
     assert settings.digest_time == dt.time(7, 5)
     assert settings.timezone == "Asia/Kathmandu"
     assert settings.log_level == "DEBUG"
+    assert settings.cluster_window_hours == 12
 
 
 def test_a_dotenv_file_in_the_working_directory_is_read(tmp_path: Path) -> None:
@@ -94,6 +97,9 @@ def test_a_dotenv_file_in_the_working_directory_is_read(tmp_path: Path) -> None:
         ("HERALD_ALLOW_PRIVATE_NETWORKS", "10.0.0.0/33", "CIDR ranges"),
         ("HERALD_ALLOW_PRIVATE_NETWORKS", "intranet", "CIDR ranges"),
         ("HERALD_POLL_CONCURRENCY", "0", "whole number of polls"),
+        ("HERALD_CLUSTER_WINDOW_HOURS", "0", "whole number of hours from 1 to 168"),
+        ("HERALD_CLUSTER_WINDOW_HOURS", "two days", "whole number of hours from 1 to 168"),
+        ("HERALD_CLUSTER_WINDOW_HOURS", "1000", "whole number of hours from 1 to 168"),
     ],
 )
 def test_a_bad_value_names_the_variable_and_what_it_expects(

@@ -134,3 +134,13 @@ def test_held_out_stories_meet_the_precision_target_and_copies_the_recall_target
 @pytest.mark.parametrize("link", ["http://example.com:port/a", "http://[::1/a", "not a link"])
 def test_a_malformed_link_is_its_own_canonical_form(link: str) -> None:
     assert canonical_url(link) == link
+
+
+def test_headlines_alone_that_differ_by_a_number_are_not_one_story() -> None:
+    index = index_with((1, "day-29", ("Ukraine day 29 report 1", ""), "https://a.example/1"))
+
+    assert index.find(fingerprint("Ukraine day 29 report 2", ""), "https://a.example/2") is None
+    assert index.find(fingerprint("Ukraine day 29 report 1", ""), "https://a.example/1") == (
+        1,
+        "day-29",
+    )
