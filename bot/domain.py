@@ -226,6 +226,16 @@ class OutboxMessage:
     silent: bool = False  # sent without a sound: every topic that matched is silent
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class AlertEdit:
+    """A sent alert to edit so that it names the other outlets its story came from."""
+
+    alert: OutboxMessage  # as it was queued: rendered again, with the sources under it
+    message_id: int  # Telegram's, in the alert's chat
+    sources: tuple[str, ...]  # the other outlets, in arrival order
+    edits: int  # edits made so far
+
+
 class BroadcastState(enum.StrEnum):
     DRAFT = "draft"
     SENDING = "sending"

@@ -176,6 +176,14 @@ def inline_description(entry: Entry, *, timezone: str, now: dt.datetime) -> str:
     return f"{shorten(entry.feed_title, 60)} · {publication_time(entry, timezone, now=now)}"
 
 
+def with_sources(card: str, sources: Sequence[str]) -> str:
+    """An alert card with a last line naming the other outlets its story came from."""
+    if not sources:
+        return card
+    names = ", ".join(escape(shorten(source, 60)) for source in sources)
+    return fit(f"{card}\n\n<i>Also: {names}</i>")
+
+
 def entry_line(entry: Entry, *, timezone: str, now: dt.datetime, relative: bool = False) -> str:
     """One entry as a list item: title link, source and time."""
     when = publication_time(entry, timezone, now=now, relative=relative)

@@ -95,6 +95,7 @@ class AlertRouter:
                             "Entry %s alerted to %d chats (%d more held)", entry.id, sent, held
                         )
                         queued += sent + held
-                    if sent:
+                    # An entry that joined a story's cluster may have alerts to edit.
+                    if sent or entry is not stored:
                         self._wake()
         return queued

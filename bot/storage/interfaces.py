@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Protocol
 
 from bot.domain import (
+    AlertEdit,
     Broadcast,
     BroadcastProgress,
     Chat,
@@ -286,6 +287,12 @@ class Outbox(Protocol):
     async def still_pending(self, outbox_ids: Sequence[int]) -> set[int]: ...
 
     async def next_due_at(self) -> dt.datetime | None: ...
+
+    async def due_edits(self, *, limit: int) -> list[AlertEdit]: ...
+
+    async def edited(self, outbox_id: int, *, shown: int) -> None: ...
+
+    async def edit_given_up(self, outbox_id: int) -> None: ...
 
     async def mark_sent(
         self, outbox_ids: Sequence[int], *, now: dt.datetime, message_id: int | None

@@ -1,4 +1,4 @@
-"""Story clusters in a running bot: one story from two outlets, one alert."""
+"""Story clusters in a running bot: one story from two outlets, one alert naming both."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def item(title: str, summary: str, link: str, *, minutes_ago: float = -0.1) -> F
     )
 
 
-async def test_the_same_story_from_two_feeds_is_one_alert_and_another_event_is_its_own(
+async def test_the_same_story_from_two_feeds_is_one_alert_edited_to_name_both(
     emulator: BotApiEmulator, feed_server: FeedServer, tmp_path: Path
 ) -> None:
     quiet = item(
@@ -61,6 +61,12 @@ async def test_the_same_story_from_two_feeds_is_one_alert_and_another_event_is_i
         feed_server.publish_rss("/papers.xml", [republished], title="Daily Papers")
         await wait_for_archive(tmp_path, 3)
         await settled(tmp_path)
+        first_alert = emulator.messages(chat)[before]
+        await emulator.wait_until(
+            lambda: "Also: Daily Papers" in first_alert.text,
+            timeout=15,
+            description="the alert edited to name the second source",
+        )
         spaceport = item(
             "Kim Jong Un meets Putin at Russian space base, talks of 'sacred fight'",
             "North Korea's Kim Jong Un met Vladimir Putin at the Vostochny cosmodrome in"
@@ -78,6 +84,12 @@ async def test_the_same_story_from_two_feeds_is_one_alert_and_another_event_is_i
         await settled(tmp_path)
 
     alerts = [message.text for message in emulator.messages(chat)[before:]]
+    assert alerts[0].endswith("🏷 Putin\n\nAlso: Daily Papers")
+    first = emulator.messages(chat)[before]
+    assert len(first.history) == 2
+    # The edit keeps what the alert carried: its buttons and its link preview.
+    assert first.history[0].buttons == first.buttons != ()
+    assert first.history[0].link_preview == first.current.link_preview
     assert [text.splitlines()[0] for text in alerts] == [
         "Putin and Kim sign mutual defence pact in Pyongyang",
         "Kim Jong Un meets Putin at Russian space base, talks of 'sacred fight'",

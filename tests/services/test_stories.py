@@ -12,6 +12,7 @@ from bot.storage.entries import EntryRepository
 from bot.storage.ledger import LedgerRepository
 from bot.storage.outbox import OutboxRepository
 from tests.services.conftest import StepClock
+from tests.services.newsdesk import Newsdesk
 from tests.services.newsroom import Newsroom
 
 PACT = "Putin and Kim sign mutual defence pact in Pyongyang"
@@ -152,3 +153,90 @@ async def test_a_breaking_push_of_a_copy_skips_the_chat_alerted_to_the_story(
     assert (queued, had_it) == (1, 1)
     assert await LedgerRepository(database).pushed(1, copy)
     assert not await LedgerRepository(database).pushed(2, first)
+
+
+# "Also: ..." edits of the alert a story's chats were sent.
+
+PAPERS, GAZETTE, POST = (
+    "https://papers.example/rss",
+    "https://gazette.example/rss",
+    "https://post.example/rss",
+)
+
+
+@pytest.fixture
+def desk(database: Database, clock: StepClock) -> Newsdesk:
+    return Newsdesk(database, clock)
+
+
+async def alerted(desk: Newsdesk, clock: StepClock) -> None:
+    """Chat 1 follows Putin and is sent the pact as a single alert."""
+    await desk.chat(1, "Putin")
+    clock.advance(minutes=1)
+    await desk.publish(PACT, feed_url=REUTERS, summary=PACT_TEXT)
+    await desk.deliver()
+    assert len(desk.sender.texts(1)) == 1
+
+
+async def copy_from(desk: Newsdesk, clock: StepClock, feed_url: str, title: str) -> None:
+    clock.advance(minutes=1)
+    await desk.publish(title, feed_url=feed_url, summary=PACT_AGAIN_TEXT)
+    await desk.deliver()
+
+
+async def test_the_alert_is_edited_to_name_each_outlet_the_story_comes_from(
+    desk: Newsdesk, clock: StepClock
+) -> None:
+    await alerted(desk, clock)
+
+    await copy_from(desk, clock, WIRE, PACT_AGAIN)
+    await copy_from(desk, clock, PAPERS, "Putin and Kim agree to defend each other")
+
+    assert len(desk.sender.texts(1)) == 1
+    [(chat, message_id, first), (_, _, second)] = desk.sender.edits
+    assert (chat, message_id) == (1, 1)
+    assert first.startswith(desk.sender.texts(1)[0])
+    assert first.endswith("\n\n<i>Also: https://wire.example/rss</i>")
+    assert second.endswith("\n\n<i>Also: https://wire.example/rss, https://papers.example/rss</i>")
+
+
+async def test_an_alert_is_edited_a_few_times_at_most(desk: Newsdesk, clock: StepClock) -> None:
+    await alerted(desk, clock)
+
+    for feed_url in (WIRE, PAPERS, GAZETTE, POST):
+        await copy_from(desk, clock, feed_url, PACT_AGAIN)
+
+    assert len(desk.sender.edits) == 3
+    assert "post.example" not in desk.sender.edits[-1][2]
+
+
+async def test_a_copy_from_the_alerts_own_feed_or_a_named_one_needs_no_edit(
+    desk: Newsdesk, clock: StepClock
+) -> None:
+    await alerted(desk, clock)
+
+    await copy_from(desk, clock, REUTERS, PACT_AGAIN)
+    await copy_from(desk, clock, WIRE, PACT_AGAIN)
+    await copy_from(desk, clock, WIRE, "Russia and North Korea sign a treaty, Putin visits Kim")
+
+    assert [text.rsplit("\n", 1)[1] for _, _, text in desk.sender.edits] == [
+        "<i>Also: https://wire.example/rss</i>"
+    ]
+
+
+async def test_alerts_sent_in_a_merged_list_are_not_edited(
+    desk: Newsdesk, clock: StepClock
+) -> None:
+    await desk.chat(1, "Putin")
+    clock.advance(minutes=1)
+    await desk.publish(
+        PACT, "Putin praises Kim", "Putin leaves Pyongyang", feed_url=REUTERS, summary=""
+    )
+    await desk.publish(PACT, feed_url=GAZETTE, summary=PACT_TEXT)
+    await desk.deliver()
+    [merged] = desk.sender.texts(1)
+    assert "new stories" in merged
+
+    await copy_from(desk, clock, WIRE, PACT_AGAIN)
+
+    assert desk.sender.edits == []
