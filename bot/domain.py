@@ -338,6 +338,7 @@ class SearchHit:
 
     entry: Entry
     snippet: tuple[tuple[str, bool], ...]
+    also: tuple[str, ...] = ()  # the other feeds that told its story
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

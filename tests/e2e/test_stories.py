@@ -82,8 +82,12 @@ async def test_the_same_story_from_two_feeds_is_one_alert_edited_to_name_both(
             description="the other event's alert",
         )
         await settled(tmp_path)
+        alerts = [message.text for message in emulator.messages(chat)[before:]]
+        await emulator.user_says(chat, user, "/latest")
+        latest = (await emulator.wait_for_message(chat, lambda m: "Latest" in m.text)).text
+        await emulator.user_says(chat, user, "/search Putin Kim")
+        found = (await emulator.wait_for_message(chat, lambda m: "🔎" in m.text)).text
 
-    alerts = [message.text for message in emulator.messages(chat)[before:]]
     assert alerts[0].endswith("🏷 Putin\n\nAlso: Daily Papers")
     first = emulator.messages(chat)[before]
     assert len(first.history) == 2
@@ -99,3 +103,13 @@ async def test_the_same_story_from_two_feeds_is_one_alert_edited_to_name_both(
     )
     assert len(stories) == 2
     assert len(set(stories)) == 1
+
+    # /latest and /search show the story once, naming its other source.
+    assert latest.count("defence") == 1
+    assert (
+        "Russia and North Korea sign defence treaty as Putin visits Kim · Daily Papers" in latest
+    )
+    assert "also Wire World" in latest
+    assert "Kim Jong Un meets Putin at Russian space base" in latest
+    assert found.count("defence") == 1
+    assert "also " in found

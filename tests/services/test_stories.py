@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from bot.services.reading import ReadingService
 from bot.services.stories import StoryWindow
 from bot.storage.database import Database
 from bot.storage.entries import EntryRepository
@@ -240,3 +241,79 @@ async def test_alerts_sent_in_a_merged_list_are_not_edited(
     await copy_from(desk, clock, WIRE, PACT_AGAIN)
 
     assert desk.sender.edits == []
+
+
+# /latest and /search: a story once, with its other sources.
+
+
+async def clustered_archive(newsroom: Newsroom, clock: StepClock) -> ReadingService:
+    """The pact from Reuters, then from the wire and the papers, between other stories."""
+    await newsroom.chat(1, "Putin")
+    for number, (feed_url, title, text) in enumerate(
+        [
+            (REUTERS, PACT, PACT_TEXT),
+            (WIRE, "Harvest figures published", ""),
+            (WIRE, PACT_AGAIN, PACT_AGAIN_TEXT),
+            (PAPERS, "Putin and Kim agree to defend each other", PACT_AGAIN_TEXT),
+            (PAPERS, SPACEPORT, SPACEPORT_TEXT),
+        ]
+    ):
+        clock.advance(minutes=1 + number)
+        await newsroom.publish(title, feed_url=feed_url, summary=text)
+        await newsroom.router.route_pending()
+    return ReadingService(EntryRepository(newsroom.database), clock=clock)
+
+
+async def test_latest_lists_a_story_once_as_its_newest_entry_with_its_other_sources(
+    newsroom: Newsroom, clock: StepClock
+) -> None:
+    reading = await clustered_archive(newsroom, clock)
+
+    page = await reading.latest(1, 20)
+
+    titles = [entry.title for entry in page.entries]
+    assert titles[:2] == [SPACEPORT, "Putin and Kim agree to defend each other"]
+    assert PACT not in titles
+    assert PACT_AGAIN not in titles
+    assert page.also[page.entries[1].id] == (
+        "https://reuters.example/rss",
+        "https://wire.example/rss",
+    )
+    assert page.entries[0].id not in page.also
+
+
+async def test_latest_pages_never_show_a_story_again(newsroom: Newsroom, clock: StepClock) -> None:
+    reading = await clustered_archive(newsroom, clock)
+
+    first = await reading.latest(1, 2)
+    rest = await reading.more_latest(1, 0, 2, first.entries[-1].id)
+
+    listed = [entry.title for entry in (*first.entries, *rest.entries)]
+    assert listed[:2] == [SPACEPORT, "Putin and Kim agree to defend each other"]
+    assert PACT not in listed
+    assert PACT_AGAIN not in listed
+
+
+async def test_latest_with_a_query_lists_a_story_once(
+    newsroom: Newsroom, clock: StepClock
+) -> None:
+    reading = await clustered_archive(newsroom, clock)
+
+    page = await reading.latest(1, 5, "Putin")
+
+    assert [entry.title for entry in page.entries] == [
+        SPACEPORT,
+        "Putin and Kim agree to defend each other",
+    ]
+
+
+async def test_search_gives_a_story_one_result_naming_its_other_sources(
+    newsroom: Newsroom, clock: StepClock
+) -> None:
+    reading = await clustered_archive(newsroom, clock)
+
+    page = await reading.search(1, "treaty Putin")
+
+    [hit] = page.hits
+    assert hit.entry.story == (await reading.latest(1, 2)).entries[1].story
+    assert len(hit.also) == 2
