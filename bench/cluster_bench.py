@@ -59,9 +59,11 @@ def main() -> None:
     for number in range(arguments.window):
         title, summary = texts[number]
         signature = fingerprint(title, summary)
-        found = index.find(signature, "")
+        found = index.find(signature, "", feed=number)
         story = found[1] if found else f"entry:{number}"
-        index.add(number, story, signature, f"https://example.com/{number}", seen[number])
+        index.add(
+            number, story, signature, f"https://example.com/{number}", seen[number], feed=number
+        )
     window_bytes, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     print(
@@ -84,13 +86,14 @@ def main() -> None:
         title, summary = texts[number]
         started = time.perf_counter()
         signature = fingerprint(title, summary)
-        found = index.find(signature, "")
+        found = index.find(signature, "", feed=number)
         index.add(
             number,
             found[1] if found else f"entry:{number}",
             signature,
             f"https://example.com/{number}",
             seen[number],
+            feed=number,
         )
         index.expire(seen[number])
         timings.append(time.perf_counter() - started)

@@ -68,7 +68,12 @@ class StoryWindow:
         )
         for entry, signature in zip(routed, signatures, strict=True):
             self._index.add(
-                entry.id, entry.story, signature, _own_link(entry), entry.first_seen_at
+                entry.id,
+                entry.story,
+                signature,
+                _own_link(entry),
+                entry.first_seen_at,
+                feed=entry.feed_id,
             )
         if len(routed) > 50:
             log.info("Story window: %d entries of the last %s", len(self._index), self.window)
@@ -84,10 +89,12 @@ class StoryWindow:
         if entry.id in self._index:
             story = self._index.story_of(entry.id)
         elif not self._index.has_story(story):
-            found = self._index.find(signature, _own_link(entry))
+            found = self._index.find(signature, _own_link(entry), feed=entry.feed_id)
             if found is not None:
                 story = found[1]
-        self._index.add(entry.id, story, signature, _own_link(entry), entry.first_seen_at)
+        self._index.add(
+            entry.id, story, signature, _own_link(entry), entry.first_seen_at, feed=entry.feed_id
+        )
         return entry if story == entry.story else dataclasses.replace(entry, story=story)
 
 

@@ -180,7 +180,9 @@ class StoryIndex:
     """The stories of the last ``window``: each entry's signature, story and canonical link.
 
     A new entry is the same story as a member whose link is its link once canonical, else
-    as the member whose signature is most similar, if at least ``threshold``. Signatures sit
+    as the member of another feed whose signature is most similar, if at least
+    ``threshold``. A feed's own entries are never compared by their words: they share its
+    boilerplate ("This is a developing story", a sign-off), not a story. Signatures sit
     in one matrix that a lookup compares with the new one in a single vectorised pass:
     under a millisecond and 7 MB for 5,000 members (bench/cluster_bench.py), where
     datasketch's ``MinHashLSH`` took 90 MB for its buckets and saved a fraction of that.
@@ -191,7 +193,7 @@ class StoryIndex:
         self.window = window
         self.threshold = threshold
         self._signatures = np.zeros((64, PERMUTATIONS), dtype=np.uint32)
-        self._alive = np.zeros(64, dtype=bool)
+        self._feed = np.full(64, -1, dtype=np.int64)  # each slot's feed; -1: a free slot
         self._entry_at: list[int] = [0] * 64
         self._free: list[int] = list(range(63, -1, -1))
         self._members: dict[int, _Member] = {}
@@ -213,15 +215,15 @@ class StoryIndex:
         """Whether a member tells this story."""
         return self._stories[story] > 0
 
-    def find(self, signature: np.ndarray, link: str) -> tuple[int, str] | None:
-        """The member telling the same story, as (entry id, story), or None."""
+    def find(self, signature: np.ndarray, link: str, *, feed: int) -> tuple[int, str] | None:
+        """The member telling the same story as an entry of ``feed``: (entry id, story)."""
         canonical = canonical_url(link)
         if canonical and (entry_id := self._by_link.get(canonical)) is not None:
             return entry_id, self._members[entry_id].story
         if not self._members or np.array_equal(signature, EMPTY):
             return None
         agreeing = np.count_nonzero(self._signatures == signature, axis=1)
-        agreeing[~self._alive] = 0
+        agreeing[(self._feed < 0) | (self._feed == feed)] = 0
         slot = int(np.argmax(agreeing))
         if agreeing[slot] < self.threshold * PERMUTATIONS:
             return None
@@ -229,7 +231,14 @@ class StoryIndex:
         return entry_id, self._members[entry_id].story
 
     def add(
-        self, entry_id: int, story: str, signature: np.ndarray, link: str, seen_at: dt.datetime
+        self,
+        entry_id: int,
+        story: str,
+        signature: np.ndarray,
+        link: str,
+        seen_at: dt.datetime,
+        *,
+        feed: int,
     ) -> None:
         """Remember an entry for the window from ``seen_at``; adding one twice changes nothing."""
         if entry_id in self._members:
@@ -238,7 +247,7 @@ class StoryIndex:
             self._grow()
         slot = self._free.pop()
         self._signatures[slot] = signature
-        self._alive[slot] = True
+        self._feed[slot] = feed
         self._entry_at[slot] = entry_id
         canonical = canonical_url(link)
         self._members[entry_id] = _Member(slot, story, canonical)
@@ -256,7 +265,7 @@ class StoryIndex:
         while self._order and self._order[0][0] < cutoff:
             _, entry_id = self._order.popleft()
             member = self._members.pop(entry_id)
-            self._alive[member.slot] = False
+            self._feed[member.slot] = -1
             self._free.append(member.slot)
             self._stories[member.story] -= 1
             if self._stories[member.story] <= 0:
@@ -267,8 +276,8 @@ class StoryIndex:
         return gone
 
     def _grow(self) -> None:
-        size = len(self._alive)
+        size = len(self._feed)
         self._signatures = np.concatenate([self._signatures, np.zeros_like(self._signatures)])
-        self._alive = np.concatenate([self._alive, np.zeros(size, dtype=bool)])
+        self._feed = np.concatenate([self._feed, np.full(size, -1, dtype=np.int64)])
         self._entry_at.extend([0] * size)
         self._free.extend(range(2 * size - 1, size - 1, -1))

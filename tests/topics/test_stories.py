@@ -70,14 +70,14 @@ def test_shingles_are_made_of_stems_in_every_script() -> None:
 def index_with(*stories: tuple[int, str, tuple[str, str], str]) -> StoryIndex:
     index = StoryIndex(WINDOW)
     for entry_id, story, (title, text), link in stories:
-        index.add(entry_id, story, fingerprint(title, text), link, NOW)
+        index.add(entry_id, story, fingerprint(title, text), link, NOW, feed=1)
     return index
 
 
 def test_a_republished_story_under_another_headline_is_the_same_story() -> None:
     index = index_with((1, "link:a", PACT, "https://a.example/pact"))
 
-    found = index.find(fingerprint(*PACT_REPUBLISHED), "https://b.example/putin-kim")
+    found = index.find(fingerprint(*PACT_REPUBLISHED), "https://b.example/putin-kim", feed=2)
 
     assert found == (1, "link:a")
 
@@ -85,14 +85,14 @@ def test_a_republished_story_under_another_headline_is_the_same_story() -> None:
 def test_the_same_leaders_at_another_event_are_another_story() -> None:
     index = index_with((1, "link:a", PACT, "https://a.example/pact"))
 
-    assert index.find(fingerprint(*SPACEPORT), "https://b.example/vostochny") is None
+    assert index.find(fingerprint(*SPACEPORT), "https://b.example/vostochny", feed=2) is None
 
 
 def test_the_same_page_behind_tracking_parameters_is_the_same_story() -> None:
     index = index_with((1, "link:a", PACT, "https://a.example/pact"))
 
     found = index.find(
-        fingerprint("Breaking", "Live"), "https://www.a.example/pact/?utm_source=telegram"
+        fingerprint("Breaking", "Live"), "https://www.a.example/pact/?utm_source=telegram", feed=2
     )
 
     assert found == (1, "link:a")
@@ -104,7 +104,7 @@ def test_a_story_leaves_the_window_after_it() -> None:
     assert index.expire(NOW + WINDOW) == 0
     assert index.expire(NOW + WINDOW + dt.timedelta(seconds=1)) == 1
 
-    assert index.find(fingerprint(*PACT_REPUBLISHED), "https://a.example/pact") is None
+    assert index.find(fingerprint(*PACT_REPUBLISHED), "https://a.example/pact", feed=2) is None
     assert not index.has_story("link:a")
     assert len(index) == 0
 
@@ -113,12 +113,12 @@ def test_a_full_window_keeps_finding_stories_as_members_come_and_go() -> None:
     index = StoryIndex(WINDOW)
     for number in range(200):
         title = f"Report number {number} on harvest figures in province {number}"
-        index.add(number, f"s{number}", fingerprint(title, ""), "", NOW)
-    index.add(500, "pact", fingerprint(*PACT), "", NOW + dt.timedelta(hours=1))
+        index.add(number, f"s{number}", fingerprint(title, ""), "", NOW, feed=1)
+    index.add(500, "pact", fingerprint(*PACT), "", NOW + dt.timedelta(hours=1), feed=1)
     index.expire(NOW + WINDOW + dt.timedelta(minutes=1))
 
     assert len(index) == 1
-    assert index.find(fingerprint(*PACT_REPUBLISHED), "") == (500, "pact")
+    assert index.find(fingerprint(*PACT_REPUBLISHED), "", feed=2) == (500, "pact")
 
 
 def test_held_out_stories_meet_the_precision_target_and_copies_the_recall_target() -> None:
@@ -139,8 +139,29 @@ def test_a_malformed_link_is_its_own_canonical_form(link: str) -> None:
 def test_headlines_alone_that_differ_by_a_number_are_not_one_story() -> None:
     index = index_with((1, "day-29", ("Ukraine day 29 report 1", ""), "https://a.example/1"))
 
-    assert index.find(fingerprint("Ukraine day 29 report 2", ""), "https://a.example/2") is None
-    assert index.find(fingerprint("Ukraine day 29 report 1", ""), "https://a.example/1") == (
+    assert (
+        index.find(fingerprint("Ukraine day 29 report 2", ""), "https://a.example/2", feed=2)
+        is None
+    )
+    assert index.find(
+        fingerprint("Ukraine day 29 report 1", ""), "https://a.example/1", feed=2
+    ) == (
         1,
         "day-29",
     )
+
+
+def test_a_feeds_own_entries_are_never_one_story_by_their_words() -> None:
+    """They share the feed's boilerplate, not a story; the same link still is one story."""
+    boilerplate = (
+        " Officials said discussions would continue, with a statement expected later."
+        " This is a developing story and will be updated."
+    )
+    index = index_with((1, "a", ("Talks on grain in Ankara", boilerplate), "https://a.example/1"))
+
+    assert index.find(fingerprint("Talks on grain in Geneva", boilerplate), "", feed=1) is None
+    assert index.find(fingerprint("Talks on grain in Geneva", boilerplate), "", feed=2) == (
+        1,
+        "a",
+    )
+    assert index.find(fingerprint("Other", ""), "https://a.example/1", feed=1) == (1, "a")
