@@ -317,3 +317,23 @@ async def test_search_gives_a_story_one_result_naming_its_other_sources(
     [hit] = page.hits
     assert hit.entry.story == (await reading.latest(1, 2)).entries[1].story
     assert len(hit.also) == 2
+
+
+async def test_a_story_held_while_muted_comes_once_in_the_catch_up(
+    desk: Newsdesk, clock: StepClock
+) -> None:
+    chat = await desk.subscriber_muted(1, "Putin")
+    clock.advance(minutes=1)
+    await desk.publish(PACT, feed_url=REUTERS, summary=PACT_TEXT)
+    await desk.deliver()
+    clock.advance(minutes=1)
+    await desk.publish(PACT_AGAIN, feed_url=WIRE, summary=PACT_AGAIN_TEXT)
+    await desk.deliver()
+
+    await desk.quiet.unmute(chat)
+    await desk.deliver()
+
+    assert [state for _, state in await desk.states(1)] == ["sent"]
+    [catch_up] = desk.sender.texts(1)
+    assert PACT in catch_up
+    assert PACT_AGAIN not in catch_up
