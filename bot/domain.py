@@ -144,7 +144,9 @@ class Entry:
     author: str
     published_at: dt.datetime
     first_seen_at: dt.datetime
-    story: str = ""  # story_key(): the same for every entry that tells the same story
+    # story_key(), or the story of the cluster the entry joined (bot.services.stories): the
+    # same for every entry that tells the same story.
+    story: str = ""
     date_only: bool = False
 
 
@@ -357,7 +359,8 @@ def story_key(
     the same link (one story carried by two feeds) are one story: ``known`` is the story of
     an entry already stored under this link, if any, so a story whose link was edited
     keeps its name. An entry without a link, or whose link other entries of its own feed
-    share (``link_shared``: a site's front page, a live blog), is a story of its own.
+    share (``link_shared``: a site's front page, a live blog), is a story of its own. The
+    router may then give a new entry the story of a recent one it repeats (a cluster).
     """
     if not link or link_shared:
         return f"entry:{feed_id}:{key}"
