@@ -184,6 +184,7 @@ class FeedHealth:
     entries_per_day: float
     polling_now: bool = False
     poll_interval: dt.timedelta = dt.timedelta(0)  # Herald's own, to compare the server's to
+    push: Subscription | None = None  # its WebSub subscription, if it names a hub
 
 
 class MessageKind(enum.StrEnum):
@@ -385,3 +386,41 @@ def alertable_until(entry: Entry) -> dt.datetime | None:
     if entry.published_at < entry.first_seen_at - ARCHIVE_DUMP_AGE:
         return None
     return entry.first_seen_at
+
+
+# While a WebSub hub pushes a feed, polling is only the safety net: this often (or at
+# HERALD_POLL_INTERVAL, if that is longer).
+PUSHED_POLL_INTERVAL = dt.timedelta(minutes=30)
+
+
+class PushState(enum.StrEnum):
+    """Where a feed's WebSub subscription stands (W3C WebSub §5)."""
+
+    REQUESTED = "requested"  # asked the hub; its verification of intent is awaited
+    ACTIVE = "active"  # verified: the hub pushes until the lease ends
+    UNSUBSCRIBING = "unsubscribing"  # the feed is gone; the hub's confirmation is awaited
+    DENIED = "denied"  # the hub refused the subscription
+    FAILED = "failed"  # the hub could not be asked (unreachable, refused the request)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Subscription:
+    """A feed's WebSub subscription; ``expires_at`` is the lease's end once verified."""
+
+    feed_id: int
+    hub: str
+    topic: str
+    callback_token: str
+    secret: str
+    state: PushState
+    requested_at: dt.datetime
+    lease_seconds: int | None = None
+    expires_at: dt.datetime | None = None
+    last_push_at: dt.datetime | None = None
+    pushes: int = 0
+    error: str | None = None
+
+    def live(self, now: dt.datetime) -> bool:
+        """Whether the hub pushes this feed now: verified, and the lease not over."""
+        expires = self.expires_at
+        return self.state is PushState.ACTIVE and expires is not None and now < expires

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from bot.domain import (
+    PUSHED_POLL_INTERVAL,
     AddedTopic,
     BroadcastProgress,
     BroadcastState,
@@ -20,8 +21,10 @@ from bot.domain import (
     FeedHealth,
     Keyboard,
     LinkPreview,
+    PushState,
     SearchHit,
     Stats,
+    Subscription,
     Topic,
     TopicAction,
     TopicChange,
@@ -138,15 +141,20 @@ def alert_card(
     timezone: str,
     now: dt.datetime,
     breaking: bool = False,
+    zone_shown: bool = False,
 ) -> str:
-    """One entry as a push alert: title link, source and time, summary, matched topics."""
+    """One entry as a push alert: title link, source and time, summary, matched topics.
+
+    ``zone_shown`` names the time zone after the time, for a card read in many zones.
+    """
     lines = []
     if breaking:
         lines.append("🔴 <b>BREAKING</b>")
     lines.append(f"<b>{link(_title(entry), entry.link)}</b>")
     lines.append(
         f"<i>{escape(shorten(entry.feed_title, 100))} · "
-        f"{publication_time(entry, timezone, now=now)}</i>"
+        f"{publication_time(entry, timezone, now=now)}"
+        f"{' ' + escape(timezone) if zone_shown and not entry.date_only else ''}</i>"
     )
     summary = shorten(entry.summary, SUMMARY_LIMIT)
     if summary and summary != entry.title:
@@ -171,9 +179,10 @@ def alert_buttons(outbox_id: int, *, unfollow: bool) -> Keyboard:
     return (tuple(Button(ALERT_ACTIONS[a], f"alert:{a}:{outbox_id}") for a in actions),)
 
 
-def inline_description(entry: Entry, *, timezone: str, now: dt.datetime) -> str:
-    """The grey line under a story's title in an inline answer: source and time."""
-    return f"{shorten(entry.feed_title, 60)} · {publication_time(entry, timezone, now=now)}"
+def inline_description(entry: Entry, *, now: dt.datetime) -> str:
+    """The grey line under a story's title in an inline answer: source and how long ago."""
+    when = publication_time(entry, "UTC", now=now, relative=True)
+    return f"{shorten(entry.feed_title, 60)} · {when}"
 
 
 def with_sources(card: str, sources: Sequence[str]) -> str:
@@ -327,6 +336,8 @@ def feed_list(feeds: Sequence[FeedHealth], *, now: dt.datetime) -> list[str]:
                 f"server asks for {_duration(feed.min_interval)} between polls"
                 " (Cache-Control/Expires)"
             )
+        if health.push is not None:
+            lines.append(push_status(health.push, health.poll_interval, now=now))
         if feed.last_error is not None:
             lines.append(
                 f"last error: {escape(shorten(feed.last_error, 200))} "
@@ -342,11 +353,40 @@ def feed_list(feeds: Sequence[FeedHealth], *, now: dt.datetime) -> list[str]:
     return split_messages(header, blocks, separator="\n\n")
 
 
+def push_status(push: Subscription, poll_interval: dt.timedelta, *, now: dt.datetime) -> str:
+    """/feeds' line on a feed's WebSub subscription."""
+    hub = escape(shorten(urlsplit(push.hub).netloc or push.hub, 60))
+    if push.live(now):
+        assert push.expires_at is not None
+        pushes = plural(push.pushes, "push", "pushes")
+        last = f", last {_ago(push.last_push_at, now)}" if push.last_push_at else ""
+        safety = _duration(max(poll_interval, PUSHED_POLL_INTERVAL))
+        return (
+            f"⚡ pushed by {hub} (WebSub), lease ends {_in(push.expires_at, now)} · "
+            f"{pushes}{last} · polled every {safety} as a safety net"
+        )
+    if push.state is PushState.REQUESTED:
+        return f"⚡ push: asked {hub} (WebSub), awaiting its verification"
+    if push.state is PushState.ACTIVE:
+        return f"⚡ push: lease at {hub} ended {_ago(push.expires_at, now)}; renewing"
+    if push.state is PushState.DENIED:
+        return f"⚡ push: {hub} denied it: {escape(shorten(push.error or '', 150))}"
+    return f"⚡ push: {hub} could not be asked: {escape(shorten(push.error or '', 150))}"
+
+
 def either(options: Sequence[str]) -> str:
     """``a``, ``a or b``, ``a, b or c``."""
     if len(options) <= 1:
         return "".join(options)
     return f"{', '.join(options[:-1])} or {options[-1]}"
+
+
+def either_names(names: Iterable[str]) -> str:
+    """Topic names in quotes as a phrase: “Gaza”, “Gaza” and “Iran”, “A”, “B” and “C”."""
+    quoted = [f"“{name}”" for name in names]
+    if len(quoted) <= 1:
+        return "".join(quoted)
+    return f"{', '.join(quoted[:-1])} and {quoted[-1]}"
 
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
@@ -445,6 +485,14 @@ def topic_added(added: AddedTopic, *, timezone: str, now: dt.datetime) -> str:
         lines += [entry_line(entry, timezone=timezone, now=now) for entry in added.examples]
     else:
         lines.append("Nothing in the last 7 days matches it; an alert comes when something does.")
+    words = added.topic.query.split()
+    if any(word.lower() in {"or", "and"} and not word.isupper() for word in words[1:-1]):
+        # "Putin or Kremlin" is followed as a phrase, which is rarely what was meant.
+        meant = " ".join(word.upper() if word.lower() in {"or", "and"} else word for word in words)
+        lines.append(
+            f"\nℹ️ A lowercase or/and is part of the phrase. For either or both words, "
+            f"write it in capitals: <code>/topic {escape(meant)}</code>"
+        )
     return fit("\n".join(lines))
 
 
@@ -514,14 +562,16 @@ def topics_changed(
     change: TopicChange, *, timezone: str, now: dt.datetime, digest_enabled: bool = True
 ) -> str:
     """What a button or /topic remove just did to the chat's topics, with where Undo is."""
-    names = " and ".join(_topic_text(topic) for topic in change.topics[:3])
+    shown = [_topic_text(topic) for topic in change.topics[:3]]
     if len(change.topics) > 3:
-        names += f" and {len(change.topics) - 3} more"
+        shown.append(f"{len(change.topics) - 3} more")
+    names = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+    one = len(change.topics) == 1
     if change.action is TopicAction.MUTE:
         assert change.until is not None
         text = (
             f"🔕 Muted {names} until {local_time(change.until, timezone, now=now)}: no alerts "
-            "for them meanwhile"
+            f"for {'it' if one else 'them'} meanwhile"
         )
         text += ", though the digest still lists them." if digest_enabled else "."
     elif change.action is TopicAction.DIGEST:
@@ -530,7 +580,7 @@ def topics_changed(
             text += " The digest is off in this chat: /digest on turns it on."
     else:
         text = f"✖️ This chat no longer follows {names}."
-    return text + " ↩️ Undo puts it back, for a minute."
+    return text + f" ↩️ Undo puts {'it' if one else 'them'} back, for a minute."
 
 
 def link_preview_setting(chat: Chat) -> str:

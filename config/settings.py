@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from config.timezones import parse_timezone
@@ -21,6 +21,9 @@ DEFAULT_API_URL = "https://api.telegram.org"
 # Telegram tokens are "<bot id>:<secret>"; the secret is URL-safe base64-ish.
 _TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]+")
 _CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+# Telegram's rule for setWebhook's secret_token (Bot API, setWebhook).
+_WEBHOOK_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+LISTEN_OFF = "off"
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -41,6 +44,10 @@ _EXPECTED = {
     "cluster_window_hours": "a whole number of hours from 1 to 168, e.g. 48",
     "allow_private_networks": "comma-separated CIDR ranges, e.g. 10.0.0.0/8,fd00::/8",
     "poll_concurrency": "a whole number of polls at once, from 1 to 10000, e.g. 64",
+    "listen": "host:port (port 0 picks a free one), e.g. 127.0.0.1:8080, or off",
+    "webhook_url": "the https URL Telegram posts updates to, e.g. https://bot.example/telegram",
+    "webhook_secret": "1 to 256 characters of A-Z, a-z, 0-9, _ and -",
+    "public_url": "the http(s) base URL a WebSub hub can reach, e.g. https://bot.example",
 }
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -114,6 +121,10 @@ class Settings(BaseSettings):
     cluster_window_hours: int = Field(default=48, ge=1, le=168)
     allow_private_networks: Annotated[tuple[Network, ...], NoDecode] = ()
     poll_concurrency: int = Field(default=64, ge=1, le=10_000)
+    listen: str = "127.0.0.1:8080"
+    webhook_url: str = ""
+    webhook_secret: SecretStr | None = None
+    public_url: str = ""
 
     @field_validator("telegram_token", mode="before")
     @classmethod
@@ -142,6 +153,42 @@ class Settings(BaseSettings):
             parts = urlsplit(value)
             if parts.scheme not in {"http", "https"} or not parts.netloc:
                 raise ValueError("not an http(s) URL")
+        return value
+
+    @field_validator("listen", mode="before")
+    @classmethod
+    def _check_listen(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            if value.lower() == LISTEN_OFF:
+                return LISTEN_OFF
+            parse_listen(value)
+        return value
+
+    @field_validator("webhook_url", "public_url", mode="before")
+    @classmethod
+    def _check_public_url(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return ""
+            parts = urlsplit(value)
+            if parts.scheme not in {"http", "https"} or not parts.hostname:
+                raise ValueError("not an http(s) URL")
+            if parts.query or parts.fragment:
+                raise ValueError("a query or fragment")
+        return value
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _check_webhook_secret(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            if not _WEBHOOK_SECRET_SHAPE.fullmatch(value):
+                # Never echo the value: it is a secret.
+                raise ValueError("malformed secret")
         return value
 
     @field_validator("admin_ids", mode="before")
@@ -184,9 +231,50 @@ class Settings(BaseSettings):
     def _upper_log_level(cls, value: Any) -> Any:
         return value.strip().upper() if isinstance(value, str) else value
 
+    @model_validator(mode="after")
+    def _webhook_needs_the_server(self) -> Settings:
+        for variable, value in (
+            ("HERALD_WEBHOOK_URL", self.webhook_url),
+            ("HERALD_PUBLIC_URL", self.public_url),
+        ):
+            if value and self.listen == LISTEN_OFF:
+                raise ValueError(
+                    f"{variable} needs the HTTP server: set HERALD_LISTEN to host:port "
+                    "(the address your reverse proxy forwards to)"
+                )
+        return self
+
     @property
     def token(self) -> str | None:
         return self.telegram_token.get_secret_value() if self.telegram_token else None
+
+    @property
+    def listen_address(self) -> tuple[str, int] | None:
+        """Where the HTTP server listens, as (host, port); None when it is off."""
+        return None if self.listen == LISTEN_OFF else parse_listen(self.listen)
+
+    @property
+    def websub_base(self) -> str:
+        """The base URL WebSub callbacks are built on: ``public_url``, else the webhook
+        URL's origin; empty when neither is set (no WebSub subscriptions then)."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        if self.webhook_url:
+            parts = urlsplit(self.webhook_url)
+            return f"{parts.scheme}://{parts.netloc}"
+        return ""
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """``"127.0.0.1:8080"`` or ``"[::1]:0"`` → (host, port); raises ValueError otherwise."""
+    host, colon, port = text.rpartition(":")
+    if not colon or not host or not port.isdigit() or int(port) > 65_535:
+        raise ValueError(f"{text!r} is not host:port")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not host or any(c.isspace() for c in host):
+        raise ValueError(f"{text!r} is not host:port")
+    return host, int(port)
 
 
 def load_settings(*, isolated: bool = False, **overrides: Any) -> Settings:
@@ -210,9 +298,13 @@ def describe_errors(error: ValidationError) -> str:
     problems: list[str] = []
     for detail in error.errors():
         field = str(detail["loc"][0]) if detail["loc"] else ""
+        if not field:
+            # A rule across settings: its message names them.
+            problems.append(str(detail["msg"]).removeprefix("Value error, "))
+            continue
         variable = f"HERALD_{field.upper()}"
         expected = _EXPECTED.get(field, detail["msg"])
-        if field == "telegram_token":
+        if field in {"telegram_token", "webhook_secret"}:
             problems.append(f"{variable} is not valid: expected {expected}")
             continue
         shown = detail.get("input")

@@ -40,6 +40,10 @@ async def start(update: Update, context: BotContext) -> None:
     message, chat = update.effective_message, update.effective_chat
     if message is None or chat is None:
         return
+    if context.args == ["help"]:
+        # t.me/<bot>?start=help, as inline mode's help button opens: the help, nothing more.
+        await show_help(update, context)
+        return
     if not await may_change_settings(update, context):
         known = await context.services.chats.get(chat.id)
         subscribed = known is not None and known.active

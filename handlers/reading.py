@@ -228,27 +228,35 @@ async def answer_inline_query(update: Update, context: BotContext) -> None:
             ),
         )
         return
-    timezone = await _timezone(context, inline.from_user.id)
+    # The answer is cached for everyone (is_personal false): times are in UTC, said so.
     now = context.services.clock()
     results = [
         InlineQueryResultArticle(
             id=str(entry.id),
             title=formatting.shorten(entry.title, 200) or "(untitled)",
-            description=formatting.inline_description(entry, timezone=timezone, now=now),
+            description=formatting.inline_description(entry, now=now),
             url=entry.link or None,
             input_message_content=InputTextMessageContent(
-                formatting.alert_card(entry, topics=(), timezone=timezone, now=now),
+                formatting.alert_card(entry, topics=(), timezone="UTC", now=now, zone_shown=True),
                 parse_mode=ParseMode.HTML,
                 link_preview_options=LinkPreviewOptions(is_disabled=not entry.link),
             ),
         )
         for entry in page.entries
     ]
+    hint = None
+    if not results and not offset:
+        # Nothing to show: a button to the help says so, rather than an empty list.
+        hint = InlineQueryResultsButton(
+            texts.INLINE_NOTHING if inline.query.strip() else texts.INLINE_EMPTY,
+            start_parameter="help",
+        )
     await inline.answer(
         results,
         cache_time=INLINE_CACHE_SECONDS,
         is_personal=False,
         next_offset=str(page.next_offset) if page.next_offset is not None else None,
+        button=hint,
     )
 
 

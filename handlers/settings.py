@@ -16,7 +16,7 @@ from handlers.channels import COMMAND_UPDATES
 from handlers.context import BotContext
 from handlers.permissions import may_change_settings
 from handlers.prompts import ANSWERS, RepliesTo, ask_for
-from handlers.targets import Target, button_target, command_target
+from handlers.targets import Target, button_target, chat_title, command_target
 
 
 async def _chat_for_change(
@@ -48,6 +48,20 @@ async def _chat_for_change(
         manager=user.id if target.remote and user is not None else None,
     )
     return target, registration.chat
+
+
+async def _pressed_for(update: Update, context: BotContext, chat_id: int) -> Chat | None:
+    """The chat a settings button changes; pressing one subscribes the chat it is in, as
+    the command with an argument would. None for another chat Herald doesn't know."""
+    chats = context.services.chats
+    chat = await chats.get(chat_id)
+    pressed_in = update.effective_chat
+    if chat is None and pressed_in is not None and pressed_in.id == chat_id:
+        registration = await chats.start(
+            chat_id, ChatKind(pressed_in.type), chat_title(pressed_in)
+        )
+        chat = registration.chat
+    return chat
 
 
 async def manage_digest(update: Update, context: BotContext) -> None:
@@ -118,7 +132,7 @@ async def press_digest_button(update: Update, context: BotContext) -> None:
     if found is None:
         return
     chat_id, heading = found
-    chat = await context.services.chats.get(chat_id)
+    chat = await _pressed_for(update, context, chat_id)
     if chat is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
@@ -149,7 +163,18 @@ async def answer_digest_time(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None or not message.text:
         return
-    context.args = [message.text.strip()]
+    answer = message.text.strip()
+    try:
+        parse_clock_time(answer)
+    except ValueError:
+        # Ask again, so the reply box stays one tap away.
+        await message.reply_text(
+            f"“{formatting.escape(formatting.shorten(answer, 40))}” isn't a time like 07:30 "
+            "(24-hour clock)."
+        )
+        await message.reply_text(texts.DIGEST_TIME_PROMPT, reply_markup=ask_for("07:30"))
+        return
+    context.args = [answer]
     await manage_digest(update, context)
 
 
@@ -214,7 +239,7 @@ async def press_timezone_button(update: Update, context: BotContext) -> None:
     if found is None:
         return
     chat_id, heading = found
-    chat = await context.services.chats.get(chat_id)
+    chat = await _pressed_for(update, context, chat_id)
     if chat is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
@@ -278,7 +303,7 @@ async def press_quiet_button(update: Update, context: BotContext) -> None:
     if found is None:
         return
     chat_id, heading = found
-    chat = await context.services.chats.get(chat_id)
+    chat = await _pressed_for(update, context, chat_id)
     if chat is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
@@ -353,7 +378,7 @@ async def press_mute_button(update: Update, context: BotContext) -> None:
     if found is None:
         return
     chat_id, heading = found
-    chat = await context.services.chats.get(chat_id)
+    chat = await _pressed_for(update, context, chat_id)
     if chat is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
@@ -405,7 +430,7 @@ async def press_preview_button(update: Update, context: BotContext) -> None:
     if found is None:
         return
     chat_id, heading = found
-    chat = await context.services.chats.get(chat_id)
+    chat = await _pressed_for(update, context, chat_id)
     if chat is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
@@ -423,6 +448,13 @@ async def unmute(update: Update, context: BotContext) -> None:
         return
     current = await context.services.chats.get(target.chat_id)
     if current is None or current.muted_until is None:
+        # Topics muted from an alert's 🔕 button end here too.
+        unmuted = await context.services.topics.unmute(target.chat_id)
+        if unmuted:
+            names = formatting.either_names(topic.query for topic in unmuted)
+            verb = "alerts" if len(unmuted) == 1 else "alert"
+            await target.reply(context, f"🔔 {formatting.escape(names)} {verb} again.")
+            return
         await target.reply(context, "Alerts aren't muted.")
         return
     released = await context.services.quiet.unmute(current)

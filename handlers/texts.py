@@ -204,6 +204,9 @@ PLAIN_TEXT = (
     "it, send /search {text}. /help lists every command."
 )
 UNDO = "↩️ Undo"
+# The button above an inline answer with no stories (at most 64 characters).
+INLINE_NOTHING = "Nothing found. Tap for search tips."
+INLINE_EMPTY = "No stories stored yet. Tap for help."
 ALERT_TOO_OLD = (
     "This alert's buttons have expired. /topic lists the topics, with buttons to change them."
 )

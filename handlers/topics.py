@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from telegram import CallbackQuery, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler
@@ -9,7 +11,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler
 from bot import formatting
 from bot.delivery import sender
 from bot.domain import HeraldError, Topic, TopicAction, TopicMode
-from bot.services.topics import MAX_TOPICS
+from bot.services.topics import MAX_TOPICS, AlreadyDoneError, TopicError
 from handlers import texts
 from handlers.channels import COMMAND_UPDATES
 from handlers.context import BotContext
@@ -25,6 +27,7 @@ def _keyboard(
     page: int = 0,
     undo_id: int | None = None,
     digest_off: bool = False,
+    now: dt.datetime | None = None,
 ) -> InlineKeyboardMarkup | None:
     """The list's buttons for one page; ``named_chat``: the list is of that chat, managed
     from another. ``undo_id`` adds an Undo for the change just made."""
@@ -41,13 +44,20 @@ def _keyboard(
     shown = topics[first : first + formatting.TOPICS_PER_PAGE]
     for number, topic in enumerate(shown, start=first + 1):
         switch = "🔔 instant" if topic.mode is TopicMode.INSTANT else "📰 digest"
-        sound = "🔇 silent" if topic.silent else "🔊 sound"
+        sound = InlineKeyboardButton(
+            "🔇 silent" if topic.silent else "🔊 sound",
+            callback_data=f"topic:silent:{topic.id}{suffix}",
+        )
+        if now is not None and topic.muted(now):
+            sound = InlineKeyboardButton(
+                "🔔 unmute", callback_data=f"topic:unmute:{topic.id}{suffix}"
+            )
         rows.append(
             [
                 InlineKeyboardButton(
                     f"{number}. {switch}", callback_data=f"topic:mode:{topic.id}{suffix}"
                 ),
-                InlineKeyboardButton(sound, callback_data=f"topic:silent:{topic.id}{suffix}"),
+                sound,
                 InlineKeyboardButton(
                     f"🗑 remove {number}", callback_data=f"topic:remove:{topic.id}{suffix}"
                 ),
@@ -55,7 +65,11 @@ def _keyboard(
         )
     if digest_off and any(topic.mode is TopicMode.DIGEST for topic in topics):
         rows.append(
-            [InlineKeyboardButton("🔔 Turn the digest on", callback_data=f"digest:on{suffix}")]
+            [
+                InlineKeyboardButton(
+                    "🔔 Turn the digest on", callback_data=f"topic:digeston:{page}{suffix}"
+                )
+            ]
         )
     if pages > 1:
         rows.append(
@@ -91,7 +105,14 @@ async def _listing(
         now=context.services.clock(),
         digest_enabled=digest_on,
     )
-    markup = _keyboard(topics, named_chat, page=page, undo_id=undo_id, digest_off=not digest_on)
+    markup = _keyboard(
+        topics,
+        named_chat,
+        page=page,
+        undo_id=undo_id,
+        digest_off=not digest_on,
+        now=context.services.clock(),
+    )
     return text, markup
 
 
@@ -191,15 +212,20 @@ async def remove_topic(target: Target, context: BotContext, reference: str) -> N
 
 
 async def press_topic_button(update: Update, context: BotContext) -> None:
-    """A button on the /topic list: switch, silence, remove (with Undo), page, or undo."""
-    query = update.callback_query
-    if query is None or query.data is None:
+    """A button on the /topic list: switch, silence, unmute, remove (with Undo), page, undo,
+    or turn the digest on."""
+    query, chat = update.callback_query, update.effective_chat
+    if query is None or query.data is None or chat is None:
         return
     _, action, number, *named = query.data.split(":")
-    found = await button_target(update, context, named[0] if named else None)
-    if found is None:
-        return
-    chat_id, heading = found
+    if action == "page" and not named:
+        # Anyone may read a group's list; changing it is for its admins.
+        chat_id, heading = chat.id, ""
+    else:
+        found = await button_target(update, context, named[0] if named else None)
+        if found is None:
+            return
+        chat_id, heading = found
     topics = context.services.topics
     listed = await topics.list(chat_id)
     position = next((i for i, t in enumerate(listed) if t.id == int(number)), 0)
@@ -207,11 +233,18 @@ async def press_topic_button(update: Update, context: BotContext) -> None:
     undo_id = None
     try:
         if action == "page":
+            page = min(max(int(number), 0), formatting.topic_pages(len(listed)) - 1)
+            toast = f"Page {page + 1}."
+        elif action == "digeston":
+            settings = await context.services.chats.get(chat_id)
+            if settings is None:
+                raise TopicError(texts.STALE_BUTTON)
+            await context.services.digests.set_digest(settings, enabled=True)
+            toast = "The daily digest is on."
             page = int(number)
-            toast = f"Page {page % formatting.topic_pages(len(listed)) + 1}"
         elif action == "undo":
             restored = await topics.undo(chat_id, int(number))
-            toast = "Back: " + ", ".join(f"“{t.query}”" for t in restored) if restored else ""
+            toast = f"Back: {formatting.either_names(t.query for t in restored)}."
             listed = await topics.list(chat_id)
             ids = {t.id for t in restored}
             page = next((i for i, t in enumerate(listed) if t.id in ids), 0)
@@ -220,27 +253,33 @@ async def press_topic_button(update: Update, context: BotContext) -> None:
             change = await topics.change(chat_id, [int(number)], TopicAction.UNFOLLOW)
             toast = f"Removed “{change.topics[0].query}”. Undo is at the top for a minute."
             undo_id = change.undo_id
+        elif action == "unmute":
+            unmuted = await topics.unmute(chat_id, int(number))
+            toast = f"“{unmuted[0].query}” alerts again." if unmuted else "That topic isn't muted."
         elif action == "silent":
             current = await topics.get(chat_id, int(number))
             topic = await topics.set_silent(chat_id, current.id, not current.silent)
             toast = (
-                f"“{topic.query}”: alerts without a sound"
+                f"“{topic.query}”: alerts without a sound."
                 if topic.silent
-                else f"“{topic.query}”: alerts with a sound"
+                else f"“{topic.query}”: alerts with a sound."
             )
         else:
             current = await topics.get(chat_id, int(number))
             mode = TopicMode.DIGEST if current.mode is TopicMode.INSTANT else TopicMode.INSTANT
             topic = await topics.set_mode(chat_id, current.id, mode)
             toast = (
-                f"“{topic.query}”: instant alerts"
+                f"“{topic.query}”: instant alerts."
                 if mode is TopicMode.INSTANT
-                else f"“{topic.query}”: digest only, no alerts"
+                else f"“{topic.query}”: digest only, no alerts."
             )
+    except AlreadyDoneError as error:
+        await query.answer(error.user_message)
+        return
     except HeraldError as error:
         await query.answer(formatting.shorten(error.user_message, 190), show_alert=True)
         return
-    await query.answer(formatting.shorten(toast, 190) or None)
+    await query.answer(formatting.shorten(toast, 190))
     text, markup = await _listing(
         context, chat_id, chat_id if named else None, page=page, undo_id=undo_id
     )
@@ -262,8 +301,15 @@ async def press_alert_button(update: Update, context: BotContext) -> None:
     if query is None or query.data is None or chat is None:
         return
     _, action, outbox_id, *undo = query.data.split(":")
-    alert = await context.services.outbox.alert_topics(int(outbox_id))
-    if alert is None or alert[0] != chat.id:
+    message = query.message
+    matched = (
+        None
+        if message is None
+        else await context.services.outbox.alert_topics(
+            int(outbox_id), chat_id=chat.id, message_id=message.message_id
+        )
+    )
+    if matched is None:
         await query.answer(texts.ALERT_TOO_OLD, show_alert=True)
         return
     if not await may_change_settings(update, context):
@@ -273,13 +319,13 @@ async def press_alert_button(update: Update, context: BotContext) -> None:
     try:
         if action == "undo":
             restored = await topics.undo(chat.id, int(undo[0]))
-            names = ", ".join(f"“{topic.query}”" for topic in restored)
+            names = formatting.either_names(topic.query for topic in restored)
             await query.answer(formatting.shorten(f"Undone: {names} as before.", 190))
             markup = sender.inline_keyboard(
                 formatting.alert_buttons(int(outbox_id), unfollow=chat.type == Chat.PRIVATE)
             )
         else:
-            change = await topics.change(chat.id, alert[1], TopicAction(action))
+            change = await topics.change(chat.id, matched, TopicAction(action))
             settings = await context.services.chats.get(chat.id)
             text = formatting.topics_changed(
                 change,
@@ -298,6 +344,9 @@ async def press_alert_button(update: Update, context: BotContext) -> None:
                     ]
                 ]
             )
+    except AlreadyDoneError as error:
+        await query.answer(error.user_message)
+        return
     except HeraldError as error:
         await query.answer(formatting.shorten(error.user_message, 190), show_alert=True)
         return
@@ -313,7 +362,8 @@ HANDLERS = [
     MessageHandler(ANSWERS & RepliesTo(texts.TOPIC_PROMPT), answer_topic_prompt),
     CallbackQueryHandler(press_add_topic, pattern=r"^ask:topic$"),
     CallbackQueryHandler(
-        press_topic_button, pattern=r"^topic:(mode|silent|remove|page|undo):\d+(:-\d+)?$"
+        press_topic_button,
+        pattern=r"^topic:(mode|silent|unmute|remove|page|undo|digeston):\d+(:-\d+)?$",
     ),
     CallbackQueryHandler(
         press_alert_button, pattern=r"^alert:((mute|digest|unfollow):\d+|undo:\d+:\d+)$"

@@ -9,10 +9,10 @@ import datetime as dt
 import functools
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Protocol
 
-from bot import formatting
+from bot import formatting, metrics
 from bot.delivery.pacing import Pacer
 from bot.domain import (
     AlertEdit,
@@ -468,13 +468,15 @@ class Deliverer:
     ) -> None:
         ids = [row.id for row in rows]
         try:
-            message_id = await self._sender.send(
-                head.chat_id,
-                outgoing.text,
-                thread_id=head.thread_id or None,
-                preview=outgoing.preview,
-                buttons=outgoing.buttons,
-                silent=outgoing.silent,
+            message_id = await self._timed(
+                self._sender.send(
+                    head.chat_id,
+                    outgoing.text,
+                    thread_id=head.thread_id or None,
+                    preview=outgoing.preview,
+                    buttons=outgoing.buttons,
+                    silent=outgoing.silent,
+                )
             )
         except ThrottledError as error:
             self.stats.throttled += 1
@@ -524,17 +526,53 @@ class Deliverer:
             await self._retry_later(head, str(error))
             return
         await self._record_sent(ids, message_id)
+        self._observe_publication(rows)
+
+    @staticmethod
+    async def _timed(send: Awaitable[int]) -> int:
+        """One send, its latency and outcome counted on /metrics."""
+        started = time.perf_counter()
+        outcome = "other"
+        try:
+            message_id = await send
+        except ThrottledError:
+            outcome = "429"
+            raise
+        except ChatGoneError:
+            outcome = "403"
+            raise
+        else:
+            outcome = "ok"
+            return message_id
+        finally:
+            metrics.SEND_LATENCY.observe(time.perf_counter() - started)
+            metrics.SENDS.labels(outcome).inc()
+
+    def _observe_publication(self, rows: Sequence[OutboxMessage]) -> None:
+        """Publication → alert latency of each alert a sent message carried.
+
+        Entries with only a date, or whose stated time lies ahead, say nothing about latency.
+        """
+        now = self._clock()
+        for row in rows:
+            entry = row.entry
+            if row.kind is MessageKind.ALERT and entry is not None and not entry.date_only:
+                waited = (now - entry.published_at).total_seconds()
+                if waited >= 0:
+                    metrics.PUBLISH_TO_ALERT.observe(waited)
 
     async def _send_plain(self, head: OutboxMessage, ids: list[int], outgoing: Outgoing) -> None:
         plain = formatting.shorten(formatting.plain_text(outgoing.text), formatting.MAX_MESSAGE)
         try:
-            message_id = await self._sender.send(
-                head.chat_id,
-                plain,
-                html=False,
-                thread_id=head.thread_id or None,
-                buttons=outgoing.buttons,
-                silent=outgoing.silent,
+            message_id = await self._timed(
+                self._sender.send(
+                    head.chat_id,
+                    plain,
+                    html=False,
+                    thread_id=head.thread_id or None,
+                    buttons=outgoing.buttons,
+                    silent=outgoing.silent,
+                )
             )
         except RejectedError as error:
             log.error(

@@ -33,6 +33,7 @@ from bot.sandbox.records import (
     SentMessage,
     UserMessage,
 )
+from bot.sandbox.webhook import Webhook, WebhookDelivery
 from bot.sandbox.world import (
     JSON,
     Chat,
@@ -121,6 +122,7 @@ class BotApiEmulator:
             inline_mode=inline_mode,
         )
         self._runner: web.AppRunner | None = None
+        self._webhooks = WebhookDelivery(self._world, lambda: self._api.webhook)
         self._taken: set[tuple[int, int]] = set()
         self.requests: list[RequestRecord] = []
         self.calls: Counter[str] = Counter()
@@ -149,12 +151,14 @@ class BotApiEmulator:
         self._port = runner.addresses[0][1]
         self._runner = runner
         self._api.closing = False
+        self._webhooks.start()
 
     async def stop(self) -> None:
         """Stops serving; open long polls return an empty list first so nothing hangs."""
         if self._runner is None:
             return
         self._api.stop_polling()
+        await self._webhooks.stop()
         runner, self._runner = self._runner, None
         await runner.cleanup()
 
@@ -731,6 +735,11 @@ class BotApiEmulator:
     def long_polling(self) -> bool:
         """Whether the bot has a getUpdates request waiting right now."""
         return self._api.polling
+
+    @property
+    def webhook(self) -> Webhook | None:
+        """The webhook the bot set (URL, secret, delivery counts), or None while it polls."""
+        return self._api.webhook
 
     @property
     def flood_rejections(self) -> int:

@@ -9,6 +9,7 @@ answers once, within about 10 seconds, with at most 50 results
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from bot.sandbox.entities import Entity
 from bot.sandbox.errors import QUERY_INVALID, bad_request
 from bot.sandbox.parameters import Params
 
+_START_PARAMETER = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_RESULTS = 50
 MAX_RESULT_ID_BYTES = 64
 MAX_NEXT_OFFSET_BYTES = 64
@@ -61,6 +63,7 @@ class InlineAnswer:
     cache_time: int
     is_personal: bool
     next_offset: str
+    button: str | None = None  # the text of the button above the results, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +101,7 @@ def check_answer(
     next_offset = params.string("next_offset") or ""
     if len(next_offset.encode()) > MAX_NEXT_OFFSET_BYTES:
         raise bad_request("NEXT_OFFSET_INVALID")
+    button = _button(params.json("button"))
     del pending[query_id]
     return InlineAnswer(
         query_id=query_id,
@@ -105,7 +109,22 @@ def check_answer(
         cache_time=300 if (cache_time := params.integer("cache_time")) is None else cache_time,
         is_personal=params.flag("is_personal"),
         next_offset=next_offset,
+        button=button,
     )
+
+
+def _button(value: Any) -> str | None:
+    """An ``InlineQueryResultsButton``: its text, and a start parameter or web app."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("text"), str):
+        raise bad_request("can't parse InlineQueryResultsButton JSON object")
+    start = value.get("start_parameter")
+    if start is None and "web_app" not in value:
+        raise bad_request("BUTTON_TYPE_INVALID")
+    if start is not None and not (isinstance(start, str) and _START_PARAMETER.fullmatch(start)):
+        raise bad_request("START_PARAM_INVALID")
+    return str(value["text"])
 
 
 def _result(item: Any, *, strict_ampersands: bool) -> InlineResult:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from bot import metrics
 from bot.domain import Clock
 from bot.services.stories import StoryWindow
 from bot.storage.interfaces import Entries, Topics
@@ -90,11 +91,13 @@ class AlertRouter:
                     )
                     topic_ids = [topic for _, topics in routing.items() for topic in topics]
                     sent, held = await self._topics.route(entry, topic_ids, now=self._clock())
+                    metrics.ENTRIES_ROUTED.inc()
                     if sent or held:
                         log.info(
                             "Entry %s alerted to %d chats (%d more held)", entry.id, sent, held
                         )
                         queued += sent + held
+                        metrics.ALERTS_QUEUED.inc(sent + held)
                     # An entry that joined a story's cluster may have alerts to edit.
                     if sent or entry is not stored:
                         self._wake()

@@ -50,6 +50,10 @@ class TopicError(HeraldError):
     """A topic command can't be done; the message says why."""
 
 
+class AlreadyDoneError(TopicError):
+    """A button pressed twice: what it asks is the case already; nothing changed."""
+
+
 class TopicService:
     def __init__(
         self,
@@ -182,6 +186,10 @@ class TopicService:
         )
         if change is None:
             raise TopicError("That topic is gone; /topic shows the current list.")
+        if not change.topics:
+            raise AlreadyDoneError(
+                "Already muted." if action is TopicAction.MUTE else "Already digest only."
+            )
         if action is TopicAction.UNFOLLOW:
             for topic in change.topics:
                 self._index.remove(topic.id)
@@ -193,6 +201,8 @@ class TopicService:
     async def undo(self, chat_id: int, undo_id: int) -> tuple[Topic, ...]:
         """Put back what a button changed; raises TopicError once ``UNDO_FOR`` has passed."""
         restored = await self._topics.undo(chat_id, undo_id, now=self._clock())
+        if restored == []:
+            raise AlreadyDoneError("Already undone.")
         if restored is None:
             minutes = int(UNDO_FOR.total_seconds() // 60)
             raise TopicError(
@@ -203,6 +213,10 @@ class TopicService:
             if topic.id not in self._index:
                 self._compile(topic)
         return tuple(restored)
+
+    async def unmute(self, chat_id: int, topic_id: int | None = None) -> tuple[Topic, ...]:
+        """End a topic's mute (or every muted topic's in the chat); the topics unmuted."""
+        return tuple(await self._topics.unmute(chat_id, topic_id))
 
     async def set_silent(self, chat_id: int, topic_id: int, silent: bool) -> Topic:
         """Alerts of this topic without a sound (``disable_notification``), or with one."""

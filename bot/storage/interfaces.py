@@ -26,6 +26,8 @@ from bot.domain import (
     MessageKind,
     OutboxMessage,
     ParsedEntry,
+    PushState,
+    Subscription,
     Topic,
     TopicAction,
     TopicChange,
@@ -212,6 +214,16 @@ class Entries(Protocol):
 class Feeds(Protocol):
     """Feeds and what each poll stores."""
 
+    async def record_push(
+        self,
+        feed: Feed,
+        entries: Sequence[ParsedEntry],
+        *,
+        title: str,
+        now: dt.datetime,
+        keep_after: dt.datetime,
+    ) -> StoredPoll: ...
+
     async def add(self, url: str, *, now: dt.datetime, next_poll_at: dt.datetime) -> Feed: ...
 
     async def get(self, feed_id: int) -> Feed | None: ...
@@ -262,6 +274,10 @@ class Meta(Protocol):
 
     async def set_int(self, key: str, value: int) -> None: ...
 
+    async def get_text(self, key: str) -> str | None: ...
+
+    async def set_text_once(self, key: str, value: str) -> str: ...
+
 
 class Outbox(Protocol):
     """Every pushed message, the holds and digests that feed it, and broadcasts."""
@@ -286,7 +302,9 @@ class Outbox(Protocol):
         self, chat_id: int, *, now: dt.datetime, limit: int, thread_id: int = ...
     ) -> list[OutboxMessage]: ...
 
-    async def alert_topics(self, outbox_id: int) -> tuple[int, tuple[int, ...]] | None: ...
+    async def alert_topics(
+        self, outbox_id: int, *, chat_id: int, message_id: int
+    ) -> tuple[int, ...] | None: ...
 
     async def still_pending(self, outbox_ids: Sequence[int]) -> set[int]: ...
 
@@ -408,6 +426,8 @@ class Topics(Protocol):
 
     async def set_mode(self, topic_id: int, mode: TopicMode) -> bool: ...
 
+    async def unmute(self, chat_id: int, topic_id: int | None = None) -> list[Topic]: ...
+
     async def set_silent(self, topic_id: int, silent: bool) -> bool: ...
 
     async def change(
@@ -434,3 +454,34 @@ class Topics(Protocol):
     async def route(
         self, entry: Entry, topic_ids: Sequence[int], *, now: dt.datetime
     ) -> tuple[int, int]: ...
+
+
+class Subscriptions(Protocol):
+    """Each pushed feed's WebSub subscription: hub, topic, callback token, secret, lease."""
+
+    async def requested(
+        self,
+        feed_id: int,
+        *,
+        hub: str,
+        topic: str,
+        callback_token: str,
+        secret: str,
+        now: dt.datetime,
+    ) -> Subscription: ...
+
+    async def for_feed(self, feed_id: int) -> Subscription | None: ...
+
+    async def by_token(self, callback_token: str) -> Subscription | None: ...
+
+    async def all(self) -> list[Subscription]: ...
+
+    async def verified(self, feed_id: int, *, lease_seconds: int, now: dt.datetime) -> None: ...
+
+    async def set_state(
+        self, feed_id: int, state: PushState, *, error: str | None = None
+    ) -> None: ...
+
+    async def pushed(self, feed_id: int, *, now: dt.datetime) -> None: ...
+
+    async def delete(self, feed_id: int) -> None: ...

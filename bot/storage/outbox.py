@@ -217,15 +217,18 @@ class OutboxRepository:
         )
         return [_message(row) for row in rows]
 
-    async def alert_topics(self, outbox_id: int) -> tuple[int, tuple[int, ...]] | None:
-        """An alert's chat and the topics that matched it; None once the row is pruned."""
+    async def alert_topics(
+        self, outbox_id: int, *, chat_id: int, message_id: int
+    ) -> tuple[int, ...] | None:
+        """The topics that matched the alert sent as this message of this chat; None once
+        the row is pruned, or if it is not that message."""
         row = await self._db.fetchone(
-            "SELECT chat_id, topic_ids FROM outbox WHERE id = ? AND kind = 'alert'",
-            (outbox_id,),
+            # A press may come before the send is recorded (message_id still NULL).
+            "SELECT topic_ids FROM outbox WHERE id = ? AND kind = 'alert' AND chat_id = ?"
+            " AND COALESCE(message_id = ?, 1)",
+            (outbox_id, chat_id, message_id),
         )
-        if row is None:
-            return None
-        return row[0], tuple(json.loads(row[1]))
+        return None if row is None else tuple(json.loads(row[0]))
 
     async def still_pending(self, outbox_ids: Sequence[int]) -> set[int]:
         marks = ",".join("?" * len(outbox_ids))

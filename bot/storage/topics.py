@@ -110,6 +110,16 @@ class TopicRepository:
         )
         return changed > 0
 
+    async def unmute(self, chat_id: int, topic_id: int | None = None) -> list[Topic]:
+        """End the mute of one of the chat's topics (or of all of them); those it ended."""
+        async with self._db.transaction() as sql:
+            cursor = await sql.execute(
+                "UPDATE topics SET muted_until = NULL WHERE chat_id = ?"
+                f" AND muted_until IS NOT NULL AND (? IS NULL OR id = ?) RETURNING {_COLUMNS}",
+                (chat_id, topic_id, topic_id),
+            )
+            return [_topic(row) for row in await cursor.fetchall()]
+
     async def set_silent(self, topic_id: int, silent: bool) -> bool:
         changed = await self._db.execute(
             "UPDATE topics SET silent = ? WHERE id = ?", (int(silent), topic_id)
@@ -128,8 +138,10 @@ class TopicRepository:
     ) -> TopicChange | None:
         """Mute (until ``until``), switch to digest only, or remove the chat's listed topics.
 
-        Topics no longer in the chat are skipped; None if none is left. What the topics were
-        before is kept for ``undo_for`` (``undo``), in the same transaction.
+        Topics no longer in the chat are skipped; None if none is left. Topics the action
+        would not change (already muted, already digest only) are left out, and with none
+        left to change the result lists no topics and has no Undo (``undo_id`` 0). What the
+        topics were before is kept for ``undo_for`` (``undo``), in the same transaction.
         """
         async with self._db.transaction() as sql:
             marks = ",".join("?" * len(topic_ids))
@@ -137,9 +149,17 @@ class TopicRepository:
                 f"SELECT {_COLUMNS} FROM topics WHERE chat_id = ? AND id IN ({marks}) ORDER BY id",
                 (chat_id, *topic_ids),
             )
-            before = [_topic(row) for row in await cursor.fetchall()]
-            if not before:
+            found = [_topic(row) for row in await cursor.fetchall()]
+            if not found:
                 return None
+            if action is TopicAction.MUTE:
+                before = [topic for topic in found if not topic.muted(now)]
+            elif action is TopicAction.DIGEST:
+                before = [topic for topic in found if topic.mode is not TopicMode.DIGEST]
+            else:
+                before = found
+            if not before:
+                return TopicChange(action, (), undo_id=0)
             ids = [(topic.id,) for topic in before]
             if action is TopicAction.MUTE:
                 await sql.executemany(
@@ -173,17 +193,19 @@ class TopicRepository:
 
         A removed topic comes back with its id and the time it was first added, so the
         alert rule treats it as never gone; one the chat followed again meanwhile is left
-        as it is now. Returns the topics restored.
+        as it is now. Returns the topics restored: none when it was undone already.
         """
         async with self._db.transaction() as sql:
             cursor = await sql.execute(
-                "DELETE FROM undo WHERE id = ? AND chat_id = ? AND expires_at > ?"
-                " RETURNING topics",
+                "SELECT topics, used FROM undo WHERE id = ? AND chat_id = ? AND expires_at > ?",
                 (undo_id, chat_id, to_epoch(now)),
             )
             row = await cursor.fetchone()
             if row is None:
                 return None
+            if row[1]:
+                return []
+            await sql.execute("UPDATE undo SET used = 1 WHERE id = ?", (undo_id,))
             restored = []
             for saved in json.loads(row[0]):
                 cursor = await sql.execute(

@@ -178,7 +178,10 @@ def parse_query(text: str, *, mode: QueryMode, max_length: int | None = None) ->
             _parse(rewrite, mode, limit)
         except InvalidQueryError:
             raise error from None
-        raise InvalidQueryError(f"{error.user_message} Did you mean: {rewrite}?") from None
+        message = error.user_message
+        if message == _BRACKETS:
+            message = _BRACKETS.split(", so write")[0] + "."
+        raise InvalidQueryError(f"{message} Did you mean: {rewrite}?") from None
 
 
 def _parse(text: str, mode: QueryMode, limit: int) -> Query:
@@ -199,10 +202,7 @@ def _parse(text: str, mode: QueryMode, limit: int) -> Query:
         if not segments[index].phrases or not segments[index + 1].phrases:
             raise InvalidQueryError(f"{operator} needs words on both sides.")
     if operators and any(segment.bracketed for segment in segments):
-        raise InvalidQueryError(
-            "Brackets aren't supported: AND binds tighter than OR, "
-            "so write Putin AND Vietnam OR Kremlin AND Vietnam."
-        )
+        raise InvalidQueryError(_BRACKETS)
     words = sum(len(phrase.words) for phrase in positive + exclusions)
     if words > MAX_WORDS:
         raise InvalidQueryError(f"{noun} can have at most {MAX_WORDS} words.")
@@ -219,6 +219,12 @@ def _parse(text: str, mode: QueryMode, limit: int) -> Query:
         display=_tidy(text),
     )
 
+
+_BRACKETS = (
+    "Brackets aren't supported: AND binds tighter than OR, "
+    "so write Putin AND Vietnam OR Kremlin AND Vietnam."
+)
+_CLOSING_QUOTE = {"“": "”", "„": "“", "«": "»", "‘": "’", "‚": "‘", "‹": "›", "「": "」"}
 
 # Words, quoted phrases and brackets of a query, for rewriting one the parser refused.
 _REWRITE_TOKEN = re.compile(
@@ -238,7 +244,7 @@ def suggest_rewrite(text: str) -> str | None:
     for raw in _REWRITE_TOKEN.findall(text):
         quoted = raw.lstrip(_MINUS).partition(":")[2] if ":" in raw else raw.lstrip(_MINUS)
         if quoted and quoted[0] in _QUOTES and (len(quoted) == 1 or quoted[-1] not in _QUOTES):
-            raw += '"'
+            raw += _CLOSING_QUOTE.get(quoted[0], quoted[0])
         tokens.append(raw)
     position = 0
 
@@ -285,7 +291,15 @@ def suggest_rewrite(text: str) -> str | None:
     kept = [clause for clause in kept if clause]
     if not kept or len(kept) > _MAX_REWRITE_CLAUSES:
         return None
-    return " OR ".join(" AND ".join(clause) for clause in kept)
+    return " OR ".join(_joined(clause) for clause in kept)
+
+
+def _joined(clause: list[str]) -> str:
+    """One AND clause; an exclusion goes beside the words before it, with no AND."""
+    text = clause[0]
+    for part in clause[1:]:
+        text += f" {part}" if part[0] in _MINUS else f" AND {part}"
+    return text
 
 
 def _product(left: list[list[str]], right: list[list[str]]) -> list[list[str]]:

@@ -40,6 +40,10 @@ def test_defaults_match_the_documented_contract() -> None:
     assert settings.allow_private_networks == ()
     assert settings.poll_concurrency == 64
     assert settings.cluster_window_hours == 48
+    assert settings.listen_address == ("127.0.0.1", 8080)
+    assert settings.webhook_url == ""
+    assert settings.webhook_secret is None
+    assert settings.websub_base == ""
 
 
 def test_every_variable_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -100,6 +104,11 @@ def test_a_dotenv_file_in_the_working_directory_is_read(tmp_path: Path) -> None:
         ("HERALD_CLUSTER_WINDOW_HOURS", "0", "whole number of hours from 1 to 168"),
         ("HERALD_CLUSTER_WINDOW_HOURS", "two days", "whole number of hours from 1 to 168"),
         ("HERALD_CLUSTER_WINDOW_HOURS", "1000", "whole number of hours from 1 to 168"),
+        ("HERALD_LISTEN", "8080", "host:port"),
+        ("HERALD_LISTEN", "localhost:http", "host:port"),
+        ("HERALD_LISTEN", "127.0.0.1:65536", "host:port"),
+        ("HERALD_WEBHOOK_URL", "bot.example/telegram", "https URL Telegram posts"),
+        ("HERALD_PUBLIC_URL", "ftp://bot.example", "base URL a WebSub hub"),
     ],
 )
 def test_a_bad_value_names_the_variable_and_what_it_expects(
@@ -176,3 +185,60 @@ def test_private_networks_are_read_as_cidr_ranges(monkeypatch: pytest.MonkeyPatc
         "fd00::/8",
     ]
     assert settings.poll_concurrency == 200
+
+
+@pytest.mark.parametrize(
+    ("listen", "address"),
+    [
+        ("0.0.0.0:8080", ("0.0.0.0", 8080)),
+        ("127.0.0.1:0", ("127.0.0.1", 0)),
+        ("[::1]:9100", ("::1", 9100)),
+        (" Off ", None),
+    ],
+)
+def test_listen_takes_host_port_or_off(
+    monkeypatch: pytest.MonkeyPatch, listen: str, address: tuple[str, int] | None
+) -> None:
+    monkeypatch.setenv("HERALD_LISTEN", listen)
+
+    assert load_settings().listen_address == address
+
+
+def test_a_malformed_webhook_secret_is_refused_without_echoing_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HERALD_WEBHOOK_SECRET", "s3cret:with:colons")
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+
+    assert str(raised.value) == (
+        "HERALD_WEBHOOK_SECRET is not valid: expected 1 to 256 characters of A-Z, a-z, 0-9, "
+        "_ and -"
+    )
+
+
+@pytest.mark.parametrize("variable", ["HERALD_WEBHOOK_URL", "HERALD_PUBLIC_URL"])
+def test_webhook_or_websub_without_the_http_server_is_refused_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    monkeypatch.setenv(variable, "https://bot.example/telegram")
+    monkeypatch.setenv("HERALD_LISTEN", "off")
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+
+    assert str(raised.value).startswith(f"{variable} needs the HTTP server")
+    assert "\n" not in str(raised.value)
+
+
+def test_websub_callbacks_default_to_the_webhook_urls_origin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HERALD_WEBHOOK_URL", "https://bot.example:8443/telegram")
+
+    assert load_settings().websub_base == "https://bot.example:8443"
+
+    monkeypatch.setenv("HERALD_PUBLIC_URL", "https://hub-facing.example/herald/")
+
+    assert load_settings().websub_base == "https://hub-facing.example/herald"

@@ -17,6 +17,7 @@ from bot.delivery.worker import (
     TransientError,
 )
 from bot.domain import ChatKind, InactiveReason, Keyboard, LinkPreview, MessageKind
+from bot.metrics import REGISTRY
 from tests.conftest import NOW
 from tests.delivery.conftest import Archive
 
@@ -285,3 +286,28 @@ async def test_nothing_is_marked_sent_before_telegram_confirms_it(archive: Archi
 
     assert seen == [["pending"]]
     assert await archive.states(chat) == ["sent"]
+
+
+def sends(outcome: str) -> float:
+    return REGISTRY.get_sample_value("herald_sends_total", {"outcome": outcome}) or 0.0
+
+
+async def test_metrics_count_each_send_by_outcome_with_its_latency(archive: Archive) -> None:
+    ok, throttled, blocked, failing = [await archive.chat(n) for n in (41, 42, 43, 44)]
+    [entry] = await archive.entries("Story")
+    await archive.outbox.enqueue_alerts(
+        [(chat, entry, []) for chat in (ok, throttled, blocked, failing)], now=NOW
+    )
+    errors: dict[int, Exception] = {
+        throttled: ThrottledError(3),
+        blocked: ChatGoneError(InactiveReason.BLOCKED, "Forbidden: bot was blocked by the user"),
+        failing: TransientError("Bad Gateway"),
+    }
+    before = {outcome: sends(outcome) for outcome in ("ok", "429", "403", "other")}
+    timed_before = REGISTRY.get_sample_value("herald_send_latency_seconds_count") or 0.0
+
+    await deliverer(archive, ScriptedSender(answer=lambda chat, _, __: errors.get(chat))).drain()
+
+    moved = {outcome: sends(outcome) - count for outcome, count in before.items()}
+    assert moved == {"ok": 1, "429": 1, "403": 1, "other": 1}
+    assert REGISTRY.get_sample_value("herald_send_latency_seconds_count") == timed_before + 4

@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import datetime as dt
 import os
+import re
 import signal
+import socket
 import sqlite3
 import sys
 import time
@@ -23,6 +25,7 @@ from bot.storage.feeds import FeedRepository
 from bot.storage.interfaces import PollSuccess
 
 START_TIMEOUT = 30.0
+LISTENING = re.compile(r"HTTP server listening on (http://\S+)")
 
 
 class HeraldProcess:
@@ -35,14 +38,17 @@ class HeraldProcess:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     async def wait_until_polling(
-        self, emulator: BotApiEmulator, *, within: float = START_TIMEOUT
+        self, emulator: BotApiEmulator, *, within: float = START_TIMEOUT, webhook: bool = False
     ) -> None:
-        """Wait until the bot long-polls, so it is ready for messages; fail if it exits."""
+        """Wait until the bot long-polls (or has set its webhook), so it is ready for
+        messages; fail if it exits."""
         polling = asyncio.ensure_future(
             emulator.wait_until(
-                lambda: emulator.long_polling,
+                (lambda: emulator.webhook is not None)
+                if webhook
+                else (lambda: emulator.long_polling),
                 timeout=within,
-                description="getUpdates long poll from herald",
+                description="setWebhook from herald" if webhook else "getUpdates long poll",
             )
         )
         exited = asyncio.ensure_future(self.process.wait())
@@ -56,6 +62,15 @@ class HeraldProcess:
         except TimeoutError as error:
             raise AssertionError(f"herald did not start polling:\n{self.log}") from error
 
+    async def http_url(self, *, within: float = 10.0) -> str:
+        """The root URL of herald's HTTP server, from the line it logs once listening."""
+        deadline = time.monotonic() + within
+        while (found := LISTENING.search(self.log)) is None:
+            assert self.process.returncode is None, f"herald exited:\n{self.log}"
+            assert time.monotonic() < deadline, f"herald logged no HTTP server:\n{self.log}"
+            await asyncio.sleep(0.05)
+        return found[1]
+
     async def stop(self, sig: int = signal.SIGTERM, within: float = 10.0) -> int:
         if self.process.returncode is None:
             self.process.send_signal(sig)
@@ -67,6 +82,14 @@ class HeraldProcess:
             await self.process.wait()
 
 
+def free_port() -> int:
+    """A TCP port free on loopback now, for a test that must name herald's port up front
+    (a webhook URL); the system hands it out to nobody else in between, as a rule."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def herald_environment(**variables: str) -> dict[str, str]:
     # No HERALD_* setting of the developer's leaks in, and no proxy sees loopback traffic.
     env = {
@@ -75,6 +98,8 @@ def herald_environment(**variables: str) -> dict[str, str]:
         if not name.startswith("HERALD_") and not name.lower().endswith("_proxy")
     }
     env["PYTHONUNBUFFERED"] = "1"
+    # Tests run side by side: each herald's HTTP server takes a free port, which it logs.
+    env["HERALD_LISTEN"] = "127.0.0.1:0"
     env.update(variables)
     return env
 
@@ -115,7 +140,9 @@ async def running_herald(
         )
     herald = HeraldProcess(process, log_path)
     try:
-        await herald.wait_until_polling(emulator, within=start_within)
+        await herald.wait_until_polling(
+            emulator, within=start_within, webhook=bool(settings.get("HERALD_WEBHOOK_URL"))
+        )
         yield herald
     finally:
         await herald.kill()

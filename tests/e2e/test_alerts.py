@@ -178,3 +178,71 @@ async def test_in_a_group_only_admins_may_press_an_alerts_buttons(
     assert refused.text == "Only this group's admins can change its Herald settings."
     assert modes == [("instant",)]
     assert first.edit_count == 0
+
+
+async def test_an_old_alerts_buttons_never_reach_a_topic_added_after_its_own_went(
+    emulator: BotApiEmulator, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    async with following_gaza(emulator, feed_server, tmp_path) as ada:
+        ada.publish("Gaza talks resume")
+        first = await alert(emulator, ada, "Gaza talks resume")
+        await ask(emulator, ada.chat, ada.user, "/topic remove Gaza")
+        await ask(emulator, ada.chat, ada.user, "/topic Ukraine")
+        gone = await emulator.wait_for_answer(
+            await emulator.press_button(ada.chat, first.message_id, ada.user, "✖️ Unfollow")
+        )
+        left = query(tmp_path, "SELECT query FROM topics")
+
+    assert gone.show_alert
+    assert gone.text == "That topic is gone; /topic shows the current list."
+    assert left == [("Ukraine",)]
+
+
+async def test_pressing_twice_changes_once_and_undo_twice_undoes_once(
+    emulator: BotApiEmulator, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    async with following_gaza(emulator, feed_server, tmp_path) as ada:
+        ada.publish("Gaza talks resume")
+        first = await alert(emulator, ada, "Gaza talks resume")
+        # Both presses reach the bot before it has changed the buttons.
+        presses = [
+            await emulator.press_button(ada.chat, first.message_id, ada.user, "🔕 Mute 1 day")
+            for _ in range(2)
+        ]
+        answers = [await emulator.wait_for_answer(press) for press in presses]
+        await emulator.wait_until(lambda: first.edit_count >= 1, description="buttons edited")
+        undo = labels(first)[0]
+        undos = [
+            await emulator.press_button(ada.chat, first.message_id, ada.user, undo)
+            for _ in range(2)
+        ]
+        undone = [await emulator.wait_for_answer(press) for press in undos]
+        muted = query(tmp_path, "SELECT muted_until FROM topics")
+
+    # Updates may be handled side by side: either press may be the one that acted.
+    assert sorted(str(a.text)[:8] for a in answers) == ["Already ", "🔕 Muted "]
+    assert not any(a.show_alert for a in answers)
+    assert sorted(str(a.text) for a in undone) == ["Already undone.", "Undone: “Gaza” as before."]
+    assert not any(a.show_alert for a in undone)
+    assert muted == [(None,)]
+
+
+async def test_a_topic_muted_from_an_alert_is_unmuted_from_the_list_or_by_unmute(
+    emulator: BotApiEmulator, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    async with following_gaza(emulator, feed_server, tmp_path) as ada:
+        await ask(emulator, ada.chat, ada.user, "/topic Iran")
+        ada.publish("Gaza and Iran talks resume")
+        first = await alert(emulator, ada, "Gaza and Iran talks resume")
+        await press(emulator, ada, first, "🔕 Mute 1 day")
+        listing = await ask(emulator, ada.chat, ada.user, "/topic")
+        shown = listing.text
+        await press(emulator, ada, listing, "🔔 unmute")
+        one_left = query(tmp_path, "SELECT query FROM topics WHERE muted_until IS NOT NULL")
+        unmuted = await ask(emulator, ada.chat, ada.user, "/unmute")
+
+    assert "1. Gaza · 🔔 instant · 🔕 muted until" in shown
+    assert "2. Iran · 🔔 instant · 🔕 muted until" in shown
+    assert one_left == [("Iran",)]
+    assert unmuted.text == "🔔 “Iran” alerts again."
+    assert query(tmp_path, "SELECT COUNT(*) FROM topics WHERE muted_until IS NOT NULL") == [(0,)]

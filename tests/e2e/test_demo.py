@@ -207,6 +207,21 @@ async def test_a_scripted_demo_shows_a_pushed_alert_for_the_suggested_topic(
     assert "Update 1:" not in shown
 
 
+async def test_the_demo_feed_is_pushed_through_its_websub_hub(tmp_path: Path) -> None:
+    code, shown = await run_demo(
+        tmp_path,
+        b"/topic Putin\n#wait Kremlin says Putin\n",
+        "--linger",
+        "0",
+        HERALD_LOG_LEVEL="INFO",
+    )
+
+    assert code == 0, shown
+    assert "Feed 1 is pushed by 127.0.0.1:" in shown
+    assert "Feed 1 pushed: 1 new entries" in shown
+    assert "Ignored a WebSub push" not in shown
+
+
 def test_the_sample_feed_never_reruns_a_story() -> None:
     titles = [sample_news_title(number) for number in range(300)]
 

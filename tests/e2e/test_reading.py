@@ -179,8 +179,10 @@ async def test_an_inline_query_answers_with_matching_stories_from_any_chat(
     card = putin.results[0]
     assert card.description is not None
     assert card.description.startswith("World Desk · ")
+    assert card.description.endswith(" ago")
     assert card.url == "https://news.example/5"
     assert card.text.startswith("Putin warns the West\nWorld Desk · ")
+    assert " UTC\n" in card.text
     assert not putin.is_personal
     assert putin.cache_time <= 60
     assert 0 < len(tariffs.results) <= 50
@@ -190,3 +192,5 @@ async def test_an_inline_query_answers_with_matching_stories_from_any_chat(
     assert "<Tariffs> & “quotes”" in titles
     assert newest.results[0].title == "<Tariffs> & “quotes”"
     assert broken.results == ()
+    assert broken.button is not None
+    assert broken.button.startswith("⚠️ ")

@@ -242,4 +242,7 @@ async def test_a_long_topic_list_pages_and_warns_when_digest_only_topics_reach_n
     assert "1. Topic01" not in second_page
     assert "11. Topic11 · 📰 digest only" in warned
     assert "Digest-only topics wait for the daily digest, which is off" in warned
-    assert listing.text.startswith("📰 Daily digest: on")
+    # The digest is on, and the list stays on its page, its warning gone.
+    assert query(tmp_path, "SELECT digest_enabled FROM chats") == [(1,)]
+    assert listing.text.startswith("Topics (12 of 50) · page 2 of 2")
+    assert "Digest-only topics wait" not in listing.text

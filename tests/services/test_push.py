@@ -1,0 +1,158 @@
+"""WebSub subscriptions over time: when Herald asks a hub, renews, and asks again."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import AsyncIterator
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+
+from bot.domain import Feed, PushState
+from bot.feeds import AddressPolicy, Fetched
+from bot.services.push import PushService
+from bot.storage.database import Database
+from bot.storage.feeds import FeedRepository
+from bot.storage.websub import SubscriptionRepository
+from tests.services.conftest import StepClock
+
+# Documentation addresses (RFC 5737): reserved, so opened to the policy explicitly, and
+# IP literals, so nothing is looked up.
+HUB = "http://203.0.113.5/hub"
+TOPIC = "http://203.0.113.9/world.xml"
+BASE = "https://herald.example"
+
+
+class Hub:
+    """A hub's front door: records each request's form, answers ``status``."""
+
+    def __init__(self) -> None:
+        self.forms: list[dict[str, str]] = []
+        self.status = 202
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        form = parse_qs(request.content.decode())
+        self.forms.append({name: values[0] for name, values in form.items()})
+        return httpx.Response(self.status)
+
+
+@pytest.fixture
+def hub() -> Hub:
+    return Hub()
+
+
+@pytest.fixture
+async def push(database: Database, hub: Hub, clock: StepClock) -> AsyncIterator[PushService]:
+    policy = AddressPolicy([ipaddress.ip_network("203.0.113.0/24")])
+    async with httpx.AsyncClient(transport=httpx.MockTransport(hub)) as client:
+        service = PushService(
+            SubscriptionRepository(database), client, policy, base_url=BASE, clock=clock
+        )
+
+        async def ingest(feed_id: int, body: bytes, content_type: str | None, url: str) -> None:
+            raise AssertionError("nothing is pushed in these tests")
+
+        await service.load(ingest)
+        yield service
+        await service.close()
+
+
+@pytest.fixture
+async def feed(database: Database, clock: StepClock) -> Feed:
+    return await FeedRepository(database).add(TOPIC, now=clock(), next_poll_at=clock())
+
+
+def fetched() -> Fetched:
+    return Fetched(
+        url=TOPIC,
+        body=b"<rss><channel><title>World</title></channel></rss>",
+        headers={"link": f'<{HUB}>; rel="hub", <{TOPIC}>; rel="self"'},
+        etag=None,
+        last_modified=None,
+    )
+
+
+async def subscribe_and_verify(push: PushService, feed: Feed, hub: Hub, lease: int) -> str:
+    push.seen(feed, fetched())
+    await push.wait_idle()
+    token = hub.forms[-1]["hub.callback"].rsplit("/", 1)[1]
+    challenge = await push.verify(
+        token, mode="subscribe", topic=TOPIC, challenge="c-1", lease_seconds=str(lease)
+    )
+    assert challenge == "c-1"
+    return token
+
+
+async def test_a_ten_day_lease_is_renewed_an_hour_before_it_ends_once(
+    push: PushService, feed: Feed, hub: Hub, clock: StepClock
+) -> None:
+    await subscribe_and_verify(push, feed, hub, lease=10 * 86_400)
+
+    clock.advance(days=9, hours=22, minutes=59)
+    early = await push.renew_due()
+    clock.advance(minutes=2)
+    due = await push.renew_due()
+    await push.wait_idle()
+    again = await push.renew_due()
+
+    [first, renewal] = hub.forms
+    assert (early, due, again) == (0, 1, 0)
+    assert first["hub.mode"] == renewal["hub.mode"] == "subscribe"
+    assert first["hub.callback"] == renewal["hub.callback"]
+    assert first["hub.secret"] == renewal["hub.secret"]
+    assert first["hub.lease_seconds"] == "864000"
+    assert first["hub.callback"].startswith(f"{BASE}/websub/")
+    # Still pushed while the renewal awaits the hub's verification.
+    assert push.live(feed.id)
+
+
+async def test_a_lapsed_lease_is_asked_for_again_at_the_next_fetch(
+    push: PushService, feed: Feed, hub: Hub, clock: StepClock
+) -> None:
+    await subscribe_and_verify(push, feed, hub, lease=60)
+
+    clock.advance(seconds=61)
+    lapsed = push.live(feed.id)
+    push.seen(feed, fetched())
+    await push.wait_idle()
+
+    assert lapsed is False
+    assert len(hub.forms) == 2
+
+
+async def test_a_hub_that_refuses_is_asked_again_only_after_an_hour(
+    push: PushService, feed: Feed, hub: Hub, clock: StepClock
+) -> None:
+    hub.status = 400
+    push.seen(feed, fetched())
+    await push.wait_idle()
+    failed = push.subscription(feed.id)
+    push.seen(feed, fetched())
+    await push.wait_idle()
+    soon = len(hub.forms)
+    clock.advance(minutes=61)
+    hub.status = 202
+    push.seen(feed, fetched())
+    await push.wait_idle()
+
+    assert failed is not None
+    assert failed.state is PushState.FAILED
+    assert failed.error == "the hub answered 400"
+    assert soon == 1
+    assert len(hub.forms) == 2
+
+
+async def test_a_verification_with_the_right_token_but_no_lease_is_refused(
+    push: PushService, feed: Feed, hub: Hub
+) -> None:
+    push.seen(feed, fetched())
+    await push.wait_idle()
+    token = hub.forms[-1]["hub.callback"].rsplit("/", 1)[1]
+
+    answer = await push.verify(
+        token, mode="subscribe", topic=TOPIC, challenge="c", lease_seconds=None
+    )
+
+    assert answer is None
+    assert not push.live(feed.id)
