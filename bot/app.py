@@ -40,6 +40,7 @@ from bot.services.push import PushService
 from bot.services.quiet import QuietService
 from bot.services.reading import ReadingService
 from bot.services.stats import StatsService
+from bot.services.stories import StoryWindow
 from bot.services.topics import TopicService
 from bot.storage.chats import ChatRepository
 from bot.storage.database import Database
@@ -123,7 +124,14 @@ class Herald:
         index = TopicIndex()
         topics = TopicService(topic_repository, entries, index, clock=clock)
         self.router = router = AlertRouter(
-            entries, topic_repository, index, clock=clock, wake=deliverer.wake
+            entries,
+            topic_repository,
+            index,
+            clock=clock,
+            wake=deliverer.wake,
+            stories=StoryWindow(
+                entries, window=dt.timedelta(hours=settings.cluster_window_hours), clock=clock
+            ),
         )
         feeds = FeedService(
             FeedRepository(database),

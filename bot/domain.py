@@ -144,7 +144,9 @@ class Entry:
     author: str
     published_at: dt.datetime
     first_seen_at: dt.datetime
-    story: str = ""  # story_key(): the same for every entry that tells the same story
+    # story_key(), or the story of the cluster the entry joined (bot.services.stories): the
+    # same for every entry that tells the same story.
+    story: str = ""
     date_only: bool = False
 
 
@@ -225,6 +227,16 @@ class OutboxMessage:
     preview: LinkPreview = LinkPreview.OFF  # the chat's, for a single alert's link
     topic_ids: tuple[int, ...] = ()  # an alert's matched topics, for its buttons
     silent: bool = False  # sent without a sound: every topic that matched is silent
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AlertEdit:
+    """A sent alert to edit so that it names the other outlets its story came from."""
+
+    alert: OutboxMessage  # as it was queued: rendered again, with the sources under it
+    message_id: int  # Telegram's, in the alert's chat
+    sources: tuple[str, ...]  # the other outlets, in arrival order
+    edits: int  # edits made so far
 
 
 class BroadcastState(enum.StrEnum):
@@ -329,6 +341,7 @@ class SearchHit:
 
     entry: Entry
     snippet: tuple[tuple[str, bool], ...]
+    also: tuple[str, ...] = ()  # the other feeds that told its story
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -347,7 +360,8 @@ def story_key(
     the same link (one story carried by two feeds) are one story: ``known`` is the story of
     an entry already stored under this link, if any, so a story whose link was edited
     keeps its name. An entry without a link, or whose link other entries of its own feed
-    share (``link_shared``: a site's front page, a live blog), is a story of its own.
+    share (``link_shared``: a site's front page, a live blog), is a story of its own. The
+    router may then give a new entry the story of a recent one it repeats (a cluster).
     """
     if not link or link_shared:
         return f"entry:{feed_id}:{key}"

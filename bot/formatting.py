@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from bot.domain import (
@@ -185,11 +185,37 @@ def inline_description(entry: Entry, *, now: dt.datetime) -> str:
     return f"{shorten(entry.feed_title, 60)} · {when}"
 
 
-def entry_line(entry: Entry, *, timezone: str, now: dt.datetime, relative: bool = False) -> str:
-    """One entry as a list item: title link, source and time."""
+def with_sources(card: str, sources: Sequence[str]) -> str:
+    """An alert card with a last line naming the other outlets its story came from."""
+    if not sources:
+        return card
+    names = ", ".join(escape(shorten(source, 60)) for source in sources)
+    return fit(f"{card}\n\n<i>Also: {names}</i>")
+
+
+def entry_line(
+    entry: Entry,
+    *,
+    timezone: str,
+    now: dt.datetime,
+    relative: bool = False,
+    also: Sequence[str] = (),
+) -> str:
+    """One entry as a list item: title link, source and time, and ``also`` the other feeds
+    that told its story."""
     when = publication_time(entry, timezone, now=now, relative=relative)
     source = escape(shorten(entry.feed_title, 60))
-    return f"• {link(shorten(entry.title, 200) or '(untitled)', entry.link)} · {source} · {when}"
+    line = f"• {link(shorten(entry.title, 200) or '(untitled)', entry.link)} · {source} · {when}"
+    return line + _also(also)
+
+
+def _also(sources: Sequence[str]) -> str:
+    """ " · also A, B" naming a story's other sources (3 at most, then how many more)."""
+    if not sources:
+        return ""
+    named = ", ".join(escape(shorten(source, 40)) for source in sources[:3])
+    more = f" +{len(sources) - 3}" if len(sources) > 3 else ""
+    return f" · also {named}{more}"
 
 
 def alert_list(
@@ -581,10 +607,12 @@ def latest_list(
     now: dt.datetime,
     show_ids: bool,
     examined: int | None = None,
+    also: Mapping[int, Sequence[str]] | None = None,
 ) -> str:
     """/latest: newest first, each a title link with source and relative time.
 
-    ``examined`` is set when the listing stopped after reading that many candidates.
+    ``examined`` is set when the listing stopped after reading that many candidates;
+    ``also`` names, by entry id, the other feeds that told an entry's story.
     """
     about = f" matching <i>{escape(shorten(query, 100))}</i>" if query else ""
     limit = (
@@ -599,7 +627,9 @@ def latest_list(
         return f"Nothing{about} in the archive yet." if query else "The archive is empty so far."
     lines = []
     for entry in entries:
-        line = entry_line(entry, timezone=timezone, now=now, relative=True)
+        line = entry_line(
+            entry, timezone=timezone, now=now, relative=True, also=(also or {}).get(entry.id, ())
+        )
         lines.append(f"{line} · #{entry.id}" if show_ids else line)
     if limit:
         lines.append(f"<i>{limit}</i>")
@@ -635,7 +665,7 @@ def search_results(
         blocks.append(
             f"{number}. <b>{link(shorten(entry.title, 200) or '(untitled)', entry.link)}</b>\n"
             f"<i>{escape(shorten(entry.feed_title, 60))} · "
-            f"{publication_time(entry, timezone, now=now)}</i>{ident}"
+            f"{publication_time(entry, timezone, now=now)}{_also(hit.also)}</i>{ident}"
             + (f"\n{found}" if found else "")
         )
     header = f"🔎 <b>{asked}</b>" + (f" · page {page + 1}" if page else "")

@@ -41,6 +41,7 @@ _EXPECTED = {
     "log_level": "one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
     "retention_days": "a whole number of days from 1 to 36500, e.g. 90",
     "outbox_retention_days": "a whole number of days from 1 to 36500, e.g. 7",
+    "cluster_window_hours": "a whole number of hours from 1 to 168, e.g. 48",
     "allow_private_networks": "comma-separated CIDR ranges, e.g. 10.0.0.0/8,fd00::/8",
     "poll_concurrency": "a whole number of polls at once, from 1 to 10000, e.g. 64",
     "listen": "host:port (port 0 picks a free one), e.g. 127.0.0.1:8080, or off",
@@ -115,6 +116,9 @@ class Settings(BaseSettings):
     # A century: past that, dates overflow Python's datetime before anything is pruned.
     retention_days: int = Field(default=90, ge=1, le=36_500)
     outbox_retention_days: int = Field(default=7, ge=1, le=36_500)
+    # How far back a new entry looks for the same story. A week bounds the window's memory
+    # (about 1.4 KB an entry) on a busy instance.
+    cluster_window_hours: int = Field(default=48, ge=1, le=168)
     allow_private_networks: Annotated[tuple[Network, ...], NoDecode] = ()
     poll_concurrency: int = Field(default=64, ge=1, le=10_000)
     listen: str = "127.0.0.1:8080"

@@ -77,6 +77,7 @@ def _render_latest(page: LatestPage, *, timezone: str, context: BotContext, admi
         now=context.services.clock(),
         show_ids=admin,
         examined=page.examined if page.capped else None,
+        also=page.also,
     )
 
 

@@ -152,6 +152,38 @@ class TelegramSender:
             raise TransientError(f"{type(error).__name__}: {error.message}") from error
         return message.message_id
 
+    async def edit(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        *,
+        preview: tuple[str, LinkPreview] | None = None,
+        buttons: Keyboard = (),
+    ) -> None:
+        try:
+            await self._bot.edit_message_text(
+                text,
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=link_preview_options(preview),
+                reply_markup=inline_keyboard(buttons),
+                rate_limit_args={"bulk": True},
+            )
+        except RetryAfter as error:
+            raise ThrottledError(retry_seconds(error)) from error
+        except ChatMigrated as error:
+            raise ChatMigratedError(error.new_chat_id) from error
+        except Forbidden as error:
+            raise ChatGoneError(_forbidden_reason(error.message), error.message) from error
+        except BadRequest as error:
+            if "message is not modified" in error.message.lower():
+                return
+            raise _bad_request(error.message) from error
+        except TelegramError as error:
+            raise TransientError(f"{type(error).__name__}: {error.message}") from error
+
 
 def link_preview_options(preview: tuple[str, LinkPreview] | None) -> LinkPreviewOptions:
     """Bot API ``LinkPreviewOptions`` for a link and size; no link, no preview.

@@ -15,6 +15,7 @@ from typing import Protocol
 from bot import formatting, metrics
 from bot.delivery.pacing import Pacer
 from bot.domain import (
+    AlertEdit,
     ChatKind,
     Clock,
     InactiveReason,
@@ -111,6 +112,20 @@ class MessageSender(Protocol):
         of the errors above for every failure Telegram reports.
         """
 
+    async def edit(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        *,
+        preview: tuple[str, LinkPreview] | None = None,
+        buttons: Keyboard = (),
+    ) -> None:
+        """Replace a sent message's text (HTML), preview and buttons; ``send``'s errors.
+
+        Telegram's "message is not modified" is no error: the message says ``text``.
+        """
+
 
 class OutboxStore(Protocol):
     async def due_heads(self, *, now: dt.datetime, limit: int) -> list[OutboxMessage]: ...
@@ -119,6 +134,9 @@ class OutboxStore(Protocol):
     ) -> list[OutboxMessage]: ...
     async def still_pending(self, outbox_ids: Sequence[int]) -> set[int]: ...
     async def next_due_at(self) -> dt.datetime | None: ...
+    async def due_edits(self, *, limit: int) -> list[AlertEdit]: ...
+    async def edited(self, outbox_id: int, *, shown: int) -> None: ...
+    async def edit_given_up(self, outbox_id: int) -> None: ...
     async def mark_sent(
         self, outbox_ids: Sequence[int], *, now: dt.datetime, message_id: int | None
     ) -> None: ...
@@ -254,6 +272,21 @@ class Deliverer:
             self._in_flight[head.chat_id] = task
             task.add_done_callback(functools.partial(self._done, head.chat_id))
             launched += 1
+        # Edits naming a story's other outlets come after what is new, through the same
+        # pacing: each is a message's worth of the chat's and the bot's budget.
+        for edit in await self._store.due_edits(limit=BATCH) if not self._stopping else []:
+            chat_id = edit.alert.chat_id
+            if chat_id in self._in_flight:
+                continue
+            wait = self._pacer.chat_wait(chat_id)
+            if wait > 0:
+                soonest = min(soonest, wait)
+                continue
+            await self._slots.acquire()
+            task = asyncio.create_task(self._edit(edit), name=f"edit {edit.alert.id}")
+            self._in_flight[chat_id] = task
+            task.add_done_callback(functools.partial(self._done, chat_id))
+            launched += 1
         if not heads:
             next_due = await self._store.next_due_at()
             if next_due is not None:
@@ -315,6 +348,35 @@ class Deliverer:
             with contextlib.suppress(Exception):
                 await self._retry_later(head, "internal error")
 
+    async def _edit(self, edit: AlertEdit) -> None:
+        """Edit a sent alert to name its story's other outlets; one try, as it is only a
+        courtesy: a failure other than a 429 gives the edit up."""
+        alert = edit.alert
+        outgoing = self._card(alert, self._clock())
+        try:
+            await self._sender.edit(
+                alert.chat_id,
+                edit.message_id,
+                formatting.with_sources(outgoing.text, edit.sources),
+                preview=outgoing.preview,
+                buttons=outgoing.buttons,
+            )
+        except ThrottledError as error:
+            self.stats.throttled += 1
+            self._pacer.hold(alert.chat_id, error.retry_after)
+            return
+        except (
+            ChatGoneError,
+            ChatMigratedError,
+            RejectedError,
+            ThreadGoneError,
+            TransientError,
+        ) as error:
+            log.info("Alert %s not edited to name other sources: %s", alert.id, error)
+            await self._store.edit_given_up(alert.id)
+            return
+        await self._store.edited(alert.id, shown=len(edit.sources))
+
     async def _retry_later(self, head: OutboxMessage, error: str) -> None:
         """Defer a failed message, or give up on it once its failures are many and old."""
         now = self._clock()
@@ -362,27 +424,30 @@ class Deliverer:
                 return rows, Outgoing(merged, silent=all(row.silent for row in rows))
         row = rows[0]
         if row.kind in _CARDS:
-            assert row.entry is not None
-            card = formatting.alert_card(
-                row.entry,
-                topics=row.topics,
-                timezone=row.timezone,
-                now=now,
-                breaking=row.kind is MessageKind.BREAKING,
-            )
-            preview = None
-            if row.entry.link and row.preview is not LinkPreview.OFF:
-                preview = (row.entry.link, row.preview)
-            buttons: Keyboard = ()
-            if row.kind is MessageKind.ALERT and row.topic_ids:
-                buttons = formatting.alert_buttons(
-                    row.id, unfollow=row.chat_kind is ChatKind.PRIVATE
-                )
-            if row.chat_kind is ChatKind.CHANNEL:
-                # Anyone reading a channel could press them.
-                buttons = ()
-            return [row], Outgoing(card, preview, buttons, row.silent)
+            return [row], self._card(row, now)
         return [row], Outgoing(formatting.fit(row.text or ""))
+
+    @staticmethod
+    def _card(row: OutboxMessage, now: dt.datetime) -> Outgoing:
+        """A single alert or breaking push as its own message, with its preview and buttons."""
+        assert row.entry is not None
+        card = formatting.alert_card(
+            row.entry,
+            topics=row.topics,
+            timezone=row.timezone,
+            now=now,
+            breaking=row.kind is MessageKind.BREAKING,
+        )
+        preview = None
+        if row.entry.link and row.preview is not LinkPreview.OFF:
+            preview = (row.entry.link, row.preview)
+        buttons: Keyboard = ()
+        if row.kind is MessageKind.ALERT and row.topic_ids:
+            buttons = formatting.alert_buttons(row.id, unfollow=row.chat_kind is ChatKind.PRIVATE)
+        if row.chat_kind is ChatKind.CHANNEL:
+            # Anyone reading a channel could press them.
+            buttons = ()
+        return Outgoing(card, preview, buttons, row.silent)
 
     @staticmethod
     def _merged(rows: list[OutboxMessage], now: dt.datetime) -> tuple[list[OutboxMessage], str]:

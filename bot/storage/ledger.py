@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import aiosqlite
 
+from bot.domain import Entry
 from bot.storage.database import Database, to_epoch
 
 # Outbox states in which a message is still on its way to its chat.
@@ -81,6 +82,49 @@ async def carry(
         " SELECT ?, id, ?, story FROM entries WHERE id = ?",
         [(outbox_id, chat_id, entry_id) for entry_id in entry_ids],
     )
+
+
+# An alert names at most this many other outlets, and is edited at most this many times:
+# each edit is a message's worth of the chat's budget, and a story that keeps coming from
+# more outlets is not worth more than a few.
+MOST_SOURCES = 5
+MOST_EDITS = 3
+
+
+async def name_source(sql: aiosqlite.Connection, entry: Entry) -> int:
+    """Mark the alerts sent alone for the entry's story to name its feed; how many.
+
+    Inside the caller's transaction, once the entry has joined its story's cluster. An
+    alert sent in a merged list is left as it is (an edit would have to redraw the list),
+    as is one whose own feed is the entry's, one naming ``MOST_SOURCES`` already, and one
+    edited ``MOST_EDITS`` times.
+    """
+    cursor = await sql.execute(
+        """
+        INSERT INTO alert_sources (outbox_id, chat_id, sources, due)
+        SELECT o.id, o.chat_id, json_array(:source), 1
+        FROM entries AS s JOIN outbox AS o ON o.entry_id = s.id JOIN feeds AS f ON f.id = s.feed_id
+        WHERE s.story = :story AND s.id != :entry AND o.kind = 'alert' AND o.state = 'sent'
+            AND o.message_id IS NOT NULL
+            AND COALESCE(NULLIF(f.title, ''), f.url) != :source
+            AND NOT EXISTS (
+                SELECT 1 FROM outbox AS m WHERE m.chat_id = o.chat_id AND m.kind = 'alert'
+                    AND m.message_id = o.message_id AND m.id != o.id)
+        ON CONFLICT (outbox_id) DO UPDATE SET
+            sources = json_insert(sources, '$[#]', :source),
+            due = edits < :most_edits
+        WHERE NOT EXISTS (SELECT 1 FROM json_each(alert_sources.sources) WHERE value = :source)
+            AND json_array_length(alert_sources.sources) < :most_sources
+        """,
+        {
+            "source": entry.feed_title,
+            "story": entry.story,
+            "entry": entry.id,
+            "most_edits": MOST_EDITS,
+            "most_sources": MOST_SOURCES,
+        },
+    )
+    return cursor.rowcount
 
 
 class LedgerRepository:

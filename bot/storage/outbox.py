@@ -11,6 +11,7 @@ import aiosqlite
 
 from bot.domain import (
     PRIORITY,
+    AlertEdit,
     Broadcast,
     BroadcastProgress,
     BroadcastState,
@@ -25,7 +26,7 @@ from bot.domain import (
 from bot.storage.chats import ChatRepository, hold_in, holding
 from bot.storage.database import Database, from_epoch, to_epoch
 from bot.storage.entries import ENTRY_COLUMNS, entry_from_row
-from bot.storage.ledger import carry, digested, record_delivered, story_reached
+from bot.storage.ledger import MOST_EDITS, carry, digested, record_delivered, story_reached
 
 _MESSAGE = """
     o.id AS outbox_id, o.chat_id, o.kind, o.attempts, o.first_failed_at, o.topics,
@@ -242,6 +243,53 @@ class OutboxRepository:
             "SELECT MIN(not_before) FROM outbox WHERE state = 'pending'"
         )
         return None if value is None else from_epoch(value)
+
+    async def due_edits(self, *, limit: int) -> list[AlertEdit]:
+        """Sent alerts waiting to be edited to name their story's other outlets, oldest first.
+
+        Only active chats' alerts, and only while the alert's entry is stored.
+        """
+        rows = await self._db.fetchall(
+            f"""
+            SELECT {_MESSAGE}, a.sources, a.edits, o.message_id AS sent_as
+            FROM alert_sources AS a JOIN {_MESSAGE_FROM}
+            WHERE o.id = a.outbox_id AND a.due = 1 AND c.inactive_reason IS NULL
+                AND e.id IS NOT NULL
+            ORDER BY a.outbox_id LIMIT ?
+            """,
+            (limit,),
+        )
+        return [
+            AlertEdit(
+                alert=_message(row),
+                message_id=row["sent_as"],
+                sources=tuple(json.loads(row["sources"])),
+                edits=row["edits"],
+            )
+            for row in rows
+        ]
+
+    async def edited(self, outbox_id: int, *, shown: int) -> None:
+        """The alert now names its first ``shown`` sources; another edit waits if more came
+        meanwhile and it may still be edited."""
+        async with self._db.transaction() as sql:
+            await sql.execute(
+                """
+                UPDATE alert_sources SET
+                    shown = :shown, edits = edits + 1,
+                    due = json_array_length(sources) > :shown AND edits + 1 < :most
+                WHERE outbox_id = :id
+                """,
+                {"shown": shown, "most": MOST_EDITS, "id": outbox_id},
+            )
+
+    async def edit_given_up(self, outbox_id: int) -> None:
+        """The alert can't be edited (deleted, too old): no edit waits for it any more."""
+        async with self._db.transaction() as sql:
+            await sql.execute(
+                "UPDATE alert_sources SET due = 0, edits = ? WHERE outbox_id = ?",
+                (MOST_EDITS, outbox_id),
+            )
 
     # What the sender writes
 

@@ -20,7 +20,7 @@ from bot.domain import (
 from bot.storage.chats import holding, may_alert
 from bot.storage.database import Database, from_epoch, to_epoch
 from bot.storage.interfaces import DuplicateTopicError, TopicLimitError
-from bot.storage.ledger import story_reached
+from bot.storage.ledger import name_source, story_reached
 
 _COLUMNS = "id, chat_id, thread_id, query, canonical, mode, created_at, silent, muted_until"
 
@@ -254,6 +254,10 @@ class TopicRepository:
     ) -> tuple[int, int]:
         """Queue the entry's alerts and mark it routed, in one transaction: (sent, held).
 
+        The entry's ``story`` is stored first: the router may have found it joins a
+        cluster, whose story it then takes, and the alerts that story's chats were sent
+        are to name the entry's feed (``name_source``).
+
         ``topic_ids`` are the topics the entry matched. Each chat gets one alert listing its
         matched instant topics that the alert rule (``alertable_until``) lets through, if
         the chat is active and the story has not reached it and is not on its way
@@ -265,6 +269,14 @@ class TopicRepository:
         """
         added_by = alertable_until(entry)
         async with self._db.transaction() as sql:
+            # The story the router found the entry tells (its cluster's), before anything
+            # carrying the entry copies it.
+            joined = await sql.execute(
+                "UPDATE entries SET story = ? WHERE id = ? AND story != ?",
+                (entry.story, entry.id, entry.story),
+            )
+            if joined.rowcount:
+                await name_source(sql, entry)
             if added_by is not None and topic_ids:
                 cursor = await sql.execute(
                     f"""

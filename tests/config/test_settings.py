@@ -39,6 +39,7 @@ def test_defaults_match_the_documented_contract() -> None:
     assert settings.log_level == "INFO"
     assert settings.allow_private_networks == ()
     assert settings.poll_concurrency == 64
+    assert settings.cluster_window_hours == 48
     assert settings.listen_address == ("127.0.0.1", 8080)
     assert settings.webhook_url == ""
     assert settings.webhook_secret is None
@@ -56,6 +57,7 @@ def test_every_variable_is_read_from_the_environment(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("HERALD_DIGEST_TIME", "7:05")
     monkeypatch.setenv("HERALD_TIMEZONE", "Asia/Kathmandu")
     monkeypatch.setenv("HERALD_LOG_LEVEL", "debug")
+    monkeypatch.setenv("HERALD_CLUSTER_WINDOW_HOURS", "12")
 
     settings = load_settings()
 
@@ -69,6 +71,7 @@ def test_every_variable_is_read_from_the_environment(monkeypatch: pytest.MonkeyP
     assert settings.digest_time == dt.time(7, 5)
     assert settings.timezone == "Asia/Kathmandu"
     assert settings.log_level == "DEBUG"
+    assert settings.cluster_window_hours == 12
 
 
 def test_a_dotenv_file_in_the_working_directory_is_read(tmp_path: Path) -> None:
@@ -98,6 +101,9 @@ def test_a_dotenv_file_in_the_working_directory_is_read(tmp_path: Path) -> None:
         ("HERALD_ALLOW_PRIVATE_NETWORKS", "10.0.0.0/33", "CIDR ranges"),
         ("HERALD_ALLOW_PRIVATE_NETWORKS", "intranet", "CIDR ranges"),
         ("HERALD_POLL_CONCURRENCY", "0", "whole number of polls"),
+        ("HERALD_CLUSTER_WINDOW_HOURS", "0", "whole number of hours from 1 to 168"),
+        ("HERALD_CLUSTER_WINDOW_HOURS", "two days", "whole number of hours from 1 to 168"),
+        ("HERALD_CLUSTER_WINDOW_HOURS", "1000", "whole number of hours from 1 to 168"),
         ("HERALD_LISTEN", "8080", "host:port"),
         ("HERALD_LISTEN", "localhost:http", "host:port"),
         ("HERALD_LISTEN", "127.0.0.1:65536", "host:port"),

@@ -16,7 +16,7 @@ from bot.delivery.worker import (
     ThrottledError,
     TransientError,
 )
-from bot.domain import ChatKind, InactiveReason, MessageKind
+from bot.domain import ChatKind, InactiveReason, Keyboard, LinkPreview, MessageKind
 from bot.metrics import REGISTRY
 from tests.conftest import NOW
 from tests.delivery.conftest import Archive
@@ -29,6 +29,7 @@ class ScriptedSender:
 
     def __init__(self, **answers: Answer) -> None:
         self.sent: list[tuple[int, str, bool]] = []
+        self.edits: list[tuple[int, int, str]] = []
         self.attempts: list[int] = []
         self._answer = answers.get("answer")
 
@@ -48,6 +49,17 @@ class ScriptedSender:
                 raise error
         self.sent.append((chat_id, text, html))
         return len(self.sent)
+
+    async def edit(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        *,
+        preview: tuple[str, LinkPreview] | None = None,
+        buttons: Keyboard = (),
+    ) -> None:
+        self.edits.append((chat_id, message_id, text))
 
     def texts(self, chat_id: int) -> list[str]:
         return [text for chat, text, _ in self.sent if chat == chat_id]
