@@ -225,7 +225,7 @@ class OutboxRepository:
         row = await self._db.fetchone(
             # A press may come before the send is recorded (message_id still NULL).
             "SELECT topic_ids FROM outbox WHERE id = ? AND kind = 'alert' AND chat_id = ?"
-            " AND COALESCE(message_id = ?, 1)",
+            " AND (message_id IS NULL OR message_id = ?)",
             (outbox_id, chat_id, message_id),
         )
         return None if row is None else tuple(json.loads(row[0]))

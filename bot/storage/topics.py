@@ -217,11 +217,11 @@ class TopicRepository:
                 if back is None:
                     # Removed: back with its id, unless another topic took the id meanwhile.
                     cursor = await sql.execute("SELECT 1 FROM topics WHERE id = ?", (saved["id"],))
-                    if await cursor.fetchone() is not None:
-                        saved = {**saved, "id": None}
+                    taken = await cursor.fetchone() is not None
+                    columns = _COLUMNS.removeprefix("id, ") if taken else _COLUMNS
+                    values = ", ".join(f":{name.strip()}" for name in columns.split(","))
                     cursor = await sql.execute(
-                        f"INSERT INTO topics ({_COLUMNS}) VALUES (:id, :chat_id, :thread_id,"
-                        " :query, :canonical, :mode, :created_at, :silent, :muted_until)"
+                        f"INSERT INTO topics ({columns}) VALUES ({values})"
                         f" ON CONFLICT DO NOTHING RETURNING {_COLUMNS}",
                         saved,
                     )
@@ -289,7 +289,7 @@ class TopicRepository:
                     FROM topics AS t JOIN chats AS c ON c.id = t.chat_id
                     WHERE t.id IN (SELECT value FROM json_each(:topics))
                         AND t.mode = 'instant' AND t.created_at <= :added_by
-                        AND COALESCE(t.muted_until <= :now, 1)
+                        AND (t.muted_until IS NULL OR t.muted_until <= :now)
                         AND {may_alert("c")}
                         AND NOT {story_reached("t.chat_id", ":story", thread="t.thread_id")}
                     GROUP BY t.chat_id, t.thread_id
