@@ -59,7 +59,7 @@ def main() -> None:
     for number in range(arguments.window):
         title, summary = texts[number]
         signature = fingerprint(title, summary)
-        found = index.find(signature, "", feed=number)
+        found = index.find(signature, "", feed=number, at=seen[number])
         story = found[1] if found else f"entry:{number}"
         index.add(
             number, story, signature, f"https://example.com/{number}", seen[number], feed=number
@@ -76,7 +76,7 @@ def main() -> None:
     tracemalloc.start()
     lsh = MinHashLSH(num_perm=PERMUTATIONS, params=(64, 2))
     for number in range(arguments.window):
-        lsh.insert(number, _minhash(signatures[number]), check_duplication=False)
+        lsh.insert(number, _minhash(signatures[number].signature), check_duplication=False)
     lsh_bytes, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     sets = [shingles(*texts[number]) for number in range(arguments.window)]
@@ -86,7 +86,7 @@ def main() -> None:
         title, summary = texts[number]
         started = time.perf_counter()
         signature = fingerprint(title, summary)
-        found = index.find(signature, "", feed=number)
+        found = index.find(signature, "", feed=number, at=seen[number])
         index.add(
             number,
             found[1] if found else f"entry:{number}",
@@ -101,8 +101,10 @@ def main() -> None:
 
         started = time.perf_counter()
         signature = fingerprint(title, summary)
-        minhash = _minhash(signature)
-        scores = [minhash.jaccard(_minhash(signatures[other])) for other in lsh.query(minhash)]
+        minhash = _minhash(signature.signature)
+        scores = [
+            minhash.jaccard(_minhash(signatures[other].signature)) for other in lsh.query(minhash)
+        ]
         _ = max(scores, default=0.0) >= SAME_STORY
         lsh.insert(number, minhash, check_duplication=False)
         lsh.remove(number - arguments.window)

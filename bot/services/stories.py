@@ -7,11 +7,9 @@ import dataclasses
 import datetime as dt
 import logging
 
-import numpy as np
-
 from bot.domain import Clock, Entry
 from bot.storage.interfaces import Entries
-from bot.topics.stories import StoryIndex, fingerprint
+from bot.topics.stories import Fingerprint, StoryIndex, fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +21,10 @@ MOST_IN_WINDOW = 100_000
 class StoryWindow:
     """Which story each new entry tells: its own, or that of a recent entry it repeats.
 
-    An entry joins the cluster of an entry first seen within ``window`` before it that
-    has the same canonical link or nearly the same words (``bot.topics.stories``); it then
+    An entry joins the cluster of an entry of another feed first seen within ``window``
+    before it that has the same canonical link or tells the same story in nearly the same
+    words (``bot.topics.stories``: names and numbers agreeing, the cluster without an entry
+    of the new one's feed and begun within ``window`` before it); it then
     takes that cluster's story key (the first entry's), so the delivery ledger, asked by
     every path that pushes a story (alerts, merged alerts, catch-ups, breaking pushes,
     digests), counts the cluster once. The window lives in the router's process: it is
@@ -89,7 +89,9 @@ class StoryWindow:
         if entry.id in self._index:
             story = self._index.story_of(entry.id)
         elif not self._index.has_story(story):
-            found = self._index.find(signature, _own_link(entry), feed=entry.feed_id)
+            found = self._index.find(
+                signature, _own_link(entry), feed=entry.feed_id, at=entry.first_seen_at
+            )
             if found is not None:
                 story = found[1]
         self._index.add(
@@ -104,5 +106,5 @@ def _own_link(entry: Entry) -> str:
     return "" if entry.story.startswith("entry:") else entry.link
 
 
-def _fingerprints(entries: list[Entry]) -> list[np.ndarray]:
+def _fingerprints(entries: list[Entry]) -> list[Fingerprint]:
     return [fingerprint(entry.title, entry.summary) for entry in entries]

@@ -211,18 +211,59 @@ async def test_an_alert_is_edited_a_few_times_at_most(desk: Newsdesk, clock: Ste
     assert "post.example" not in desk.sender.edits[-1][2]
 
 
-async def test_a_copy_from_the_alerts_own_feed_or_a_named_one_needs_no_edit(
+async def test_a_copy_from_the_alerts_own_feed_is_its_own_alert_not_an_edit(
     desk: Newsdesk, clock: StepClock
 ) -> None:
+    """A feed's own entries share its boilerplate, not a story: never merged by words."""
     await alerted(desk, clock)
 
     await copy_from(desk, clock, REUTERS, PACT_AGAIN)
+
+    assert len(desk.sender.texts(1)) == 2
+    assert desk.sender.edits == []
+
+
+async def test_a_feeds_second_look_alike_never_joins_a_cluster_it_is_in_already(
+    desk: Newsdesk, clock: StepClock
+) -> None:
+    """The wire's second entry resembles the cluster's first, but the wire has a member:
+    two entries of one feed are two of its stories, whatever member they resemble."""
+    await alerted(desk, clock)
     await copy_from(desk, clock, WIRE, PACT_AGAIN)
+
     await copy_from(desk, clock, WIRE, "Russia and North Korea sign a treaty, Putin visits Kim")
 
     assert [text.rsplit("\n", 1)[1] for _, _, text in desk.sender.edits] == [
         "<i>Also: https://wire.example/rss</i>"
     ]
+    assert len(desk.sender.texts(1)) == 2
+
+
+def warning(region: str, day: str) -> tuple[str, str]:
+    return (
+        f"Severe thunderstorm warning for {region}",
+        f"The Met Office has issued a yellow weather warning for thunderstorms for {region}"
+        f" from 12:00 to 21:00 on {day}. Heavy rain could cause flooding and travel disruption.",
+    )
+
+
+async def test_two_warnings_of_one_template_from_two_feeds_are_two_alerts(
+    desk: Newsdesk, clock: StepClock
+) -> None:
+    await desk.chat(1, "thunderstorm warning")
+    clock.advance(minutes=1)
+    kent, kent_text = warning("Kent", "Saturday")
+    await desk.publish(kent, feed_url=REUTERS, summary=kent_text, link="https://w.example/kent")
+    await desk.deliver()
+    clock.advance(minutes=1)
+    devon, devon_text = warning("Devon", "Sunday")
+    await desk.publish(devon, feed_url=WIRE, summary=devon_text, link="https://w.example/devon")
+    await desk.deliver()
+
+    [first, second] = desk.sender.texts(1)
+    assert kent in first
+    assert devon in second
+    assert desk.sender.edits == []
 
 
 async def test_alerts_sent_in_a_merged_list_are_not_edited(
