@@ -133,6 +133,35 @@ def main() -> None:
     speedup = statistics.median(exact_timings) / statistics.median(timings)
     print(f"StoryIndex speed-up over the exact scan: {speedup:.0f}x")
 
+    shared = shared_footer(texts[: arguments.window], seen[: arguments.window])
+    print(f"every entry ending in one footer (all above the threshold): {figures(shared)}")
+
+
+FOOTER = (
+    " Follow our live coverage for the latest updates. Sign up for our newsletter to get the"
+    " top stories delivered to your inbox every morning. Read more from City Times, your"
+    " trusted source for local news, sport, weather and events across the region and beyond."
+)
+
+
+def shared_footer(texts: list[tuple[str, str]], seen: list[dt.datetime]) -> list[float]:
+    """Timings of 200 lookups in a window whose entries all end in one footer, each first
+    sentence its own: every member scores above the threshold, none agrees."""
+    index = StoryIndex(WINDOW)
+    for number, (title, summary) in enumerate(texts):
+        text = summary.split(". ")[0] + "." + FOOTER
+        index.add(
+            number, f"entry:{number}", fingerprint(title, text), "", seen[number], feed=number
+        )
+    timings = []
+    for number in range(200):
+        title, summary = texts[-1 - number]
+        entry = fingerprint(title + " again", "Other words." + FOOTER)
+        started = time.perf_counter()
+        index.find(entry, "", feed=-1, at=seen[-1])
+        timings.append(time.perf_counter() - started)
+    return timings
+
 
 def _minhash(signature: np.ndarray) -> MinHash:
     return MinHash(num_perm=PERMUTATIONS, hashvalues=signature, scheme="affine32")

@@ -474,3 +474,20 @@ def test_template_near_misses_of_the_labelled_set_are_never_one_story() -> None:
     found, of = result.recall_by_kind["republished copy"]
     assert of >= 15
     assert found / of >= RECALL_TARGET
+
+
+def test_a_copy_is_found_among_many_entries_sharing_its_boilerplate() -> None:
+    """Hundreds of a site's entries score above the threshold through its footer alone."""
+    index = StoryIndex(WINDOW)
+    for number in range(300):
+        title = f"Place{number} council news"
+        index.add(
+            number, f"s{number}", fingerprint(title, title + BOILERPLATE), "", NOW, feed=number
+        )
+    index.add(500, "pact", fingerprint(PACT[0], PACT[1] + BOILERPLATE), "", NOW, feed=500)
+
+    found = index.find(
+        fingerprint(PACT_REPUBLISHED[0], PACT_REPUBLISHED[1] + BOILERPLATE), "", feed=2, at=NOW
+    )
+
+    assert found == (500, "pact")
