@@ -377,6 +377,7 @@ async def run_application(application: HeraldApplication, *, stop: asyncio.Event
     `herald run` and `herald demo` both come here, so the demo runs the bot exactly as
     production does; only where the Bot API and the feeds live differs.
     """
+    started = False  # post_init ran: the workers it starts must be stopped
     try:
         try:
             await application.initialize()
@@ -384,6 +385,7 @@ async def run_application(application: HeraldApplication, *, stop: asyncio.Event
             # getMe answered JSON that isn't a Bot API user: not a Bot API server.
             raise TelegramError("Invalid server response") from error
         if application.post_init is not None:
+            started = True
             await application.post_init(application)
         if stop.is_set():
             return
@@ -421,8 +423,10 @@ async def run_application(application: HeraldApplication, *, stop: asyncio.Event
             await application.updater.stop()
         if application.running:
             await application.stop()
-            if application.post_stop is not None:
-                await application.post_stop(application)
+        # Also when start-up stopped between post_init and start (a webhook Telegram
+        # refused): the deliverer and router it started stop before the database closes.
+        if started and application.post_stop is not None:
+            await application.post_stop(application)
         await application.shutdown()
         if application.post_shutdown is not None:
             await application.post_shutdown(application)
