@@ -36,6 +36,8 @@ LEASE = dt.timedelta(days=10)
 RENEW_BEFORE = dt.timedelta(hours=1)
 # A hub that refused or couldn't be reached is asked again no sooner than this.
 RETRY_AFTER = dt.timedelta(hours=1)
+# No hub is asked about one feed more often than this, whatever lease it grants.
+MIN_SPACING = dt.timedelta(seconds=60)
 # A hub that never confirms an unsubscription: the row is dropped after this.
 FORGET_UNSUBSCRIBING_AFTER = dt.timedelta(days=1)
 MAX_IDLE = 60.0
@@ -79,6 +81,7 @@ class PushService:
         self._asking: set[int] = set()
         self._wake = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
+        self._on_ended: Callable[[int], Awaitable[None]] | None = None
 
     @property
     def enabled(self) -> bool:
@@ -86,6 +89,15 @@ class PushService:
 
     def callback_url(self, token: str) -> str:
         return f"{self._base}{CALLBACK_PATH}{token}"
+
+    def on_ended(self, callback: Callable[[int], Awaitable[None]]) -> None:
+        """``await callback(feed_id)`` whenever a feed that was pushed stops being pushed
+        (its lease ran out, the hub denied it, or its pushes can't be trusted)."""
+        self._on_ended = callback
+
+    async def _ended(self, feed_id: int) -> None:
+        if self._on_ended is not None:
+            await self._on_ended(feed_id)
 
     async def load(self, ingest: Ingest) -> None:
         """Read the subscriptions; pushed content goes to ``ingest(feed_id, body,
@@ -117,6 +129,11 @@ class PushService:
         sub = self._cache.get(feed_id)
         return sub is not None and sub.live(self._clock())
 
+    def live_until(self, feed_id: int) -> dt.datetime | None:
+        """When this feed's lease ends, if a hub pushes it now; None when none does."""
+        sub = self._cache.get(feed_id)
+        return sub.expires_at if sub is not None and sub.live(self._clock()) else None
+
     def subscription(self, feed_id: int) -> Subscription | None:
         sub = self._cache.get(feed_id)
         return None if sub is None or sub.state is PushState.UNSUBSCRIBING else sub
@@ -132,11 +149,13 @@ class PushService:
         sub = self._cache.get(feed.id)
         now = self._clock()
         if sub is not None and sub.hub == links.hub and sub.topic == topic:
-            if sub.live(now):
-                return
-            # A lease that ended is renewed at once; a request unanswered, denied or failed
-            # is made again only after a while.
-            if sub.state is not PushState.ACTIVE and now - sub.requested_at < RETRY_AFTER:
+            if sub.state is PushState.ACTIVE:
+                # Renewals and their retries keep to their own schedule (renew_due).
+                renew_at = self._renew_at(sub)
+                if renew_at is None or renew_at > now:
+                    return
+            elif now - sub.requested_at < RETRY_AFTER:
+                # A request unanswered, denied or failed is made again only after a while.
                 return
         self._spawn(feed.id, self._subscribe(feed.id, links.hub, topic))
 
@@ -202,8 +221,11 @@ class PushService:
                 secret=secret,
                 now=self._clock(),
             )
-        if known is None or not known.live(self._clock()):
-            await self._subscriptions.set_state(feed_id, PushState.FAILED, error=error)
+        # A renewal that failed leaves the lease running; the error is kept for /feeds and
+        # the renewal is retried before the lease ends (_renew_at).
+        live = known is not None and known.live(self._clock())
+        state = PushState.ACTIVE if live else PushState.FAILED
+        await self._subscriptions.set_state(feed_id, state, error=error)
         await self._refresh(feed_id)
 
     async def _unsubscribe(self, feed_id: int) -> None:
@@ -256,7 +278,10 @@ class PushService:
                 topic[:200],
             )
             return None
-        if mode == "subscribe" and sub.state in {PushState.REQUESTED, PushState.ACTIVE}:
+        # A request that seemed to fail (the hub timed out, or verified only after the lease
+        # ended) was still Herald's: its verification is taken.
+        asked = {PushState.REQUESTED, PushState.ACTIVE, PushState.FAILED}
+        if mode == "subscribe" and sub.state in asked:
             lease = _seconds(lease_seconds)
             if lease is None:
                 log.warning("Refused a WebSub verification for %r without a lease", topic)
@@ -322,13 +347,24 @@ class PushService:
     # Leases
 
     def _renew_at(self, sub: Subscription) -> dt.datetime | None:
-        """When to renew ``sub``'s lease; None when it needs no renewal, or one was asked
-        for since its time came (the hub's verification is awaited)."""
+        """When to ask the hub next about ``sub``; None when nothing is to be asked.
+
+        An active lease is renewed ``RENEW_BEFORE`` (or half the lease) before it ends. A
+        renewal the hub didn't verify (it failed, or the hub never called back) is asked
+        again when half the time left has passed, so the tries come closer as the end nears,
+        never closer than ``MIN_SPACING``. A lease that ended, and a subscription that
+        failed or was never verified, are asked for again ``RETRY_AFTER`` after the last
+        request. Denied subscriptions wait for the feed's next fetch (seen()).
+        """
+        if sub.state in {PushState.REQUESTED, PushState.FAILED}:
+            return sub.requested_at + RETRY_AFTER
         if sub.state is not PushState.ACTIVE or sub.expires_at is None:
             return None
-        lease = dt.timedelta(seconds=sub.lease_seconds or 0)
-        renew_at = sub.expires_at - min(RENEW_BEFORE, lease / 2)
-        return None if sub.requested_at >= renew_at else renew_at
+        if not _renewal_asked(sub):
+            return max(_renewal_time(sub), sub.requested_at + MIN_SPACING)
+        left = sub.expires_at - sub.requested_at
+        wait = min(max(left / 2, MIN_SPACING), RETRY_AFTER) if left > MIN_SPACING else RETRY_AFTER
+        return sub.requested_at + wait
 
     async def renew_due(self) -> int:
         """Renew every lease whose renewal time has come; returns how many were asked."""
@@ -337,6 +373,21 @@ class PushService:
         for sub in list(self._cache.values()):
             if sub.feed_id in self._asking:
                 continue
+            if sub.state is PushState.ACTIVE and not sub.live(now) and _renewal_asked(sub):
+                # The lease ran out unrenewed: the feed is polled as usual from now on.
+                error = sub.error or "the hub did not verify the renewal"
+                log.warning(
+                    "Feed %s: WebSub lease at %s ended unrenewed: %s",
+                    sub.feed_id,
+                    _host(sub.hub),
+                    error,
+                )
+                await self._subscriptions.set_state(
+                    sub.feed_id, PushState.FAILED, error=f"not renewed: {error}"
+                )
+                await self._refresh(sub.feed_id)
+                await self._ended(sub.feed_id)
+                sub = self._cache[sub.feed_id]
             renew_at = self._renew_at(sub)
             if renew_at is not None and renew_at <= now:
                 log.info("Feed %s: renewing its WebSub lease at %s", sub.feed_id, _host(sub.hub))
@@ -365,6 +416,19 @@ class PushService:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(delay):
                     await self._wake.wait()
+
+
+def _renewal_time(sub: Subscription) -> dt.datetime:
+    """When an active lease is due for renewal: ``RENEW_BEFORE`` (or half the lease)
+    before it ends."""
+    assert sub.expires_at is not None
+    lease = dt.timedelta(seconds=sub.lease_seconds or 0)
+    return sub.expires_at - min(RENEW_BEFORE, lease / 2)
+
+
+def _renewal_asked(sub: Subscription) -> bool:
+    """Whether the hub was asked to renew this lease since its renewal came due."""
+    return sub.expires_at is not None and sub.requested_at >= _renewal_time(sub)
 
 
 def _seconds(value: str | None) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qs
@@ -10,9 +11,11 @@ import httpx
 import pytest
 
 from bot.domain import Feed, PushState
-from bot.feeds import AddressPolicy, Fetched
+from bot.feeds import AddressPolicy, Fetched, HttpFeedFetcher
+from bot.services.feeds import FeedService
 from bot.services.push import PushService
 from bot.storage.database import Database
+from bot.storage.entries import EntryRepository
 from bot.storage.feeds import FeedRepository
 from bot.storage.websub import SubscriptionRepository
 from tests.services.conftest import StepClock
@@ -32,6 +35,10 @@ class Hub:
         self.status = 202
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/world.xml":
+            return httpx.Response(
+                200, content=fetched().body, headers=fetched().headers, request=request
+            )
         form = parse_qs(request.content.decode())
         self.forms.append({name: values[0] for name, values in form.items()})
         return httpx.Response(self.status)
@@ -156,3 +163,91 @@ async def test_a_verification_with_the_right_token_but_no_lease_is_refused(
 
     assert answer is None
     assert not push.live(feed.id)
+
+
+async def test_a_renewal_the_hub_refuses_once_is_retried_before_the_lease_ends(
+    push: PushService, feed: Feed, hub: Hub, clock: StepClock
+) -> None:
+    await subscribe_and_verify(push, feed, hub, lease=10 * 86_400)
+
+    clock.advance(days=9, hours=23)
+    hub.status = 503
+    await push.renew_due()
+    await push.wait_idle()
+    failing = push.subscription(feed.id)
+    clock.advance(minutes=29)
+    early = await push.renew_due()
+    clock.advance(minutes=2)
+    hub.status = 202
+    retried = await push.renew_due()
+    await push.wait_idle()
+
+    assert failing is not None
+    assert failing.state is PushState.ACTIVE
+    assert failing.error == "the hub answered 503"
+    assert (early, retried) == (0, 1)
+    assert len(hub.forms) == 3
+    assert push.live(feed.id)
+
+
+async def test_a_lease_whose_renewal_is_never_verified_ends_and_polling_resumes_at_once(
+    database: Database, push: PushService, feed: Feed, hub: Hub, clock: StepClock
+) -> None:
+    interval = dt.timedelta(minutes=2)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(hub)) as client:
+        feeds = FeedService(
+            FeedRepository(database),
+            EntryRepository(database),
+            HttpFeedFetcher(client, clock=clock),
+            poll_interval=interval,
+            retention=dt.timedelta(days=90),
+            clock=clock,
+        )
+        feeds.watch_pushes(push)
+        await feeds.poll(feed)
+        await push.wait_idle()
+        token = hub.forms[-1]["hub.callback"].rsplit("/", 1)[1]
+        await push.verify(token, mode="subscribe", topic=TOPIC, challenge="c", lease_seconds="600")
+        pushed = await feeds.poll(feed)
+        # The hub takes every renewal (202) but never verifies one.
+        for _ in range(12):
+            clock.advance(seconds=60)
+            await push.renew_due()
+            await push.wait_idle()
+        await feeds.poll_due()
+        await feeds.wait_idle()
+        after = await FeedRepository(database).get(feed.id)
+        await feeds.close()
+
+    sub = push.subscription(feed.id)
+    assert pushed.next_poll_at == clock.now - dt.timedelta(minutes=12) + dt.timedelta(minutes=10)
+    assert not push.live(feed.id)
+    assert sub is not None
+    assert sub.state is PushState.FAILED
+    assert sub.error == "not renewed: the hub did not verify the renewal"
+    # Polled as soon as the lease ended, and every usual interval from then on.
+    assert after is not None
+    assert after.next_poll_at == clock.now + interval
+    renewals = len(hub.forms) - 1
+    assert 2 <= renewals <= 5
+
+
+async def test_a_tiny_lease_has_herald_ask_the_hub_at_most_once_a_minute(
+    push: PushService, feed: Feed, hub: Hub, clock: StepClock
+) -> None:
+    token = await subscribe_and_verify(push, feed, hub, lease=2)
+
+    for _ in range(30):
+        clock.advance(seconds=4)
+        asked = len(hub.forms)
+        push.seen(feed, fetched())
+        await push.renew_due()
+        await push.wait_idle()
+        if len(hub.forms) > asked:
+            # The hub verifies each request at once, granting 2 s again.
+            await push.verify(
+                token, mode="subscribe", topic=TOPIC, challenge="c", lease_seconds="2"
+            )
+
+    # Two minutes of polls every 4 s: the first request and at most one a minute after.
+    assert 1 < len(hub.forms) <= 3
