@@ -378,6 +378,8 @@ def push_status(push: Subscription, poll_interval: dt.timedelta, *, now: dt.date
     if push.state is PushState.DENIED:
         return f"⚡ push: {hub} denied it: {escape(shorten(push.error or '', 150))}; {usual}"
     error = escape(shorten(push.error or "", 150))
+    if push.expires_at is not None and push.expires_at > now:
+        return f"⚡ push: pushes from {hub} are ignored: {error}; {usual}"
     if push.expires_at is not None:
         return f"⚡ push: lease at {hub} ended {_ago(push.expires_at, now)}: {error}; {usual}"
     return f"⚡ push: {hub} could not be asked: {error}; {usual}"

@@ -89,7 +89,8 @@ WEBHOOK_UPDATES = Counter(
 )
 WEBSUB_PUSHES = Counter(
     "herald_websub_pushes",
-    "WebSub content distributions by outcome: accepted, bad_signature, unknown, bad.",
+    "WebSub content distributions by outcome: accepted, bad_signature, unsigned, unknown"
+    " (no such subscription), ignored (not a feed, or its feed is gone).",
     ["outcome"],
     registry=REGISTRY,
 )

@@ -110,7 +110,7 @@ class PushWatcher(Protocol):
 
     def live_until(self, feed_id: int) -> dt.datetime | None: ...
 
-    def on_ended(self, callback: Callable[[int], Awaitable[None]]) -> None: ...
+    def poll_with(self, callback: Callable[[int], Awaitable[None]]) -> None: ...
 
     def subscription(self, feed_id: int) -> Subscription | None: ...
 
@@ -168,10 +168,11 @@ class FeedService:
         """Tell ``push`` of every feed fetched and removed; poll pushed feeds less often,
         and as usual again at once when their push ends."""
         self._push = push
-        push.on_ended(self.poll_soon)
+        push.poll_with(self.poll_soon)
 
     async def poll_soon(self, feed_id: int) -> None:
-        """Poll the feed now (a hub stopped pushing it); a poll under way is left alone."""
+        """Poll the feed now (a hub stopped pushing it, or hinted at new content); a poll
+        under way is left alone."""
         feed = await self._feeds.get(feed_id)
         if feed is None or feed_id in self._polling:
             return

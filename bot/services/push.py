@@ -36,8 +36,12 @@ LEASE = dt.timedelta(days=10)
 RENEW_BEFORE = dt.timedelta(hours=1)
 # A hub that refused or couldn't be reached is asked again no sooner than this.
 RETRY_AFTER = dt.timedelta(hours=1)
-# No hub is asked about one feed more often than this, whatever lease it grants.
+# No hub is asked about one feed more often than this, whatever lease it grants; and an
+# unsigned push makes Herald poll the feed no more often than this.
 MIN_SPACING = dt.timedelta(seconds=60)
+# This many pushes in a row failing the signature check end the subscription's trust:
+# the feed is polled as usual, as if it weren't pushed.
+MAX_BAD_PUSHES = 3
 # A hub that never confirms an unsubscription: the row is dropped after this.
 FORGET_UNSUBSCRIBING_AFTER = dt.timedelta(days=1)
 MAX_IDLE = 60.0
@@ -50,7 +54,7 @@ class PushOutcome:
     """What the callback answers a content distribution: HTTP status, and what happened."""
 
     status: int
-    outcome: str  # accepted, bad_signature, unknown, ignored
+    outcome: str  # accepted, bad_signature, unsigned, unknown, ignored
 
 
 class PushService:
@@ -81,7 +85,9 @@ class PushService:
         self._asking: set[int] = set()
         self._wake = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
-        self._on_ended: Callable[[int], Awaitable[None]] | None = None
+        self._poll_now: Callable[[int], Awaitable[None]] | None = None
+        self._bad_pushes: dict[int, int] = {}
+        self._hinted: dict[int, dt.datetime] = {}
 
     @property
     def enabled(self) -> bool:
@@ -90,14 +96,15 @@ class PushService:
     def callback_url(self, token: str) -> str:
         return f"{self._base}{CALLBACK_PATH}{token}"
 
-    def on_ended(self, callback: Callable[[int], Awaitable[None]]) -> None:
-        """``await callback(feed_id)`` whenever a feed that was pushed stops being pushed
-        (its lease ran out, the hub denied it, or its pushes can't be trusted)."""
-        self._on_ended = callback
+    def poll_with(self, callback: Callable[[int], Awaitable[None]]) -> None:
+        """``await callback(feed_id)`` to have a feed polled now: it stopped being pushed
+        (its lease ran out, the hub denied it, its pushes can't be trusted), or an unsigned
+        push hinted at new content."""
+        self._poll_now = callback
 
     async def _ended(self, feed_id: int) -> None:
-        if self._on_ended is not None:
-            await self._on_ended(feed_id)
+        if self._poll_now is not None:
+            await self._poll_now(feed_id)
 
     async def load(self, ingest: Ingest) -> None:
         """Read the subscriptions; pushed content goes to ``ingest(feed_id, body,
@@ -312,6 +319,8 @@ class PushService:
             sub.feed_id, PushState.DENIED, error=reason[:300] or "denied"
         )
         await self._refresh(sub.feed_id)
+        if sub.live(self._clock()):
+            await self._ended(sub.feed_id)
         log.warning("Feed %s: %s denied the subscription: %r", sub.feed_id, sub.hub, reason[:300])
 
     async def push(
@@ -320,19 +329,14 @@ class PushService:
         """Content distribution (§7): stored and routed at once when signed with the
         subscription's secret; acknowledged and ignored when not (§8)."""
         sub = await self._subscriptions.by_token(token)
-        if sub is None or sub.state is PushState.UNSUBSCRIBING:
+        if sub is None or sub.state in {PushState.UNSUBSCRIBING, PushState.DENIED}:
             metrics.WEBSUB_PUSHES.labels("unknown").inc()
             log.warning("Ignored a WebSub push to a callback with no subscription")
             # §7: 410 Gone tells the hub the subscription was deleted.
             return PushOutcome(410, "unknown")
         if not signature_valid(body, signature, sub.secret):
-            metrics.WEBSUB_PUSHES.labels("bad_signature").inc()
-            log.warning(
-                "Ignored a WebSub push for feed %s: %s X-Hub-Signature",
-                sub.feed_id,
-                "a wrong" if signature else "no",
-            )
-            return PushOutcome(202, "bad_signature")
+            return await self._bad_push(sub, signed=bool(signature))
+        self._bad_pushes.pop(sub.feed_id, None)
         assert self._ingest is not None
         stored = await self._ingest(sub.feed_id, body, content_type, sub.topic)
         if stored is None:
@@ -343,6 +347,36 @@ class PushService:
         metrics.WEBSUB_PUSHES.labels("accepted").inc()
         log.info("Feed %s pushed: %d new entries", sub.feed_id, stored.new)
         return PushOutcome(202, "accepted")
+
+    async def _bad_push(self, sub: Subscription, *, signed: bool) -> PushOutcome:
+        """A push that fails the signature check (§8: acknowledged, its body ignored).
+
+        An unsigned one (a hub that dropped hub.secret, as §5.1 lets it over plain HTTP)
+        still says the topic changed: the feed is polled now, at most once a
+        ``MIN_SPACING``. ``MAX_BAD_PUSHES`` in a row end the subscription's trust.
+        """
+        outcome = "bad_signature" if signed else "unsigned"
+        metrics.WEBSUB_PUSHES.labels(outcome).inc()
+        bad = self._bad_pushes[sub.feed_id] = self._bad_pushes.get(sub.feed_id, 0) + 1
+        now = self._clock()
+        hinted = self._hinted.get(sub.feed_id)
+        poll = not signed and (hinted is None or now - hinted >= MIN_SPACING)
+        log.warning(
+            "Ignored a WebSub push for feed %s: %s X-Hub-Signature%s",
+            sub.feed_id,
+            "a wrong" if signed else "no",
+            "; polling the feed instead" if poll else "",
+        )
+        if bad >= MAX_BAD_PUSHES and sub.state is PushState.ACTIVE:
+            error = f"{bad} pushes in a row failed the signature check"
+            log.warning("Feed %s: %s; polled as usual", sub.feed_id, error)
+            await self._subscriptions.set_state(sub.feed_id, PushState.FAILED, error=error)
+            await self._refresh(sub.feed_id)
+            poll = True
+        if poll:
+            self._hinted[sub.feed_id] = now
+            await self._ended(sub.feed_id)
+        return PushOutcome(202, outcome)
 
     # Leases
 

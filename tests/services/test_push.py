@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import ipaddress
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qs
@@ -12,6 +14,7 @@ import pytest
 
 from bot.domain import Feed, PushState
 from bot.feeds import AddressPolicy, Fetched, HttpFeedFetcher
+from bot.formatting import push_status
 from bot.services.feeds import FeedService
 from bot.services.push import PushService
 from bot.storage.database import Database
@@ -33,9 +36,11 @@ class Hub:
     def __init__(self) -> None:
         self.forms: list[dict[str, str]] = []
         self.status = 202
+        self.feed_fetches = 0
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         if request.url.path == "/world.xml":
+            self.feed_fetches += 1
             return httpx.Response(
                 200, content=fetched().body, headers=fetched().headers, request=request
             )
@@ -190,34 +195,48 @@ async def test_a_renewal_the_hub_refuses_once_is_retried_before_the_lease_ends(
     assert push.live(feed.id)
 
 
-async def test_a_lease_whose_renewal_is_never_verified_ends_and_polling_resumes_at_once(
-    database: Database, push: PushService, feed: Feed, hub: Hub, clock: StepClock
-) -> None:
-    interval = dt.timedelta(minutes=2)
+@pytest.fixture
+async def feeds(
+    database: Database, push: PushService, hub: Hub, clock: StepClock
+) -> AsyncIterator[FeedService]:
+    """The feed watcher, polling every 2 minutes, fetching from ``hub`` (which serves the
+    feed too), told of ``push``."""
     async with httpx.AsyncClient(transport=httpx.MockTransport(hub)) as client:
-        feeds = FeedService(
+        service = FeedService(
             FeedRepository(database),
             EntryRepository(database),
             HttpFeedFetcher(client, clock=clock),
-            poll_interval=interval,
+            poll_interval=dt.timedelta(minutes=2),
             retention=dt.timedelta(days=90),
             clock=clock,
         )
-        feeds.watch_pushes(push)
-        await feeds.poll(feed)
+        service.watch_pushes(push)
+        yield service
+        await service.close()
+
+
+async def test_a_lease_whose_renewal_is_never_verified_ends_and_polling_resumes_at_once(
+    database: Database,
+    feeds: FeedService,
+    push: PushService,
+    feed: Feed,
+    hub: Hub,
+    clock: StepClock,
+) -> None:
+    interval = dt.timedelta(minutes=2)
+    await feeds.poll(feed)
+    await push.wait_idle()
+    token = hub.forms[-1]["hub.callback"].rsplit("/", 1)[1]
+    await push.verify(token, mode="subscribe", topic=TOPIC, challenge="c", lease_seconds="600")
+    pushed = await feeds.poll(feed)
+    # The hub takes every renewal (202) but never verifies one.
+    for _ in range(12):
+        clock.advance(seconds=60)
+        await push.renew_due()
         await push.wait_idle()
-        token = hub.forms[-1]["hub.callback"].rsplit("/", 1)[1]
-        await push.verify(token, mode="subscribe", topic=TOPIC, challenge="c", lease_seconds="600")
-        pushed = await feeds.poll(feed)
-        # The hub takes every renewal (202) but never verifies one.
-        for _ in range(12):
-            clock.advance(seconds=60)
-            await push.renew_due()
-            await push.wait_idle()
-        await feeds.poll_due()
-        await feeds.wait_idle()
-        after = await FeedRepository(database).get(feed.id)
-        await feeds.close()
+    await feeds.poll_due()
+    await feeds.wait_idle()
+    after = await FeedRepository(database).get(feed.id)
 
     sub = push.subscription(feed.id)
     assert pushed.next_poll_at == clock.now - dt.timedelta(minutes=12) + dt.timedelta(minutes=10)
@@ -251,3 +270,69 @@ async def test_a_tiny_lease_has_herald_ask_the_hub_at_most_once_a_minute(
 
     # Two minutes of polls every 4 s: the first request and at most one a minute after.
     assert 1 < len(hub.forms) <= 3
+
+
+async def test_unsigned_pushes_make_herald_poll_and_three_in_a_row_end_the_push(
+    feeds: FeedService, push: PushService, feed: Feed, hub: Hub, clock: StepClock
+) -> None:
+    # A hub that drops hub.secret (W3C WebSub §5.1 lets it over plain HTTP) signs nothing.
+    token = await subscribe_and_verify(push, feed, hub, lease=10 * 86_400)
+    await feeds.poll_due()
+    await feeds.wait_idle()
+    hub.feed_fetches = 0
+    body = b"<rss><channel><title>Forged</title></channel></rss>"
+
+    outcomes = []
+    polls = []
+    for _ in range(3):
+        outcome = await push.push(token, body, signature=None, content_type="application/rss+xml")
+        outcomes.append(outcome)
+        await feeds.poll_due()
+        await feeds.wait_idle()
+        polls.append(hub.feed_fetches)
+        clock.advance(seconds=61)
+    sub = push.subscription(feed.id)
+    wrong = await push.push(token, body, signature="sha256=00", content_type="application/rss+xml")
+
+    assert [(o.status, o.outcome) for o in outcomes] == [(202, "unsigned")] * 3
+    assert wrong.outcome == "bad_signature"
+    # Each unsigned push had the feed polled; its body was never taken.
+    assert polls == [1, 2, 3]
+    assert not push.live(feed.id)
+    assert sub is not None
+    assert sub.error == "3 pushes in a row failed the signature check"
+    assert "pushes from 203.0.113.5 are ignored: 3 pushes in a row failed" in push_status(
+        sub, dt.timedelta(minutes=2), now=clock()
+    )
+
+
+async def test_unsigned_pushes_poll_the_feed_at_most_once_a_minute(
+    feeds: FeedService, push: PushService, feed: Feed, hub: Hub, clock: StepClock
+) -> None:
+    token = await subscribe_and_verify(push, feed, hub, lease=10 * 86_400)
+    await feeds.poll_due()
+    await feeds.wait_idle()
+    hub.feed_fetches = 0
+
+    for _ in range(2):
+        await push.push(token, b"<rss/>", signature=None, content_type=None)
+        await feeds.poll_due()
+        await feeds.wait_idle()
+        clock.advance(seconds=20)
+
+    assert hub.feed_fetches == 1
+
+
+async def test_a_signed_push_after_the_hub_denied_the_subscription_is_gone(
+    push: PushService, feed: Feed, hub: Hub
+) -> None:
+    token = await subscribe_and_verify(push, feed, hub, lease=10 * 86_400)
+    await push.denied(token, topic=TOPIC, reason="no more")
+    sub = push.subscription(feed.id)
+    assert sub is not None
+    body = b"<rss/>"
+    signature = "sha256=" + hmac.new(sub.secret.encode(), body, hashlib.sha256).hexdigest()
+
+    outcome = await push.push(token, body, signature=signature, content_type=None)
+
+    assert (outcome.status, outcome.outcome) == (410, "unknown")
