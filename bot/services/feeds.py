@@ -570,8 +570,8 @@ class FeedService:
         self, feed_id: int, body: bytes, content_type: str | None, url: str
     ) -> StoredPoll | None:
         """Store and route what a WebSub hub pushed for a feed, as a poll's body would be
-        (W3C WebSub §7: the body is the topic's content). None when the feed is gone or the
-        body is not a feed (logged)."""
+        (W3C WebSub §7: the body is the topic's content). None when the feed is gone (even
+        while the push was parsed) or the body is not a feed (logged)."""
         feed = await self._feeds.get(feed_id)
         if feed is None:
             return None
@@ -587,6 +587,9 @@ class FeedService:
         stored = await self._feeds.record_push(
             feed, parsed.entries, title=parsed.title, now=now, keep_after=now - self._retention
         )
+        if stored is None:
+            log.info("Feed %s: ignored a push that came as the feed was removed", feed.id)
+            return None
         metrics.ENTRIES_STORED.inc(stored.new)
         if stored.new and feed.baseline_done and self._on_new_entries is not None:
             self._on_new_entries()

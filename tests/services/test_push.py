@@ -14,6 +14,7 @@ import pytest
 
 from bot.domain import Feed, PushState
 from bot.feeds import AddressPolicy, Fetched, HttpFeedFetcher
+from bot.feeds.parser import parse_feed
 from bot.formatting import push_status
 from bot.services.feeds import FeedService
 from bot.services.push import PushService
@@ -336,3 +337,24 @@ async def test_a_signed_push_after_the_hub_denied_the_subscription_is_gone(
     outcome = await push.push(token, body, signature=signature, content_type=None)
 
     assert (outcome.status, outcome.outcome) == (410, "unknown")
+
+
+async def test_a_push_stored_after_its_feed_was_removed_is_dropped_not_an_error(
+    database: Database, feed: Feed, clock: StepClock
+) -> None:
+    # The push was parsed while /feeds remove deleted the feed (W3C WebSub §7 push racing
+    # the removal): storing it finds no feed.
+    repository = FeedRepository(database)
+    body = (
+        b"<rss><channel><title>World</title><item><title>Harbour</title>"
+        b"<link>https://n.example/1</link></item></channel></rss>"
+    )
+    parsed = parse_feed(body, url=TOPIC, content_type="application/rss+xml", now=clock())
+    await repository.remove(feed.id)
+
+    stored = await repository.record_push(
+        feed, parsed.entries, title=parsed.title, now=clock(), keep_after=clock()
+    )
+
+    assert stored is None
+    assert await EntryRepository(database).count() == 0
