@@ -30,8 +30,10 @@ from bot.storage.interfaces import StoredPoll, Subscriptions
 log = logging.getLogger(__name__)
 
 CALLBACK_PATH = "/websub/"
-# What Herald asks for; hubs grant what they like (§5.3 hub.lease_seconds).
+# What Herald asks for; hubs grant what they like (§5.3 hub.lease_seconds), and a lease
+# longer than MAX_LEASE is taken as MAX_LEASE (renewed early, which hubs allow).
 LEASE = dt.timedelta(days=10)
+MAX_LEASE = dt.timedelta(days=365)
 # Renewed this long before the lease ends, or at half a lease shorter than twice this.
 RENEW_BEFORE = dt.timedelta(hours=1)
 # A hub that refused or couldn't be reached is asked again no sooner than this.
@@ -291,7 +293,11 @@ class PushService:
         if mode == "subscribe" and sub.state in asked:
             lease = _seconds(lease_seconds)
             if lease is None:
-                log.warning("Refused a WebSub verification for %r without a lease", topic)
+                log.warning(
+                    "Refused a WebSub verification for %r without a valid lease: %r",
+                    topic[:200],
+                    (lease_seconds or "")[:40],
+                )
                 return None
             await self._subscriptions.verified(sub.feed_id, lease_seconds=lease, now=self._clock())
             await self._refresh(sub.feed_id)
@@ -466,10 +472,11 @@ def _renewal_asked(sub: Subscription) -> bool:
 
 
 def _seconds(value: str | None) -> int | None:
-    try:
-        seconds = int(value or "")
-    except ValueError:
+    """hub.lease_seconds (§5.3): a positive whole number of seconds in ASCII digits, at most
+    ``MAX_LEASE`` (a longer lease is taken as that); None for anything else."""
+    if not value or not value.isascii() or not value.isdigit() or len(value) > 30:
         return None
+    seconds = min(int(value), int(MAX_LEASE.total_seconds()))
     return seconds if seconds > 0 else None
 
 

@@ -358,3 +358,37 @@ async def test_a_push_stored_after_its_feed_was_removed_is_dropped_not_an_error(
 
     assert stored is None
     assert await EntryRepository(database).count() == 0
+
+
+@pytest.mark.parametrize("granted", ["9" * 30, str(10**12)])
+async def test_a_lease_longer_than_a_year_is_taken_as_a_year(
+    push: PushService, feed: Feed, hub: Hub, clock: StepClock, granted: str
+) -> None:
+    push.seen(feed, fetched())
+    await push.wait_idle()
+    token = hub.forms[-1]["hub.callback"].rsplit("/", 1)[1]
+
+    answer = await push.verify(
+        token, mode="subscribe", topic=TOPIC, challenge="c", lease_seconds=granted
+    )
+
+    sub = push.subscription(feed.id)
+    assert answer == "c"
+    assert sub is not None
+    assert sub.expires_at == clock() + dt.timedelta(days=365)
+
+
+@pytest.mark.parametrize("granted", ["86400.0", "-5", "0", "\u0668\u0660", " 60", "1e6"])
+async def test_a_lease_that_is_no_whole_number_of_seconds_is_refused(
+    push: PushService, feed: Feed, hub: Hub, granted: str
+) -> None:
+    push.seen(feed, fetched())
+    await push.wait_idle()
+    token = hub.forms[-1]["hub.callback"].rsplit("/", 1)[1]
+
+    answer = await push.verify(
+        token, mode="subscribe", topic=TOPIC, challenge="c", lease_seconds=granted
+    )
+
+    assert answer is None
+    assert not push.live(feed.id)
