@@ -11,6 +11,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import unquote
 
 from aiohttp import web
 
@@ -56,7 +57,8 @@ class HttpServer:
         self._runner: web.AppRunner | None = None
 
     def add_webhook(self, path: str, secret: str, take_update: TakeUpdate) -> None:
-        """Take Telegram's updates POSTed to ``path``, each with ``secret`` in its header.
+        """Take Telegram's updates POSTed to ``path`` (the webhook URL's path, raw or
+        percent-encoded, matched exactly), each with ``secret`` in its header.
 
         A request without the right secret gets 401 and changes nothing; a body that is not
         an update gets 400. An accepted update is handed to ``take_update`` before the 200,
@@ -85,7 +87,10 @@ class HttpServer:
             metrics.WEBHOOK_UPDATES.labels("accepted").inc()
             return web.Response(status=200)
 
-        self._app.router.add_post(path, webhook)
+        # Matched literally, as Telegram requests it (percent-decoded): no route variables.
+        resource = web.PlainResource(unquote(path))
+        resource.add_route("POST", webhook)
+        self._app.router.register_resource(resource)
 
     def add_websub(self, push: PushService) -> None:
         """The WebSub callbacks, ``/websub/<token>``: GET for the hub's verification of
