@@ -191,3 +191,46 @@ async def test_the_webhook_path_is_matched_exactly_as_written_in_the_url(
     assert right.status_code == 200
     assert other.status_code == 404
     assert taken == [{"update_id": 1}]
+
+
+def webhook_count(page: str, outcome: str) -> float:
+    """herald_webhook_updates_total{outcome=...} on a /metrics page; 0 when absent."""
+    line = f'herald_webhook_updates_total{{outcome="{outcome}"}} '
+    found = [row for row in page.splitlines() if row.startswith(line)]
+    return float(found[0].removeprefix(line)) if found else 0.0
+
+
+async def test_odd_bodies_with_the_right_secret_are_refused_or_acknowledged_not_crashing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    taken: list[dict[str, Any]] = []
+
+    async def healthy() -> HealthReport:
+        return HealthReport(True, "fine")
+
+    async def take(update: dict[str, Any]) -> None:
+        taken.append(update)
+
+    server = HttpServer("127.0.0.1", 0, check_health=healthy)
+    server.add_webhook("/telegram", "s3cret", take)
+    await server.start()
+    try:
+        async with httpx.AsyncClient(trust_env=False, timeout=30) as client:
+            url, headers = f"{server.url}/telegram", {SECRET_HEADER: "s3cret"}
+            before = (await client.get(f"{server.url}/metrics")).text
+            deep = await client.post(url, content=b"[" * 100_000 + b"]" * 100_000, headers=headers)
+            boolean = await client.post(url, content=b'{"update_id": true}', headers=headers)
+            huge = await client.post(url, content=b" " * (12 << 20), headers=headers)
+            first = await client.post(url, json={"update_id": 7}, headers=headers)
+            # Telegram resends an update it got no 200 for; handled once, acknowledged twice.
+            again = await client.post(url, json={"update_id": 7}, headers=headers)
+            after = (await client.get(f"{server.url}/metrics")).text
+    finally:
+        await server.stop()
+
+    assert (deep.status_code, boolean.status_code, huge.status_code) == (400, 400, 413)
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert taken == [{"update_id": 7}]
+    assert webhook_count(after, "bad") - webhook_count(before, "bad") == 3
+    assert webhook_count(after, "duplicate") - webhook_count(before, "duplicate") == 1
+    assert "Traceback" not in caplog.text
