@@ -366,6 +366,8 @@ def push_status(push: Subscription, poll_interval: dt.timedelta, *, now: dt.date
             if push.error
             else ""
         )
+        if not push.secret:
+            trouble += " · unsigned (plain-HTTP hub): each push only prompts a poll"
         return (
             f"⚡ pushed by {hub} (WebSub), lease ends {_in(push.expires_at, now)} · "
             f"{pushes}{last} · polled every {safety} as a safety net{trouble}"

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
+import ipaddress
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -199,7 +200,9 @@ class PushService:
         known = self._cache.get(feed_id)
         # A renewal keeps the callback and secret, so pushes signed meanwhile still verify.
         token = known.callback_token if known is not None else secrets.token_urlsafe(24)
-        secret = known.secret if known is not None else secrets.token_urlsafe(32)
+        secret = ""
+        if _confidential(hub):
+            secret = known.secret if known is not None and known.secret else _new_secret()
         self._cache[feed_id] = await self._subscriptions.requested(
             feed_id, hub=hub, topic=topic, callback_token=token, secret=secret, now=self._clock()
         )
@@ -209,7 +212,7 @@ class PushService:
             mode="subscribe",
             topic=topic,
             callback=self.callback_url(token),
-            secret=secret,
+            secret=secret or None,
             lease_seconds=int(LEASE.total_seconds()),
         )
         if error is not None:
@@ -340,6 +343,9 @@ class PushService:
             log.warning("Ignored a WebSub push to a callback with no subscription")
             # §7: 410 Gone tells the hub the subscription was deleted.
             return PushOutcome(410, "unknown")
+        if not sub.secret:
+            # Subscribed without a secret (a plain-HTTP hub): nothing it sends is proof.
+            return await self._bad_push(sub, signed=False, expected=True)
         if not signature_valid(body, signature, sub.secret):
             return await self._bad_push(sub, signed=bool(signature))
         self._bad_pushes.pop(sub.feed_id, None)
@@ -354,25 +360,36 @@ class PushService:
         log.info("Feed %s pushed: %d new entries", sub.feed_id, stored.new)
         return PushOutcome(202, "accepted")
 
-    async def _bad_push(self, sub: Subscription, *, signed: bool) -> PushOutcome:
-        """A push that fails the signature check (§8: acknowledged, its body ignored).
+    async def _bad_push(
+        self, sub: Subscription, *, signed: bool, expected: bool = False
+    ) -> PushOutcome:
+        """A push that can't be authenticated (§8: acknowledged, its body ignored).
 
-        An unsigned one (a hub that dropped hub.secret, as §5.1 lets it over plain HTTP)
-        still says the topic changed: the feed is polled now, at most once a
-        ``MIN_SPACING``. ``MAX_BAD_PUSHES`` in a row end the subscription's trust.
+        An unsigned one (a hub that dropped hub.secret, as §5.1 lets it over plain HTTP,
+        or any push of a subscription made without a secret, ``expected``) still says the
+        topic changed: the feed is polled now, at most once a ``MIN_SPACING``.
+        ``MAX_BAD_PUSHES`` unexpected ones in a row end the subscription's trust.
         """
         outcome = "bad_signature" if signed else "unsigned"
         metrics.WEBSUB_PUSHES.labels(outcome).inc()
-        bad = self._bad_pushes[sub.feed_id] = self._bad_pushes.get(sub.feed_id, 0) + 1
+        bad = self._bad_pushes.get(sub.feed_id, 0) + (0 if expected else 1)
+        self._bad_pushes[sub.feed_id] = bad
         now = self._clock()
         hinted = self._hinted.get(sub.feed_id)
         poll = not signed and (hinted is None or now - hinted >= MIN_SPACING)
-        log.warning(
-            "Ignored a WebSub push for feed %s: %s X-Hub-Signature%s",
-            sub.feed_id,
-            "a wrong" if signed else "no",
-            "; polling the feed instead" if poll else "",
-        )
+        if expected:
+            log.info(
+                "Feed %s: a push from a hub without a secret%s",
+                sub.feed_id,
+                ": polling the feed" if poll else "",
+            )
+        else:
+            log.warning(
+                "Ignored a WebSub push for feed %s: %s X-Hub-Signature%s",
+                sub.feed_id,
+                "a wrong" if signed else "no",
+                "; polling the feed instead" if poll else "",
+            )
         if bad >= MAX_BAD_PUSHES and sub.state is PushState.ACTIVE:
             error = f"{bad} pushes in a row failed the signature check"
             log.warning("Feed %s: %s; polled as usual", sub.feed_id, error)
@@ -456,6 +473,25 @@ class PushService:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(delay):
                     await self._wake.wait()
+
+
+def _new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _confidential(hub: str) -> bool:
+    """Whether a secret may be sent to ``hub``: over HTTPS, or to this machine, where no
+    one between can read it (§5.1: hub.secret SHOULD only be sent over HTTPS)."""
+    parts = urlsplit(hub)
+    if parts.scheme == "https":
+        return True
+    host = parts.hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _renewal_time(sub: Subscription) -> dt.datetime:

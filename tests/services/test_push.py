@@ -26,7 +26,8 @@ from tests.services.conftest import StepClock
 
 # Documentation addresses (RFC 5737): reserved, so opened to the policy explicitly, and
 # IP literals, so nothing is looked up.
-HUB = "http://203.0.113.5/hub"
+HUB = "https://203.0.113.5/hub"
+PLAIN_HUB = "http://203.0.113.5/hub"
 TOPIC = "http://203.0.113.9/world.xml"
 BASE = "https://herald.example"
 
@@ -38,13 +39,13 @@ class Hub:
         self.forms: list[dict[str, str]] = []
         self.status = 202
         self.feed_fetches = 0
+        self.hub_url = HUB  # the hub the feed names
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         if request.url.path == "/world.xml":
             self.feed_fetches += 1
-            return httpx.Response(
-                200, content=fetched().body, headers=fetched().headers, request=request
-            )
+            served = fetched(self.hub_url)
+            return httpx.Response(200, content=served.body, headers=served.headers)
         form = parse_qs(request.content.decode())
         self.forms.append({name: values[0] for name, values in form.items()})
         return httpx.Response(self.status)
@@ -76,11 +77,11 @@ async def feed(database: Database, clock: StepClock) -> Feed:
     return await FeedRepository(database).add(TOPIC, now=clock(), next_poll_at=clock())
 
 
-def fetched() -> Fetched:
+def fetched(hub_url: str = HUB) -> Fetched:
     return Fetched(
         url=TOPIC,
         body=b"<rss><channel><title>World</title></channel></rss>",
-        headers={"link": f'<{HUB}>; rel="hub", <{TOPIC}>; rel="self"'},
+        headers={"link": f'<{hub_url}>; rel="hub", <{TOPIC}>; rel="self"'},
         etag=None,
         last_modified=None,
     )
@@ -392,3 +393,40 @@ async def test_a_lease_that_is_no_whole_number_of_seconds_is_refused(
 
     assert answer is None
     assert not push.live(feed.id)
+
+
+async def test_a_plain_http_hub_gets_no_secret_and_its_pushes_only_prompt_a_poll(
+    feeds: FeedService, push: PushService, feed: Feed, hub: Hub, clock: StepClock
+) -> None:
+    # W3C WebSub §5.1: hub.secret SHOULD only be sent over HTTPS. Without a secret no push
+    # can be authenticated: each one only has the feed polled (at most once a minute).
+    hub.hub_url = PLAIN_HUB
+    push.seen(feed, fetched(PLAIN_HUB))
+    await push.wait_idle()
+    [form] = hub.forms
+    token = form["hub.callback"].rsplit("/", 1)[1]
+    await push.verify(token, mode="subscribe", topic=TOPIC, challenge="c", lease_seconds="864000")
+    await feeds.poll_due()
+    await feeds.wait_idle()
+    hub.feed_fetches = 0
+
+    outcomes = []
+    for _ in range(4):
+        body = b"<rss><channel><title>Forged</title></channel></rss>"
+        # An HMAC under an empty key is anyone's to compute: it proves nothing.
+        signature = "sha256=" + hmac.new(b"", body, hashlib.sha256).hexdigest()
+        outcomes.append(await push.push(token, body, signature=signature, content_type=None))
+        await feeds.poll_due()
+        await feeds.wait_idle()
+        clock.advance(seconds=61)
+
+    assert "hub.secret" not in form
+    assert [o.outcome for o in outcomes] == ["unsigned"] * 4
+    assert hub.feed_fetches == 4
+    # Pushes from a hub that can't sign are expected: the subscription stays live.
+    assert push.live(feed.id)
+    sub = push.subscription(feed.id)
+    assert sub is not None
+    assert "each push only prompts a poll" in push_status(
+        sub, dt.timedelta(minutes=2), now=clock()
+    )
