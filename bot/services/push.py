@@ -223,16 +223,15 @@ class PushService:
     async def _failed(self, feed_id: int, hub: str, topic: str, error: str) -> None:
         log.warning("Feed %s: WebSub subscription at %s failed: %s", feed_id, hub, error)
         known = self._cache.get(feed_id)
-        if known is None:
-            token, secret = secrets.token_urlsafe(24), secrets.token_urlsafe(32)
-            await self._subscriptions.requested(
-                feed_id,
-                hub=hub,
-                topic=topic,
-                callback_token=token,
-                secret=secret,
-                now=self._clock(),
-            )
+        # Stamped as a request, failed or not: the next try is timed from it (_renew_at).
+        await self._subscriptions.requested(
+            feed_id,
+            hub=hub,
+            topic=topic,
+            callback_token=known.callback_token if known else secrets.token_urlsafe(24),
+            secret=known.secret if known else _new_secret(),
+            now=self._clock(),
+        )
         # A renewal that failed leaves the lease running; the error is kept for /feeds and
         # the renewal is retried before the lease ends (_renew_at).
         live = known is not None and known.live(self._clock())

@@ -430,3 +430,27 @@ async def test_a_plain_http_hub_gets_no_secret_and_its_pushes_only_prompt_a_poll
     assert "each push only prompts a poll" in push_status(
         sub, dt.timedelta(minutes=2), now=clock()
     )
+
+
+async def test_a_hub_at_a_refused_address_is_retried_hourly_not_in_a_loop(
+    push: PushService, feed: Feed, hub: Hub, clock: StepClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    refused = Fetched(
+        url=TOPIC,
+        body=fetched().body,
+        headers={"link": f'<http://10.0.0.1/hub>; rel="hub", <{TOPIC}>; rel="self"'},
+        etag=None,
+        last_modified=None,
+    )
+    push.seen(feed, refused)
+    await push.wait_idle()
+
+    clock.advance(minutes=61)
+    retried = await push.renew_due()
+    await push.wait_idle()
+    again = await push.renew_due()
+    await push.wait_idle()
+
+    assert (retried, again) == (1, 0)
+    assert caplog.text.count("not subscribing: 10.0.0.1 is a private address") == 2
+    assert hub.forms == []
