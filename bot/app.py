@@ -217,9 +217,12 @@ class Herald:
                 await self.webhook_secret(),
                 functools.partial(_take_update, application),
             )
+        # The first heartbeat before the port opens: an orchestrator's probe may come at once.
+        await self.services.health.beat()
         try:
             await server.start()
         except OSError as error:
+            await self.services.health.stopped()
             raise StartupError(
                 f"HERALD_LISTEN {settings.listen}: cannot listen there: {error.strerror or error}"
             ) from None

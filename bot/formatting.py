@@ -361,17 +361,30 @@ def push_status(push: Subscription, poll_interval: dt.timedelta, *, now: dt.date
         pushes = plural(push.pushes, "push", "pushes")
         last = f", last {_ago(push.last_push_at, now)}" if push.last_push_at else ""
         safety = _duration(max(poll_interval, PUSHED_POLL_INTERVAL))
+        trouble = (
+            f" · renewal failed: {escape(shorten(push.error, 150))}; retrying"
+            if push.error
+            else ""
+        )
+        if not push.secret:
+            trouble += " · unsigned (plain-HTTP hub): each push only prompts a poll"
         return (
             f"⚡ pushed by {hub} (WebSub), lease ends {_in(push.expires_at, now)} · "
-            f"{pushes}{last} · polled every {safety} as a safety net"
+            f"{pushes}{last} · polled every {safety} as a safety net{trouble}"
         )
     if push.state is PushState.REQUESTED:
         return f"⚡ push: asked {hub} (WebSub), awaiting its verification"
+    usual = f"polled every {_duration(poll_interval)}"
     if push.state is PushState.ACTIVE:
-        return f"⚡ push: lease at {hub} ended {_ago(push.expires_at, now)}; renewing"
+        return f"⚡ push: lease at {hub} ended {_ago(push.expires_at, now)}; {usual}"
     if push.state is PushState.DENIED:
-        return f"⚡ push: {hub} denied it: {escape(shorten(push.error or '', 150))}"
-    return f"⚡ push: {hub} could not be asked: {escape(shorten(push.error or '', 150))}"
+        return f"⚡ push: {hub} denied it: {escape(shorten(push.error or '', 150))}; {usual}"
+    error = escape(shorten(push.error or "", 150))
+    if push.expires_at is not None and push.expires_at > now:
+        return f"⚡ push: pushes from {hub} are ignored: {error}; {usual}"
+    if push.expires_at is not None:
+        return f"⚡ push: lease at {hub} ended {_ago(push.expires_at, now)}: {error}; {usual}"
+    return f"⚡ push: {hub} could not be asked: {error}; {usual}"
 
 
 def either(options: Sequence[str]) -> str:

@@ -83,13 +83,15 @@ TOPICS = Gauge("herald_topics", "Topics followed, across every chat.", registry=
 ACTIVE_CHATS = Gauge("herald_active_chats", "Chats subscribed and reachable.", registry=REGISTRY)
 WEBHOOK_UPDATES = Counter(
     "herald_webhook_updates",
-    "Requests to the webhook path by outcome: accepted, refused (wrong or no secret), bad.",
+    "Requests to the webhook path by outcome: accepted, refused (wrong or no secret), bad,"
+    " duplicate (an update resent, acknowledged again).",
     ["outcome"],
     registry=REGISTRY,
 )
 WEBSUB_PUSHES = Counter(
     "herald_websub_pushes",
-    "WebSub content distributions by outcome: accepted, bad_signature, unknown, bad.",
+    "WebSub content distributions by outcome: accepted, bad_signature, unsigned, unknown"
+    " (no such subscription), ignored (not a feed, or its feed is gone).",
     ["outcome"],
     registry=REGISTRY,
 )

@@ -11,6 +11,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import unquote
 
 from aiohttp import web
 
@@ -28,6 +29,9 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # What a request may carry: a WebSub push is a whole feed, as large as a fetched one may be
 # (updates are a few kilobytes).
 MAX_BODY_BYTES = 10 << 20
+# How many update_ids the webhook remembers to acknowledge a resent update without
+# handling it twice (Telegram resends until it gets a 200).
+RECENT_UPDATES = 1000
 
 CheckHealth = Callable[[], Awaitable[HealthReport]]
 RefreshGauges = Callable[[], Awaitable[None]]
@@ -56,12 +60,18 @@ class HttpServer:
         self._runner: web.AppRunner | None = None
 
     def add_webhook(self, path: str, secret: str, take_update: TakeUpdate) -> None:
-        """Take Telegram's updates POSTed to ``path``, each with ``secret`` in its header.
+        """Take Telegram's updates POSTed to ``path`` (the webhook URL's path, raw or
+        percent-encoded, matched exactly), each with ``secret`` in its header.
 
         A request without the right secret gets 401 and changes nothing; a body that is not
-        an update gets 400. An accepted update is handed to ``take_update`` before the 200,
+        an update (update_id an integer) gets 400, one over ``MAX_BODY_BYTES`` 413; an
+        update_id among the last ``RECENT_UPDATES`` taken is acknowledged, not handled again.
+        An accepted update is handed to ``take_update`` before the 200,
         so Telegram resends it if Herald stops before taking it.
         """
+
+        # The update_ids taken lately, oldest first.
+        recent: dict[int, None] = {}
 
         async def webhook(request: web.Request) -> web.Response:
             given = request.headers.get(SECRET_HEADER, "")
@@ -74,18 +84,42 @@ class HttpServer:
                 )
                 return web.Response(status=401, text="wrong or missing secret token\n")
             try:
-                update = json.loads(await request.read())
-            except (ValueError, UnicodeDecodeError):
+                body = await request.read()
+            except web.HTTPRequestEntityTooLarge:
+                metrics.WEBHOOK_UPDATES.labels("bad").inc()
+                log.warning("Ignored a webhook request over %d bytes", MAX_BODY_BYTES)
+                raise
+            try:
+                update = json.loads(body)
+            except (ValueError, UnicodeDecodeError, RecursionError):
                 update = None
-            if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+            update_id = update.get("update_id") if isinstance(update, dict) else None
+            if type(update_id) is not int:
                 metrics.WEBHOOK_UPDATES.labels("bad").inc()
                 log.warning("Ignored a webhook request whose body is not a Telegram update")
                 return web.Response(status=400, text="not a Telegram update\n")
-            await take_update(update)
+            assert isinstance(update, dict)
+            if update_id in recent:
+                # Telegram resends an update it got no 200 for: handled once is enough.
+                metrics.WEBHOOK_UPDATES.labels("duplicate").inc()
+                log.info("Acknowledged update %d again without handling it twice", update_id)
+                return web.Response(status=200)
+            recent[update_id] = None
+            if len(recent) > RECENT_UPDATES:
+                del recent[next(iter(recent))]
+            try:
+                await take_update(update)
+            except BaseException:
+                # Not taken: Telegram's resend must be handled.
+                recent.pop(update_id, None)
+                raise
             metrics.WEBHOOK_UPDATES.labels("accepted").inc()
             return web.Response(status=200)
 
-        self._app.router.add_post(path, webhook)
+        # Matched literally, as Telegram requests it (percent-decoded): no route variables.
+        resource = web.PlainResource(unquote(path))
+        resource.add_route("POST", webhook)
+        self._app.router.register_resource(resource)
 
     def add_websub(self, push: PushService) -> None:
         """The WebSub callbacks, ``/websub/<token>``: GET for the hub's verification of

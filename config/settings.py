@@ -8,9 +8,16 @@ import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from config.timezones import parse_timezone
@@ -23,6 +30,24 @@ _TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]+")
 _CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 # Telegram's rule for setWebhook's secret_token (Bot API, setWebhook).
 _WEBHOOK_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_LISTEN_SHAPE = re.compile(
+    r"(?:(?P<name>[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)|\[(?P<v6>[0-9A-Fa-f:.]+)\])"
+    r":(?P<port>[0-9]{1,5})",
+    re.ASCII,
+)
+# Paths Herald's HTTP server answers itself: a webhook path may not be, or be under, one.
+_SERVED_PATHS = ("/healthz", "/metrics", "/websub/")
+
+
+class _Refused(ValueError):
+    """A setting's value refused for a stated reason; ``echo``: whether the one-line error
+    may show the value (not when it holds a password)."""
+
+    def __init__(self, reason: str, *, echo: bool = True) -> None:
+        super().__init__(reason)
+        self.echo = echo
+
+
 LISTEN_OFF = "off"
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -167,16 +192,35 @@ class Settings(BaseSettings):
 
     @field_validator("webhook_url", "public_url", mode="before")
     @classmethod
-    def _check_public_url(cls, value: Any) -> Any:
+    def _check_public_url(cls, value: Any, info: ValidationInfo) -> Any:
         if isinstance(value, str):
             value = value.strip()
             if not value:
                 return ""
             parts = urlsplit(value)
+            if parts.username is not None or parts.password is not None:
+                raise _Refused("no user name or password", echo=False)
             if parts.scheme not in {"http", "https"} or not parts.hostname:
                 raise ValueError("not an http(s) URL")
-            if parts.query or parts.fragment:
-                raise ValueError("a query or fragment")
+            if parts.query or parts.fragment or "?" in value or "#" in value:
+                raise _Refused("no query or fragment")
+            try:
+                port = parts.port
+            except ValueError:
+                port = 0
+            if port == 0:
+                raise _Refused("a port from 1 to 65535")
+            segments = unquote(parts.path).split("/")
+            if "." in segments or ".." in segments:
+                raise _Refused("a path without . or .. segments")
+            path = unquote(parts.path)
+            if info.field_name == "webhook_url" and any(
+                path == served.rstrip("/") or path.startswith(served.rstrip("/") + "/")
+                for served in _SERVED_PATHS
+            ):
+                raise _Refused(
+                    "a path Herald's server doesn't use itself (/healthz, /metrics, /websub/)"
+                )
         return value
 
     @field_validator("webhook_secret", mode="before")
@@ -266,15 +310,20 @@ class Settings(BaseSettings):
 
 
 def parse_listen(text: str) -> tuple[str, int]:
-    """``"127.0.0.1:8080"`` or ``"[::1]:0"`` → (host, port); raises ValueError otherwise."""
-    host, colon, port = text.rpartition(":")
-    if not colon or not host or not port.isdigit() or int(port) > 65_535:
+    """``"127.0.0.1:8080"``, ``"localhost:80"`` or ``"[::1]:0"`` → (host, port): a host
+    name or IPv4 address, or an IPv6 address in brackets (RFC 3986 §3.2.2), then ASCII
+    digits for a port from 0 to 65535; raises ValueError otherwise."""
+    match = _LISTEN_SHAPE.fullmatch(text)
+    if match is None or int(match["port"]) > 65_535:
         raise ValueError(f"{text!r} is not host:port")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    if not host or any(c.isspace() for c in host):
-        raise ValueError(f"{text!r} is not host:port")
-    return host, int(port)
+    host = match["name"]
+    if host is None:
+        host = match["v6"]
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValueError(f"{text!r} is not host:port") from None
+    return host, int(match["port"])
 
 
 def load_settings(*, isolated: bool = False, **overrides: Any) -> Settings:
@@ -307,7 +356,11 @@ def describe_errors(error: ValidationError) -> str:
         if field in {"telegram_token", "webhook_secret"}:
             problems.append(f"{variable} is not valid: expected {expected}")
             continue
+        refused = (detail.get("ctx") or {}).get("error")
         shown = detail.get("input")
         given = f" (got {shown!r})" if isinstance(shown, str | int | float) else ""
+        if isinstance(refused, _Refused):
+            given = given if refused.echo else ""
+            expected = f"{expected}, with {refused}"
         problems.append(f"{variable} is not valid{given}: expected {expected}")
     return "; ".join(dict.fromkeys(problems))

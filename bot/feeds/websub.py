@@ -6,12 +6,14 @@ https://www.w3.org/TR/websub/
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import hmac
 import re
 from collections.abc import Mapping
 from urllib.parse import urljoin
+from xml.parsers import expat
 
 import httpx
 
@@ -28,9 +30,6 @@ MAX_SECRET_BYTES = 199
 REQUEST_TIMEOUT = 10.0
 # The hub's links sit at the top of a feed, before its first entry: no need to read past it.
 _HEAD_BYTES = 64 * 1024
-_LINK_TAG = re.compile(rb"<(?:[A-Za-z][\w.-]*:)?link\b([^>]*)>", re.IGNORECASE)
-_ATTRIBUTE = re.compile(rb"""([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_FIRST_ENTRY = re.compile(rb"<(?:[A-Za-z][\w.-]*:)?(?:item|entry)\b", re.IGNORECASE)
 _LINK_VALUE = re.compile(r"<([^>]*)>((?:\s*;\s*[^,;]+)*)")
 _PARAM = re.compile(r""";\s*([\w*-]+)\s*=\s*(?:"([^"]*)"|([^;,\s]*))""")
 
@@ -45,16 +44,18 @@ class HubLinks:
 
 def discover(body: bytes, headers: Mapping[str, str], url: str) -> HubLinks:
     """The hub and self URL of a fetched feed (§4): the HTTP ``Link`` header first, then the
-    feed's own ``<link rel="hub">`` / ``<atom:link rel="self">`` elements.
+    feed's own ``<link rel="hub">`` / ``<atom:link rel="self">`` elements; the self URL is
+    taken from the same source as the hub when it names one.
 
     ``headers`` has lower-case names; relative URLs resolve against ``url``. Only http(s)
     URLs count.
     """
     from_header = _header_links(headers.get("link", ""), url)
     from_body = _document_links(body, url)
-    hub = from_header.get("hub") or from_body.get("hub")
-    self_url = from_header.get("self") or from_body.get("self")
-    return HubLinks(hub, self_url)
+    # The hub and the topic it knows the feed by go together: both from the source that
+    # names the hub, the other's self URL only when that source names none.
+    first, other = (from_header, from_body) if "hub" in from_header else (from_body, from_header)
+    return HubLinks(first.get("hub"), first.get("self") or other.get("self"))
 
 
 def _header_links(value: str, base: str) -> dict[str, str]:
@@ -69,22 +70,35 @@ def _header_links(value: str, base: str) -> dict[str, str]:
     return found
 
 
+class _FirstEntry(Exception):
+    """The document's first entry: its links are the entry's, not the feed's."""
+
+
 def _document_links(body: bytes, base: str) -> dict[str, str]:
-    head = body[:_HEAD_BYTES]
-    first_entry = _FIRST_ENTRY.search(head)
-    if first_entry is not None:
-        head = head[: first_entry.start()]
+    """The feed-level ``<link rel=... href=...>`` elements (any prefix: Atom's own, or
+    ``atom:link`` in RSS), read with an XML parser so comments, CDATA and character
+    references mean what XML says; reading stops at the first item or entry, at
+    ``_HEAD_BYTES``, or where the document stops being well-formed."""
     found: dict[str, str] = {}
-    for tag in _LINK_TAG.finditer(head):
-        attributes = {
-            name.lower(): quoted or single for name, quoted, single in _ATTRIBUTE.findall(tag[1])
-        }
-        href, rel = attributes.get(b"href"), attributes.get(b"rel")
-        if href is None or rel is None:
-            continue
-        target = href.decode("utf-8", "replace").replace("&amp;", "&").strip()
-        for one in rel.decode("ascii", "replace").lower().split():
-            _keep(found, one, target, base)
+    parser = expat.ParserCreate()
+    # HTML entities (&nbsp;) are common in feeds: as if a DTD, never read, defined them,
+    # they are skipped instead of ending the parse.
+    parser.UseForeignDTD(True)
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        local = name.rpartition(":")[2].lower()
+        if local in {"item", "entry"}:
+            raise _FirstEntry
+        named = {key.lower(): value for key, value in attributes.items()}
+        href, rel = named.get("href"), named.get("rel")
+        if local == "link" and href is not None and rel is not None:
+            for one in rel.lower().split():
+                _keep(found, one, href.strip(), base)
+
+    parser.StartElementHandler = start
+    with contextlib.suppress(_FirstEntry, expat.ExpatError):
+        parser.Parse(body[:_HEAD_BYTES], False)
     return found
 
 

@@ -108,6 +108,10 @@ class PushWatcher(Protocol):
 
     def live(self, feed_id: int) -> bool: ...
 
+    def live_until(self, feed_id: int) -> dt.datetime | None: ...
+
+    def poll_with(self, callback: Callable[[int], Awaitable[None]]) -> None: ...
+
     def subscription(self, feed_id: int) -> Subscription | None: ...
 
 
@@ -161,8 +165,19 @@ class FeedService:
         self._push: PushWatcher | None = None
 
     def watch_pushes(self, push: PushWatcher) -> None:
-        """Tell ``push`` of every feed fetched and removed; poll pushed feeds less often."""
+        """Tell ``push`` of every feed fetched and removed; poll pushed feeds less often,
+        and as usual again at once when their push ends."""
         self._push = push
+        push.poll_with(self.poll_soon)
+
+    async def poll_soon(self, feed_id: int) -> None:
+        """Poll the feed now (a hub stopped pushing it, or hinted at new content); a poll
+        under way is left alone."""
+        feed = await self._feeds.get(feed_id)
+        if feed is None or feed_id in self._polling:
+            return
+        self._queue.set(feed.id, feed.url, _seconds(self._clock()))
+        self._wake.set()
 
     # Scheduling
 
@@ -294,7 +309,7 @@ class FeedService:
             success = PollSuccess(
                 etag=feed.etag,
                 last_modified=feed.last_modified,
-                next_poll_at=self._next_poll(now, floor, pushed=self._pushed(feed.id)),
+                next_poll_at=self._next_poll(now, floor, pushed_until=self._pushed_until(feed.id)),
                 moved_to=result.moved_to,
                 not_modified=True,
                 min_interval=floor,
@@ -307,7 +322,7 @@ class FeedService:
             success = PollSuccess(
                 etag=result.etag,
                 last_modified=result.last_modified,
-                next_poll_at=self._next_poll(now, floor, pushed=self._pushed(feed.id)),
+                next_poll_at=self._next_poll(now, floor, pushed_until=self._pushed_until(feed.id)),
                 moved_to=result.moved_to,
                 content_hash=digest,
                 unchanged_body=True,
@@ -322,7 +337,7 @@ class FeedService:
         except FeedParseError as error:
             metrics.PARSE_FAILURES.inc()
             return await self._failed(feed, error.user_message)
-        next_poll_at = self._next_poll(now, floor, pushed=self._pushed(feed.id))
+        next_poll_at = self._next_poll(now, floor, pushed_until=self._pushed_until(feed.id))
         stored = await self._store(feed, result, parsed, now, next_poll_at, digest)
         if self._push is not None:
             self._push.seen(feed, result)
@@ -364,19 +379,25 @@ class FeedService:
         return True
 
     def _next_poll(
-        self, started: dt.datetime, floor: dt.timedelta | None, *, pushed: bool = False
+        self,
+        started: dt.datetime,
+        floor: dt.timedelta | None,
+        *,
+        pushed_until: dt.datetime | None = None,
     ) -> dt.datetime:
         """One interval (or the server's longer ``floor``, or the safety-net interval of a
         pushed feed) after the poll started, not after it ended: a poll that starts on time
         keeps the feed's place in the spread, and one that started late moves the feed's
-        turn instead of leaving it behind for good."""
+        turn instead of leaving it behind for good. A pushed feed is polled no later than
+        its lease's end ``pushed_until`` (or one usual interval after the poll)."""
         interval = max(self._interval, floor) if floor is not None else self._interval
-        if pushed:
-            interval = max(interval, PUSHED_POLL_INTERVAL)
-        return started + interval
+        usual = started + interval
+        if pushed_until is None:
+            return usual
+        return min(started + max(interval, PUSHED_POLL_INTERVAL), max(usual, pushed_until))
 
-    def _pushed(self, feed_id: int) -> bool:
-        return self._push is not None and self._push.live(feed_id)
+    def _pushed_until(self, feed_id: int) -> dt.datetime | None:
+        return None if self._push is None else self._push.live_until(feed_id)
 
     async def _unchanged(self, feed: Feed, success: PollSuccess, now: dt.datetime) -> PollResult:
         await self._feeds.record_success(
@@ -549,8 +570,8 @@ class FeedService:
         self, feed_id: int, body: bytes, content_type: str | None, url: str
     ) -> StoredPoll | None:
         """Store and route what a WebSub hub pushed for a feed, as a poll's body would be
-        (W3C WebSub §7: the body is the topic's content). None when the feed is gone or the
-        body is not a feed (logged)."""
+        (W3C WebSub §7: the body is the topic's content). None when the feed is gone (even
+        while the push was parsed) or the body is not a feed (logged)."""
         feed = await self._feeds.get(feed_id)
         if feed is None:
             return None
@@ -566,6 +587,9 @@ class FeedService:
         stored = await self._feeds.record_push(
             feed, parsed.entries, title=parsed.title, now=now, keep_after=now - self._retention
         )
+        if stored is None:
+            log.info("Feed %s: ignored a push that came as the feed was removed", feed.id)
+            return None
         metrics.ENTRIES_STORED.inc(stored.new)
         if stored.new and feed.baseline_done and self._on_new_entries is not None:
             self._on_new_entries()

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
+import ipaddress
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -30,12 +31,20 @@ from bot.storage.interfaces import StoredPoll, Subscriptions
 log = logging.getLogger(__name__)
 
 CALLBACK_PATH = "/websub/"
-# What Herald asks for; hubs grant what they like (§5.3 hub.lease_seconds).
+# What Herald asks for; hubs grant what they like (§5.3 hub.lease_seconds), and a lease
+# longer than MAX_LEASE is taken as MAX_LEASE (renewed early, which hubs allow).
 LEASE = dt.timedelta(days=10)
+MAX_LEASE = dt.timedelta(days=365)
 # Renewed this long before the lease ends, or at half a lease shorter than twice this.
 RENEW_BEFORE = dt.timedelta(hours=1)
 # A hub that refused or couldn't be reached is asked again no sooner than this.
 RETRY_AFTER = dt.timedelta(hours=1)
+# No hub is asked about one feed more often than this, whatever lease it grants; and an
+# unsigned push makes Herald poll the feed no more often than this.
+MIN_SPACING = dt.timedelta(seconds=60)
+# This many pushes in a row failing the signature check end the subscription's trust:
+# the feed is polled as usual, as if it weren't pushed.
+MAX_BAD_PUSHES = 3
 # A hub that never confirms an unsubscription: the row is dropped after this.
 FORGET_UNSUBSCRIBING_AFTER = dt.timedelta(days=1)
 MAX_IDLE = 60.0
@@ -48,7 +57,7 @@ class PushOutcome:
     """What the callback answers a content distribution: HTTP status, and what happened."""
 
     status: int
-    outcome: str  # accepted, bad_signature, unknown, ignored
+    outcome: str  # accepted, bad_signature, unsigned, unknown, ignored
 
 
 class PushService:
@@ -79,6 +88,9 @@ class PushService:
         self._asking: set[int] = set()
         self._wake = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
+        self._poll_now: Callable[[int], Awaitable[None]] | None = None
+        self._bad_pushes: dict[int, int] = {}
+        self._hinted: dict[int, dt.datetime] = {}
 
     @property
     def enabled(self) -> bool:
@@ -86,6 +98,16 @@ class PushService:
 
     def callback_url(self, token: str) -> str:
         return f"{self._base}{CALLBACK_PATH}{token}"
+
+    def poll_with(self, callback: Callable[[int], Awaitable[None]]) -> None:
+        """``await callback(feed_id)`` to have a feed polled now: it stopped being pushed
+        (its lease ran out, the hub denied it, its pushes can't be trusted), or an unsigned
+        push hinted at new content."""
+        self._poll_now = callback
+
+    async def _ended(self, feed_id: int) -> None:
+        if self._poll_now is not None:
+            await self._poll_now(feed_id)
 
     async def load(self, ingest: Ingest) -> None:
         """Read the subscriptions; pushed content goes to ``ingest(feed_id, body,
@@ -117,6 +139,11 @@ class PushService:
         sub = self._cache.get(feed_id)
         return sub is not None and sub.live(self._clock())
 
+    def live_until(self, feed_id: int) -> dt.datetime | None:
+        """When this feed's lease ends, if a hub pushes it now; None when none does."""
+        sub = self._cache.get(feed_id)
+        return sub.expires_at if sub is not None and sub.live(self._clock()) else None
+
     def subscription(self, feed_id: int) -> Subscription | None:
         sub = self._cache.get(feed_id)
         return None if sub is None or sub.state is PushState.UNSUBSCRIBING else sub
@@ -132,11 +159,13 @@ class PushService:
         sub = self._cache.get(feed.id)
         now = self._clock()
         if sub is not None and sub.hub == links.hub and sub.topic == topic:
-            if sub.live(now):
-                return
-            # A lease that ended is renewed at once; a request unanswered, denied or failed
-            # is made again only after a while.
-            if sub.state is not PushState.ACTIVE and now - sub.requested_at < RETRY_AFTER:
+            if sub.state is PushState.ACTIVE:
+                # Renewals and their retries keep to their own schedule (renew_due).
+                renew_at = self._renew_at(sub)
+                if renew_at is None or renew_at > now:
+                    return
+            elif now - sub.requested_at < RETRY_AFTER:
+                # A request unanswered, denied or failed is made again only after a while.
                 return
         self._spawn(feed.id, self._subscribe(feed.id, links.hub, topic))
 
@@ -171,7 +200,9 @@ class PushService:
         known = self._cache.get(feed_id)
         # A renewal keeps the callback and secret, so pushes signed meanwhile still verify.
         token = known.callback_token if known is not None else secrets.token_urlsafe(24)
-        secret = known.secret if known is not None else secrets.token_urlsafe(32)
+        secret = ""
+        if _confidential(hub):
+            secret = known.secret if known is not None and known.secret else _new_secret()
         self._cache[feed_id] = await self._subscriptions.requested(
             feed_id, hub=hub, topic=topic, callback_token=token, secret=secret, now=self._clock()
         )
@@ -181,7 +212,7 @@ class PushService:
             mode="subscribe",
             topic=topic,
             callback=self.callback_url(token),
-            secret=secret,
+            secret=secret or None,
             lease_seconds=int(LEASE.total_seconds()),
         )
         if error is not None:
@@ -192,18 +223,20 @@ class PushService:
     async def _failed(self, feed_id: int, hub: str, topic: str, error: str) -> None:
         log.warning("Feed %s: WebSub subscription at %s failed: %s", feed_id, hub, error)
         known = self._cache.get(feed_id)
-        if known is None:
-            token, secret = secrets.token_urlsafe(24), secrets.token_urlsafe(32)
-            await self._subscriptions.requested(
-                feed_id,
-                hub=hub,
-                topic=topic,
-                callback_token=token,
-                secret=secret,
-                now=self._clock(),
-            )
-        if known is None or not known.live(self._clock()):
-            await self._subscriptions.set_state(feed_id, PushState.FAILED, error=error)
+        # Stamped as a request, failed or not: the next try is timed from it (_renew_at).
+        await self._subscriptions.requested(
+            feed_id,
+            hub=hub,
+            topic=topic,
+            callback_token=known.callback_token if known else secrets.token_urlsafe(24),
+            secret=known.secret if known else _new_secret(),
+            now=self._clock(),
+        )
+        # A renewal that failed leaves the lease running; the error is kept for /feeds and
+        # the renewal is retried before the lease ends (_renew_at).
+        live = known is not None and known.live(self._clock())
+        state = PushState.ACTIVE if live else PushState.FAILED
+        await self._subscriptions.set_state(feed_id, state, error=error)
         await self._refresh(feed_id)
 
     async def _unsubscribe(self, feed_id: int) -> None:
@@ -256,10 +289,17 @@ class PushService:
                 topic[:200],
             )
             return None
-        if mode == "subscribe" and sub.state in {PushState.REQUESTED, PushState.ACTIVE}:
+        # A request that seemed to fail (the hub timed out, or verified only after the lease
+        # ended) was still Herald's: its verification is taken.
+        asked = {PushState.REQUESTED, PushState.ACTIVE, PushState.FAILED}
+        if mode == "subscribe" and sub.state in asked:
             lease = _seconds(lease_seconds)
             if lease is None:
-                log.warning("Refused a WebSub verification for %r without a lease", topic)
+                log.warning(
+                    "Refused a WebSub verification for %r without a valid lease: %r",
+                    topic[:200],
+                    (lease_seconds or "")[:40],
+                )
                 return None
             await self._subscriptions.verified(sub.feed_id, lease_seconds=lease, now=self._clock())
             await self._refresh(sub.feed_id)
@@ -287,6 +327,8 @@ class PushService:
             sub.feed_id, PushState.DENIED, error=reason[:300] or "denied"
         )
         await self._refresh(sub.feed_id)
+        if sub.live(self._clock()):
+            await self._ended(sub.feed_id)
         log.warning("Feed %s: %s denied the subscription: %r", sub.feed_id, sub.hub, reason[:300])
 
     async def push(
@@ -295,19 +337,17 @@ class PushService:
         """Content distribution (§7): stored and routed at once when signed with the
         subscription's secret; acknowledged and ignored when not (§8)."""
         sub = await self._subscriptions.by_token(token)
-        if sub is None or sub.state is PushState.UNSUBSCRIBING:
+        if sub is None or sub.state in {PushState.UNSUBSCRIBING, PushState.DENIED}:
             metrics.WEBSUB_PUSHES.labels("unknown").inc()
             log.warning("Ignored a WebSub push to a callback with no subscription")
             # §7: 410 Gone tells the hub the subscription was deleted.
             return PushOutcome(410, "unknown")
+        if not sub.secret:
+            # Subscribed without a secret (a plain-HTTP hub): nothing it sends is proof.
+            return await self._bad_push(sub, signed=False, expected=True)
         if not signature_valid(body, signature, sub.secret):
-            metrics.WEBSUB_PUSHES.labels("bad_signature").inc()
-            log.warning(
-                "Ignored a WebSub push for feed %s: %s X-Hub-Signature",
-                sub.feed_id,
-                "a wrong" if signature else "no",
-            )
-            return PushOutcome(202, "bad_signature")
+            return await self._bad_push(sub, signed=bool(signature))
+        self._bad_pushes.pop(sub.feed_id, None)
         assert self._ingest is not None
         stored = await self._ingest(sub.feed_id, body, content_type, sub.topic)
         if stored is None:
@@ -319,16 +359,68 @@ class PushService:
         log.info("Feed %s pushed: %d new entries", sub.feed_id, stored.new)
         return PushOutcome(202, "accepted")
 
+    async def _bad_push(
+        self, sub: Subscription, *, signed: bool, expected: bool = False
+    ) -> PushOutcome:
+        """A push that can't be authenticated (§8: acknowledged, its body ignored).
+
+        An unsigned one (a hub that dropped hub.secret, as §5.1 lets it over plain HTTP,
+        or any push of a subscription made without a secret, ``expected``) still says the
+        topic changed: the feed is polled now, at most once a ``MIN_SPACING``.
+        ``MAX_BAD_PUSHES`` unexpected ones in a row end the subscription's trust.
+        """
+        outcome = "bad_signature" if signed else "unsigned"
+        metrics.WEBSUB_PUSHES.labels(outcome).inc()
+        bad = self._bad_pushes.get(sub.feed_id, 0) + (0 if expected else 1)
+        self._bad_pushes[sub.feed_id] = bad
+        now = self._clock()
+        hinted = self._hinted.get(sub.feed_id)
+        poll = not signed and (hinted is None or now - hinted >= MIN_SPACING)
+        if expected:
+            log.info(
+                "Feed %s: a push from a hub without a secret%s",
+                sub.feed_id,
+                ": polling the feed" if poll else "",
+            )
+        else:
+            log.warning(
+                "Ignored a WebSub push for feed %s: %s X-Hub-Signature%s",
+                sub.feed_id,
+                "a wrong" if signed else "no",
+                "; polling the feed instead" if poll else "",
+            )
+        if bad >= MAX_BAD_PUSHES and sub.state is PushState.ACTIVE:
+            error = f"{bad} pushes in a row failed the signature check"
+            log.warning("Feed %s: %s; polled as usual", sub.feed_id, error)
+            await self._subscriptions.set_state(sub.feed_id, PushState.FAILED, error=error)
+            await self._refresh(sub.feed_id)
+            poll = True
+        if poll:
+            self._hinted[sub.feed_id] = now
+            await self._ended(sub.feed_id)
+        return PushOutcome(202, outcome)
+
     # Leases
 
     def _renew_at(self, sub: Subscription) -> dt.datetime | None:
-        """When to renew ``sub``'s lease; None when it needs no renewal, or one was asked
-        for since its time came (the hub's verification is awaited)."""
+        """When to ask the hub next about ``sub``; None when nothing is to be asked.
+
+        An active lease is renewed ``RENEW_BEFORE`` (or half the lease) before it ends. A
+        renewal the hub didn't verify (it failed, or the hub never called back) is asked
+        again when half the time left has passed, so the tries come closer as the end nears,
+        never closer than ``MIN_SPACING``. A lease that ended, and a subscription that
+        failed or was never verified, are asked for again ``RETRY_AFTER`` after the last
+        request. Denied subscriptions wait for the feed's next fetch (seen()).
+        """
+        if sub.state in {PushState.REQUESTED, PushState.FAILED}:
+            return sub.requested_at + RETRY_AFTER
         if sub.state is not PushState.ACTIVE or sub.expires_at is None:
             return None
-        lease = dt.timedelta(seconds=sub.lease_seconds or 0)
-        renew_at = sub.expires_at - min(RENEW_BEFORE, lease / 2)
-        return None if sub.requested_at >= renew_at else renew_at
+        if not _renewal_asked(sub):
+            return max(_renewal_time(sub), sub.requested_at + MIN_SPACING)
+        left = sub.expires_at - sub.requested_at
+        wait = min(max(left / 2, MIN_SPACING), RETRY_AFTER) if left > MIN_SPACING else RETRY_AFTER
+        return sub.requested_at + wait
 
     async def renew_due(self) -> int:
         """Renew every lease whose renewal time has come; returns how many were asked."""
@@ -337,6 +429,21 @@ class PushService:
         for sub in list(self._cache.values()):
             if sub.feed_id in self._asking:
                 continue
+            if sub.state is PushState.ACTIVE and not sub.live(now) and _renewal_asked(sub):
+                # The lease ran out unrenewed: the feed is polled as usual from now on.
+                error = sub.error or "the hub did not verify the renewal"
+                log.warning(
+                    "Feed %s: WebSub lease at %s ended unrenewed: %s",
+                    sub.feed_id,
+                    _host(sub.hub),
+                    error,
+                )
+                await self._subscriptions.set_state(
+                    sub.feed_id, PushState.FAILED, error=f"not renewed: {error}"
+                )
+                await self._refresh(sub.feed_id)
+                await self._ended(sub.feed_id)
+                sub = self._cache[sub.feed_id]
             renew_at = self._renew_at(sub)
             if renew_at is not None and renew_at <= now:
                 log.info("Feed %s: renewing its WebSub lease at %s", sub.feed_id, _host(sub.hub))
@@ -367,11 +474,44 @@ class PushService:
                     await self._wake.wait()
 
 
-def _seconds(value: str | None) -> int | None:
+def _new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _confidential(hub: str) -> bool:
+    """Whether a secret may be sent to ``hub``: over HTTPS, or to this machine, where no
+    one between can read it (§5.1: hub.secret SHOULD only be sent over HTTPS)."""
+    parts = urlsplit(hub)
+    if parts.scheme == "https":
+        return True
+    host = parts.hostname or ""
+    if host == "localhost":
+        return True
     try:
-        seconds = int(value or "")
+        return ipaddress.ip_address(host).is_loopback
     except ValueError:
+        return False
+
+
+def _renewal_time(sub: Subscription) -> dt.datetime:
+    """When an active lease is due for renewal: ``RENEW_BEFORE`` (or half the lease)
+    before it ends."""
+    assert sub.expires_at is not None
+    lease = dt.timedelta(seconds=sub.lease_seconds or 0)
+    return sub.expires_at - min(RENEW_BEFORE, lease / 2)
+
+
+def _renewal_asked(sub: Subscription) -> bool:
+    """Whether the hub was asked to renew this lease since its renewal came due."""
+    return sub.expires_at is not None and sub.requested_at >= _renewal_time(sub)
+
+
+def _seconds(value: str | None) -> int | None:
+    """hub.lease_seconds (§5.3): a positive whole number of seconds in ASCII digits, at most
+    ``MAX_LEASE`` (a longer lease is taken as that); None for anything else."""
+    if not value or not value.isascii() or not value.isdigit() or len(value) > 30:
         return None
+    seconds = min(int(value), int(MAX_LEASE.total_seconds()))
     return seconds if seconds > 0 else None
 
 

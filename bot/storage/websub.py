@@ -49,7 +49,8 @@ class SubscriptionRepository:
         secret: str,
         now: dt.datetime,
     ) -> Subscription:
-        """Record that the hub was asked to subscribe (a renewal keeps the lease it has)."""
+        """Record that the hub was asked to subscribe (a renewal keeps the lease it has,
+        while it lasts)."""
         await self._db.execute(
             "INSERT INTO websub_subscriptions"
             " (feed_id, hub, topic, callback_token, secret, state, requested_at)"
@@ -59,7 +60,8 @@ class SubscriptionRepository:
             "  callback_token = excluded.callback_token, secret = excluded.secret,"
             "  requested_at = excluded.requested_at, error = NULL,"
             "  state = CASE WHEN state = 'active' AND hub = excluded.hub"
-            "   AND topic = excluded.topic THEN 'active' ELSE 'requested' END",
+            "   AND topic = excluded.topic AND expires_at > :now"
+            "   THEN 'active' ELSE 'requested' END",
             {
                 "feed": feed_id,
                 "hub": hub,

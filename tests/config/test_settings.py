@@ -242,3 +242,66 @@ def test_websub_callbacks_default_to_the_webhook_urls_origin(
     monkeypatch.setenv("HERALD_PUBLIC_URL", "https://hub-facing.example/herald/")
 
     assert load_settings().websub_base == "https://hub-facing.example/herald"
+
+
+@pytest.mark.parametrize(
+    "listen",
+    [
+        "http://127.0.0.1:8080",
+        "[::1:8080",
+        "1.2.3.4]:80",
+        "::1:8080",
+        "127.0.0.1:\u0668\u0660\u0668\u0660",
+        "127.0.0.1:99999",
+        "[]:80",
+        "[not-v6]:80",
+        "bot example:80",
+        "8080",
+    ],
+)
+def test_a_listen_address_that_is_not_host_port_is_refused_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, listen: str
+) -> None:
+    monkeypatch.setenv("HERALD_LISTEN", listen)
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+
+    assert str(raised.value).startswith("HERALD_LISTEN is not valid")
+    assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("https://bot.example:99999/telegram", "a port from 1 to 65535"),
+        ("https://user:pass@bot.example/telegram", "no user name or password"),
+        ("https://bot.example/healthz", "a path Herald's server doesn't use itself"),
+        ("https://bot.example/metrics", "a path Herald's server doesn't use itself"),
+        ("https://bot.example/websub/abc", "a path Herald's server doesn't use itself"),
+        ("https://bot.example/a/../telegram", "a path without . or .. segments"),
+    ],
+)
+def test_a_webhook_url_herald_cannot_serve_is_refused_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, url: str, why: str
+) -> None:
+    monkeypatch.setenv("HERALD_WEBHOOK_URL", url)
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+
+    assert str(raised.value).startswith("HERALD_WEBHOOK_URL is not valid")
+    assert why in str(raised.value)
+    assert "user:pass@" not in str(raised.value)
+
+
+def test_a_public_url_with_credentials_is_refused_without_echoing_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HERALD_PUBLIC_URL", "https://user:hunter2@bot.example")
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+
+    assert str(raised.value).startswith("HERALD_PUBLIC_URL is not valid")
+    assert "hunter2" not in str(raised.value)

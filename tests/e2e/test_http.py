@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.sandbox.emulator import BotApiEmulator
 from bot.sandbox.feedserver import FeedItem, FeedServer
-from tests.e2e.harness import herald_environment, running_herald, wait_for_rows
+from tests.e2e.harness import HeraldProcess, herald_environment, running_herald, wait_for_rows
 
 
 async def get(url: str) -> httpx.Response:
@@ -141,3 +141,33 @@ async def test_metrics_parse_and_count_the_polls_and_sends_that_happen(
     assert after["herald_outbox_depth", (("kind", "alert"),)] == 0
     assert ("herald_event_loop_lag_seconds", ()) in after
     assert all(name.startswith("herald_") for name, _ in after)
+
+
+async def test_healthz_is_200_from_the_moment_the_server_listens(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    log_path = tmp_path / "herald.log"
+    with log_path.open("wb") as log_file:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=tmp_path,
+            env=herald_environment(
+                HERALD_TELEGRAM_TOKEN=emulator.token,
+                HERALD_TELEGRAM_API_URL=emulator.api_root,
+                HERALD_DATABASE=str(tmp_path / "herald.db"),
+                HERALD_FEEDS="",
+            ),
+            stdout=log_file,
+            stderr=log_file,
+        )
+    herald = HeraldProcess(process, log_path)
+    try:
+        # An orchestrator's probe may come the moment the port opens.
+        first = await get(f"{await herald.http_url()}/healthz")
+    finally:
+        await herald.kill()
+
+    assert first.status_code == 200, first.text

@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from bot.sandbox.emulator import BotApiEmulator, User
+from bot.server import HttpServer
+from bot.services.health import HealthReport
 from tests.e2e.harness import free_port, query, running_herald
 from tests.e2e.test_operator import herald_run
 
@@ -148,3 +151,86 @@ async def test_a_webhook_url_telegram_refuses_stops_start_up_with_one_line(
     )
     assert last.endswith("can be set up only on ports 80, 88, 443 or 8443")
     assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize(
+    ("path", "posted"),
+    [
+        ("/t%C3%A9l", "/t%C3%A9l"),
+        ("/tél", "/t%C3%A9l"),
+        ("/{tok}", "/%7Btok%7D"),
+        ("/a b", "/a%20b"),
+    ],
+)
+async def test_the_webhook_path_is_matched_exactly_as_written_in_the_url(
+    path: str, posted: str
+) -> None:
+    taken: list[dict[str, Any]] = []
+
+    async def healthy() -> HealthReport:
+        return HealthReport(True, "fine")
+
+    async def take(update: dict[str, Any]) -> None:
+        taken.append(update)
+
+    server = HttpServer("127.0.0.1", 0, check_health=healthy)
+    server.add_webhook(path, "s3cret", take)
+    await server.start()
+    try:
+        async with httpx.AsyncClient(trust_env=False, timeout=5) as client:
+            headers = {SECRET_HEADER: "s3cret"}
+            right = await client.post(
+                f"{server.url}{posted}", json={"update_id": 1}, headers=headers
+            )
+            other = await client.post(
+                f"{server.url}/anything", json={"update_id": 2}, headers=headers
+            )
+    finally:
+        await server.stop()
+
+    assert right.status_code == 200
+    assert other.status_code == 404
+    assert taken == [{"update_id": 1}]
+
+
+def webhook_count(page: str, outcome: str) -> float:
+    """herald_webhook_updates_total{outcome=...} on a /metrics page; 0 when absent."""
+    line = f'herald_webhook_updates_total{{outcome="{outcome}"}} '
+    found = [row for row in page.splitlines() if row.startswith(line)]
+    return float(found[0].removeprefix(line)) if found else 0.0
+
+
+async def test_odd_bodies_with_the_right_secret_are_refused_or_acknowledged_not_crashing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    taken: list[dict[str, Any]] = []
+
+    async def healthy() -> HealthReport:
+        return HealthReport(True, "fine")
+
+    async def take(update: dict[str, Any]) -> None:
+        taken.append(update)
+
+    server = HttpServer("127.0.0.1", 0, check_health=healthy)
+    server.add_webhook("/telegram", "s3cret", take)
+    await server.start()
+    try:
+        async with httpx.AsyncClient(trust_env=False, timeout=30) as client:
+            url, headers = f"{server.url}/telegram", {SECRET_HEADER: "s3cret"}
+            before = (await client.get(f"{server.url}/metrics")).text
+            deep = await client.post(url, content=b"[" * 100_000 + b"]" * 100_000, headers=headers)
+            boolean = await client.post(url, content=b'{"update_id": true}', headers=headers)
+            huge = await client.post(url, content=b" " * (12 << 20), headers=headers)
+            first = await client.post(url, json={"update_id": 7}, headers=headers)
+            # Telegram resends an update it got no 200 for; handled once, acknowledged twice.
+            again = await client.post(url, json={"update_id": 7}, headers=headers)
+            after = (await client.get(f"{server.url}/metrics")).text
+    finally:
+        await server.stop()
+
+    assert (deep.status_code, boolean.status_code, huge.status_code) == (400, 400, 413)
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert taken == [{"update_id": 7}]
+    assert webhook_count(after, "bad") - webhook_count(before, "bad") == 3
+    assert webhook_count(after, "duplicate") - webhook_count(before, "duplicate") == 1
+    assert "Traceback" not in caplog.text

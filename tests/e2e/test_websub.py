@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,25 +167,6 @@ async def test_a_verification_herald_did_not_ask_for_is_refused(
     assert never_asked_to_stop == (404, False)
     assert "Herald asked for no such thing" in log
     assert "the subscription is active" in log
-
-
-async def test_a_short_lease_is_renewed_before_it_ends(
-    emulator: BotApiEmulator, feed_server: FeedServer, tmp_path: Path
-) -> None:
-    async with pushed_herald(emulator, feed_server, tmp_path, lease_seconds=2) as pushed:
-        callback = await pushed.subscribed()
-        hub = pushed.hub
-        first_ends = hub.subscriptions[callback, pushed.topic].expires_at
-        await hub.wait_until(
-            lambda: time.time() > first_ends + 1 and hub.live(pushed.topic),
-            timeout=15,
-            description="a renewed lease outliving the first",
-        )
-        renewals = [r for r in hub.requests if r.mode == "subscribe"]
-
-    assert len(renewals) >= 2
-    assert {r.callback for r in renewals} == {callback}
-    assert len({r.secret for r in renewals}) == 1
 
 
 async def test_feeds_shows_push_status_and_removing_the_feed_unsubscribes(

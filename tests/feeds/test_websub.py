@@ -72,6 +72,54 @@ def test_no_hub_is_found_where_the_feed_names_none_usable(body: bytes) -> None:
     assert discover(body, {}, FEED).hub is None
 
 
+@pytest.mark.parametrize(
+    ("body", "links"),
+    [
+        (
+            b'<feed><!-- <link rel="hub" href="https://old-hub.example/"/> -->'
+            b'<link rel="hub" href="https://hub.example/"/></feed>',
+            HubLinks("https://hub.example/", None),
+        ),
+        (
+            b"<rss><channel><description><![CDATA[<link rel='hub' href='https://evil.example/'>"
+            b"]]></description><atom:link xmlns:atom='http://www.w3.org/2005/Atom' rel='hub'"
+            b" href='https://hub.example/'/></channel></rss>",
+            HubLinks("https://hub.example/", None),
+        ),
+        (
+            b'<feed><link rel="self" href="https://news.example/f?a=1&#38;b=2&#x26;c=3"/>'
+            b'<link rel="hub" href="https://hub.example/"/></feed>',
+            HubLinks("https://hub.example/", "https://news.example/f?a=1&b=2&c=3"),
+        ),
+        (
+            b"<rss><channel><title>World&nbsp;News</title><atom:link rel='hub'"
+            b" href='https://hub.example/'/></channel></rss>",
+            HubLinks("https://hub.example/", None),
+        ),
+        (
+            '<?xml version="1.0" encoding="utf-16"?><feed xmlns="http://www.w3.org/2005/Atom">'
+            '<link rel="hub" href="https://hub.example/"/></feed>'.encode("utf-16"),
+            HubLinks("https://hub.example/", None),
+        ),
+    ],
+)
+def test_links_are_read_as_xml_not_from_comments_or_cdata(body: bytes, links: HubLinks) -> None:
+    assert discover(body, {}, FEED) == links
+
+
+def test_hub_and_self_come_from_the_same_source_when_it_names_both() -> None:
+    # The header names only a self URL; the document names its hub and its own self URL.
+    headers = {"link": '<https://other.example/self>; rel="self"'}
+    body = (
+        b'<feed><link rel="hub" href="https://hub.example/"/>'
+        b'<link rel="self" href="https://news.example/self"/></feed>'
+    )
+
+    assert discover(body, headers, FEED) == HubLinks(
+        "https://hub.example/", "https://news.example/self"
+    )
+
+
 def sign(body: bytes, secret: str, method: str) -> str:
     return f"{method}={hmac.new(secret.encode(), body, getattr(hashlib, method)).hexdigest()}"
 
