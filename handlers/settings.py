@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler
 
 from bot import formatting
@@ -62,6 +63,39 @@ async def _pressed_for(update: Update, context: BotContext, chat_id: int) -> Cha
         )
         chat = registration.chat
     return chat
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Pressed:
+    """A settings button pressed: what it chose, for which chat, and the heading to show."""
+
+    query: CallbackQuery
+    choice: str
+    chat: Chat
+    heading: str
+
+
+async def _pressed(update: Update, context: BotContext) -> _Pressed | None:
+    """Read ``prefix:choice[:-chat id]`` from a settings button, checking who pressed it.
+
+    None when the press was refused or the chat is gone (the press is answered).
+    """
+    query = update.callback_query
+    if query is None or query.data is None:
+        return None
+    body = query.data.split(":", 1)[1]
+    choice, marker, named = body.rpartition(":-")
+    if not marker:
+        choice, named = body, ""
+    found = await button_target(update, context, f"-{named}" if named else None)
+    if found is None:
+        return None
+    chat_id, heading = found
+    chat = await _pressed_for(update, context, chat_id)
+    if chat is None:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return None
+    return _Pressed(query, choice, chat, heading)
 
 
 async def manage_digest(update: Update, context: BotContext) -> None:
@@ -124,23 +158,15 @@ def _digest_buttons(chat: Chat, named_chat: int | None) -> InlineKeyboardMarkup:
 
 async def press_digest_button(update: Update, context: BotContext) -> None:
     """The buttons under /digest: on or off, send now, or ask for a time."""
-    query = update.callback_query
-    if query is None or query.data is None:
+    pressed = await _pressed(update, context)
+    if pressed is None:
         return
-    _, choice, *named = query.data.split(":")
-    found = await button_target(update, context, named[0] if named else None)
-    if found is None:
-        return
-    chat_id, heading = found
-    chat = await _pressed_for(update, context, chat_id)
-    if chat is None:
-        await query.answer(texts.STALE_BUTTON, show_alert=True)
-        return
+    query, choice, chat, heading = pressed.query, pressed.choice, pressed.chat, pressed.heading
     digests = context.services.digests
     if choice == "time":
         await query.answer()
         await context.bot.send_message(
-            chat_id, texts.DIGEST_TIME_PROMPT, reply_markup=ask_for("07:30")
+            chat.id, texts.DIGEST_TIME_PROMPT, reply_markup=ask_for("07:30")
         )
         return
     if choice == "now":
@@ -154,7 +180,7 @@ async def press_digest_button(update: Update, context: BotContext) -> None:
         + formatting.digest_settings(
             chat, upcoming=await digests.next_for(chat), now=context.services.clock()
         ),
-        reply_markup=_digest_buttons(chat, chat_id if named else None),
+        reply_markup=_digest_buttons(chat, chat.id if pressed.heading else None),
     )
 
 
@@ -231,18 +257,10 @@ async def answer_timezone_prompt(update: Update, context: BotContext) -> None:
 
 async def press_timezone_button(update: Update, context: BotContext) -> None:
     """A zone suggested after a name Herald didn't know."""
-    query = update.callback_query
-    if query is None or query.data is None:
+    pressed = await _pressed(update, context)
+    if pressed is None:
         return
-    _, name, *named = query.data.split(":")
-    found = await button_target(update, context, named[0] if named else None)
-    if found is None:
-        return
-    chat_id, heading = found
-    chat = await _pressed_for(update, context, chat_id)
-    if chat is None:
-        await query.answer(texts.STALE_BUTTON, show_alert=True)
-        return
+    query, name, chat, heading = pressed.query, pressed.choice, pressed.chat, pressed.heading
     try:
         name = await context.services.digests.set_timezone(chat, name)
     except HeraldError as error:
@@ -294,19 +312,10 @@ async def set_quiet_hours(update: Update, context: BotContext) -> None:
 
 async def press_quiet_button(update: Update, context: BotContext) -> None:
     """One of the quiet hours a bare /quiet offered, or Off."""
-    query = update.callback_query
-    if query is None or query.data is None:
+    pressed = await _pressed(update, context)
+    if pressed is None:
         return
-    # The hours themselves hold colons: "quiet:22:00-07:00" or "quiet:22:00-07:00:-100…".
-    hours, _, named_chat = query.data.removeprefix("quiet:").partition(":-")
-    found = await button_target(update, context, f"-{named_chat}" if named_chat else None)
-    if found is None:
-        return
-    chat_id, heading = found
-    chat = await _pressed_for(update, context, chat_id)
-    if chat is None:
-        await query.answer(texts.STALE_BUTTON, show_alert=True)
-        return
+    query, hours, chat, heading = pressed.query, pressed.choice, pressed.chat, pressed.heading
     await query.answer()
     await query.edit_message_text(heading + await _quiet(context, chat, hours))
 
@@ -370,18 +379,10 @@ def _muted(chat: Chat, until: dt.datetime, context: BotContext) -> str:
 
 async def press_mute_button(update: Update, context: BotContext) -> None:
     """One of the lengths a bare /mute offered."""
-    query = update.callback_query
-    if query is None or query.data is None:
+    pressed = await _pressed(update, context)
+    if pressed is None:
         return
-    _, choice, *named = query.data.split(":")
-    found = await button_target(update, context, named[0] if named else None)
-    if found is None:
-        return
-    chat_id, heading = found
-    chat = await _pressed_for(update, context, chat_id)
-    if chat is None:
-        await query.answer(texts.STALE_BUTTON, show_alert=True)
-        return
+    query, choice, chat, heading = pressed.query, pressed.choice, pressed.chat, pressed.heading
     quiet = context.services.quiet
     until = (
         await quiet.mute_until_morning(chat)
@@ -422,18 +423,10 @@ async def manage_preview(update: Update, context: BotContext) -> None:
 
 
 async def press_preview_button(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    if query is None or query.data is None:
+    pressed = await _pressed(update, context)
+    if pressed is None:
         return
-    _, choice, *named = query.data.split(":")
-    found = await button_target(update, context, named[0] if named else None)
-    if found is None:
-        return
-    chat_id, heading = found
-    chat = await _pressed_for(update, context, chat_id)
-    if chat is None:
-        await query.answer(texts.STALE_BUTTON, show_alert=True)
-        return
+    query, choice, chat, heading = pressed.query, pressed.choice, pressed.chat, pressed.heading
     chat = await context.services.chats.set_link_preview(chat, LinkPreview(choice))
     await query.answer()
     await query.edit_message_text(heading + formatting.link_preview_setting(chat))
