@@ -1,10 +1,14 @@
-"""Fixtures shared by every test: a fixed clock, a real SQLite file, a loopback feed server."""
+"""Fixtures shared by every test: a fixed clock, a real database, a loopback feed server.
+
+The ``database`` fixture is a real SQLite file and, for the same test again, a fresh
+PostgreSQL database on a server the test run starts itself (tests/postgres.py).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -13,6 +17,8 @@ from hypothesis import settings
 
 from bot.sandbox.feedserver import FeedServer
 from bot.storage.database import Database
+from bot.storage.postgres.database import PostgresDatabase
+from tests.postgres import PostgresServer, start_server
 
 NOW = dt.datetime(2026, 3, 14, 9, 30, tzinfo=dt.UTC)
 
@@ -36,9 +42,28 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    yield from start_server(tmp_path_factory.mktemp("postgres"))
+
+
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = await Database.open(tmp_path / "herald.db")
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test alone."""
+    url = postgres_server.create()
+    try:
+        yield url
+    finally:
+        postgres_server.drop(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """The store, once on each backend: the same test must pass on both."""
+    if request.param == "sqlite":
+        db = await Database.open(tmp_path / "herald.db")
+    else:
+        db = await PostgresDatabase.connect(request.getfixturevalue("postgres_url"))
     try:
         yield db
     finally:
