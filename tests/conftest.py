@@ -6,12 +6,15 @@ PostgreSQL database on a server the test run starts itself (tests/postgres.py).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 from hypothesis import settings
 
@@ -43,8 +46,8 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
-    yield from start_server(tmp_path_factory.mktemp("postgres"))
+def postgres_server() -> Iterator[PostgresServer]:
+    yield from start_server()
 
 
 @pytest.fixture
@@ -68,3 +71,29 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         yield db
     finally:
         await db.close()
+
+
+@contextlib.asynccontextmanager
+async def failing_updates(
+    database: Database, table: str, column: str
+) -> AsyncIterator[tuple[type[Exception], ...]]:
+    """While inside, every UPDATE of ``table.column`` fails (a crash at that point); yields
+    the exceptions the failure surfaces as."""
+    if database.dialect == "postgresql":
+        await database.execute(
+            "CREATE FUNCTION herald_test_crash() RETURNS trigger LANGUAGE plpgsql"
+            " AS $$ BEGIN RAISE EXCEPTION 'killed'; END $$"
+        )
+        await database.execute(
+            f"CREATE TRIGGER crash BEFORE UPDATE OF {column} ON {table}"
+            " FOR EACH ROW EXECUTE FUNCTION herald_test_crash()"
+        )
+        yield (psycopg.errors.RaiseException,)
+        await database.execute(f"DROP TRIGGER crash ON {table}")
+        return
+    await database.execute(
+        f"CREATE TRIGGER crash BEFORE UPDATE OF {column} ON {table}"
+        " BEGIN SELECT RAISE(ABORT, 'killed'); END"
+    )
+    yield (sqlite3.IntegrityError,)
+    await database.execute("DROP TRIGGER crash")

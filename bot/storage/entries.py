@@ -11,6 +11,7 @@ import aiosqlite
 
 from bot.domain import Entry
 from bot.storage.database import Database, from_epoch, to_epoch
+from bot.storage.postgres import fulltext as postgres_fulltext
 from bot.topics.fts import document
 
 # Entries indexed in one write transaction: the tokens are made while it holds the writer,
@@ -33,8 +34,9 @@ async def delete_entries(
     """
     marks = ",".join("?" * len(entry_ids))
     await sql.execute(
-        "INSERT OR REPLACE INTO pruned_keys (feed_id, key, pruned_at)"
-        f" SELECT feed_id, key, ? FROM entries WHERE id IN ({marks})",
+        "INSERT INTO pruned_keys (feed_id, key, pruned_at)"
+        f" SELECT feed_id, key, ? FROM entries WHERE id IN ({marks})"
+        " ON CONFLICT (feed_id, key) DO UPDATE SET pruned_at = excluded.pruned_at",
         (to_epoch(now), *entry_ids),
     )
     await sql.execute(f"DELETE FROM entries WHERE id IN ({marks})", tuple(entry_ids))
@@ -155,6 +157,8 @@ class EntryRepository:
     async def index_pending(self) -> int:
         """Index every entry added or edited since the last call, newest first; returns how
         many. Triggers queue them (migration 0011): only Python can make Herald's tokens."""
+        if self._db.dialect == "postgresql":
+            return await postgres_fulltext.index_pending(self._db, batch=INDEX_BATCH)
         indexed = 0
         while await self._db.fetchvalue("SELECT EXISTS (SELECT 1 FROM entries_fts_pending)"):
             # Reading the queue inside the write transaction: an edit can't slip in between
@@ -208,7 +212,9 @@ class EntryRepository:
         """
         await self.index_pending()
         rows = await self._db.fetchall(
-            f"""
+            postgres_fulltext.newest_sql(ENTRY_COLUMNS)
+            if self._db.dialect == "postgresql"
+            else f"""
             WITH newest AS (
                 SELECT rowid FROM entries_fts
                 WHERE entries_fts MATCH :expression AND rowid < :before
@@ -221,7 +227,7 @@ class EntryRepository:
             ORDER BY e.id DESC
             """,
             {
-                "expression": expression,
+                "expression": self._expression(expression),
                 "before": before_id if before_id is not None else 2**62,
                 "limit": limit,
                 "published": to_epoch(published_since) if published_since else float("-inf"),
@@ -241,7 +247,9 @@ class EntryRepository:
         """
         await self.index_pending()
         rows = await self._db.fetchall(
-            """
+            postgres_fulltext.SEARCH_SQL
+            if self._db.dialect == "postgresql"
+            else """
             WITH recent AS (
                 SELECT rowid, bm25(entries_fts, 4.0, 1.0, 0.0) AS score FROM entries_fts
                 WHERE entries_fts MATCH :expression
@@ -249,9 +257,14 @@ class EntryRepository:
             )
             SELECT rowid FROM recent ORDER BY score, rowid DESC
             """,
-            {"expression": expression, "window": window},
+            {"expression": self._expression(expression), "window": window},
         )
         return [row[0] for row in rows]
+
+    def _expression(self, expression: str) -> str:
+        if self._db.dialect == "postgresql":
+            return postgres_fulltext.tsquery(expression)
+        return expression
 
     async def save_search(
         self,
@@ -264,7 +277,8 @@ class EntryRepository:
         """Keep a search for its buttons: the query and, for /search, its result ids."""
         async with self._db.transaction() as sql:
             cursor = await sql.execute(
-                "INSERT INTO searches (chat_id, query, created_at, results) VALUES (?, ?, ?, ?)",
+                "INSERT INTO searches (chat_id, query, created_at, results) VALUES (?, ?, ?, ?)"
+                " RETURNING id",
                 (
                     chat_id,
                     query,
@@ -272,13 +286,14 @@ class EntryRepository:
                     None if results is None else json.dumps(list(results)),
                 ),
             )
-            search_id = cursor.lastrowid
+            row = await cursor.fetchone()
+            assert row is not None
+            search_id = int(row[0])
             # Buttons on old listings stop working after a week; nobody pages that far back.
             await sql.execute(
                 "DELETE FROM searches WHERE created_at < ?",
                 (to_epoch(now - dt.timedelta(days=7)),),
             )
-        assert search_id is not None
         return search_id
 
     async def saved_search(self, search_id: int, chat_id: int) -> str | None:

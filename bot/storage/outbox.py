@@ -303,8 +303,10 @@ class OutboxRepository:
         async with self._db.transaction() as sql:
             moved = 0
             for statement in (
-                "UPDATE OR IGNORE topics SET thread_id = 0 WHERE chat_id = ? AND thread_id = ?",
-                # A topic General follows already: the thread's copy goes.
+                # A topic General follows already stays, and its thread's copy goes.
+                "UPDATE topics SET thread_id = 0 WHERE chat_id = ? AND thread_id = ?"
+                " AND NOT EXISTS (SELECT 1 FROM topics AS g WHERE g.chat_id = topics.chat_id"
+                " AND g.thread_id = 0 AND g.canonical = topics.canonical)",
                 "DELETE FROM topics WHERE chat_id = ? AND thread_id = ?",
                 "UPDATE chats SET digest_thread_id = 0 WHERE id = ? AND digest_thread_id = ?",
             ):
@@ -576,7 +578,7 @@ class OutboxRepository:
         return await self._waiting_alerts(chat_id, "for_digest")
 
     async def _waiting_alerts(
-        self, chat_id: int, state: str, *, also: str = "1"
+        self, chat_id: int, state: str, *, also: str = "TRUE"
     ) -> list[tuple[int, Entry, tuple[str, ...]]]:
         rows = await self._db.fetchall(
             f"""

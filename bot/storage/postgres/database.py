@@ -146,12 +146,13 @@ class PostgresDatabase(Database):
     hold a lease) is arbitrated by row locks and advisory locks in the database.
     """
 
+    dialect = "postgresql"
+
     def __init__(self, pool: AsyncConnectionPool[Any], url: str) -> None:
         # Not Database.__init__: that one wraps a SQLite connection.
         self._pool = pool
         self.url = url
         self.path = Path("postgresql")
-        self.dialect = "postgresql"
         self._write_lock = asyncio.Lock()
         self.longest_write = 0.0
 
@@ -166,7 +167,11 @@ class PostgresDatabase(Database):
             min_size=1,
             max_size=max(pool_size, 2),
             open=False,
-            kwargs={"autocommit": True, "row_factory": _rows},
+            kwargs={
+                "autocommit": True,
+                "row_factory": _rows,
+                "cursor_factory": psycopg.AsyncClientCursor,
+            },
             name="herald",
         )
         try:
@@ -293,5 +298,3 @@ async def drop_everything(url: str) -> None:
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as connection:
         await connection.execute("DROP SCHEMA public CASCADE")
         await connection.execute("CREATE SCHEMA public")
-
-

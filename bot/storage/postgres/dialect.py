@@ -16,7 +16,10 @@ _OR_IGNORE = re.compile(r"\bINSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
 _RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
 _FUNCTIONS = {
     re.compile(r"\bjson_each\s*\(", re.IGNORECASE): "herald_json_ids(",
-    re.compile(r"\bjson_group_array\s*\(", re.IGNORECASE): "json_agg(",
+    # SQLite writes its JSON arrays without spaces; json_agg would put one after each comma.
+    re.compile(r"\bjson_group_array\s*\(\s*([\w.]+)\s*\)", re.IGNORECASE): (
+        r"('[' || string_agg(to_json(\1)::text, ',') || ']')"
+    ),
 }
 
 
