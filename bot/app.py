@@ -34,6 +34,7 @@ from bot.services.quiet import QuietService
 from bot.services.reading import ReadingService
 from bot.services.stats import StatsService
 from bot.services.topics import TopicService
+from bot.storage.backends import open_storage, open_storage_read_only
 from bot.storage.chats import ChatRepository
 from bot.storage.database import Database
 from bot.storage.entries import EntryRepository
@@ -75,7 +76,9 @@ class Herald:
 
     async def post_init(self, application: HeraldApplication) -> None:
         settings, clock = self.settings, self.clock
-        self.database = database = await Database.open(settings.database)
+        self.database = database = await open_storage(
+            settings.database, pool_size=settings.database_pool_size
+        )
         # Feeds get their own client: redirects are followed by the fetcher hop by hop, every
         # connection is checked against the address policy, and a slow feed server must
         # never hold a connection the Bot API needs.
@@ -213,7 +216,7 @@ def build_application(settings: Settings, *, clock: Clock = utc_now) -> HeraldAp
 
 async def check_database(settings: Settings) -> None:
     """Open (and migrate) the database once; raises StorageError when it can't be used."""
-    database = await Database.open(settings.database)
+    database = await open_storage(settings.database, pool_size=settings.database_pool_size)
     await database.close()
 
 
@@ -221,7 +224,7 @@ async def check_health(settings: Settings, *, clock: Clock = utc_now) -> HealthR
     """What `herald health` reports: whether a bot on this database is alive."""
     try:
         # Read-only: a health check must never migrate or write the live database.
-        database = await Database.open_read_only(settings.database)
+        database = await open_storage_read_only(settings.database)
     except StorageError as error:
         return HealthReport(False, str(error))
     try:

@@ -157,7 +157,9 @@ class PostgresDatabase(Database):
         self.longest_write = 0.0
 
     @classmethod
-    async def connect(cls, url: str, *, pool_size: int = POOL_SIZE) -> PostgresDatabase:
+    async def connect(
+        cls, url: str, *, pool_size: int = POOL_SIZE, migrate: bool = True
+    ) -> PostgresDatabase:
         """Connect to ``url`` (a ``postgresql://`` URL) and apply pending migrations.
 
         Raises StorageError naming the server's answer (never the password) when it can't.
@@ -180,6 +182,8 @@ class PostgresDatabase(Database):
             await pool.close()
             raise StorageError(f"cannot connect to PostgreSQL: {_reason(error)}") from None
         database = cls(pool, url)
+        if not migrate:
+            return database
         try:
             await database.migrate()
         except BaseException:
