@@ -32,6 +32,8 @@ async def delete_entries(
 
     A feed that still lists a deleted entry must not make it new again.
     """
+    if not entry_ids:
+        return  # "IN ()" is SQLite's alone
     marks = ",".join("?" * len(entry_ids))
     await sql.execute(
         "INSERT INTO pruned_keys (feed_id, key, pruned_at)"

@@ -57,6 +57,8 @@ async def record_delivered(
     sql: aiosqlite.Connection, outbox_ids: Sequence[int], *, now: dt.datetime
 ) -> None:
     """Write the ledger rows for messages Telegram accepted, inside the caller's transaction."""
+    if not outbox_ids:
+        return  # "IN ()" is SQLite's alone
     marks = ",".join("?" * len(outbox_ids))
     await sql.execute(
         f"""

@@ -205,6 +205,8 @@ class OutboxRepository:
         return [_message(row) for row in rows]
 
     async def still_pending(self, outbox_ids: Sequence[int]) -> set[int]:
+        if not outbox_ids:
+            return set()  # "IN ()" is SQLite's alone
         marks = ",".join("?" * len(outbox_ids))
         rows = await self._db.fetchall(
             f"SELECT id FROM outbox WHERE id IN ({marks}) AND state = 'pending'",
