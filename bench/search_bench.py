@@ -447,7 +447,8 @@ async def run(archive: Archive, arguments: argparse.Namespace) -> None:
     built = "built in this run" if archive.built_now else "cached from an earlier run"
     first, last = (ANCHOR - SPAN).date(), ANCHOR.date()
     print(
-        f"archive: {reports[0].stored:,} entries from {len(FEEDS)} feeds published {first} to {last}"
+        f"archive: {reports[0].stored:,} entries from {len(FEEDS)} feeds"
+        f" published {first} to {last}"
     )
     print(
         f"build through FeedRepository.record_success: {archive.build_seconds:.0f} s ({built}),"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import sqlite3
 import sys
 from pathlib import Path
@@ -10,10 +11,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from bot.app import check_health
+from bot.services.health import HealthReport
 from bot.storage.database import Database
 from bot.storage.interfaces import StorageError
+from bot.storage.meta import MetaRepository
 from bot.storage.postgres.database import PostgresDatabase, migrations
 from bot.storage.postgres.lease import Lease
+from config import Settings
 from tests.postgres import PostgresServer
 
 # The full-text index is each backend's own (FTS5's tables, a tsvector table), and so is
@@ -155,3 +160,27 @@ async def test_the_lease_of_a_killed_process_passes_to_the_standby(
 async def _hold(lease: Lease) -> bool:
     async with lease:
         return lease.held
+
+
+async def test_herald_health_reads_the_heartbeat_on_postgresql_without_migrating(
+    postgres_server: PostgresServer, postgres_url: str
+) -> None:
+    settings = Settings(database=postgres_url)
+    before = await check_health(settings)
+    database = await PostgresDatabase.connect(postgres_url)
+    try:
+        await MetaRepository(database).beat(dt.datetime.now(dt.UTC))
+    finally:
+        await database.close()
+    empty = postgres_server.create_empty()
+    try:
+        unmigrated = await check_health(Settings(database=empty))
+        tables = _postgres_columns(empty)
+    finally:
+        postgres_server.drop(empty)
+
+    assert before == HealthReport(False, "no bot is running against this database")
+    assert (await check_health(settings)).healthy
+    assert not unmigrated.healthy
+    assert "cannot read the database" in unmigrated.detail
+    assert tables == {}
