@@ -1,9 +1,9 @@
 """Rewriting the repositories' SQL (SQLite's dialect, kept portable) for PostgreSQL.
 
 The repositories write one SQL for both backends. What differs is small and mechanical:
-parameters (``?`` and ``:name`` become psycopg's ``%s`` and ``%(name)s``, a literal ``%``
-doubles), ``INSERT OR IGNORE`` (``ON CONFLICT DO NOTHING``), and two JSON functions, which
-migration 0001 of this backend provides under Herald's own names.
+parameters (``?`` and ``:name`` become psycopg's ``%s`` and ``%(name)s``, and every other
+``%`` doubles), ``INSERT OR IGNORE`` (``ON CONFLICT DO NOTHING``), and two JSON functions:
+one migration 0001 of this backend provides under Herald's own name, one spelled out.
 """
 
 from __future__ import annotations
@@ -63,8 +63,10 @@ def translate(sql: str) -> str:
     ignore = bool(_OR_IGNORE.search(sql))
     pieces = []
     for is_code, text in _outside_literals(sql):
+        # psycopg reads % as a placeholder wherever it stands, in quotes too.
+        text = text.replace("%", "%%")
         if is_code:
-            text = text.replace("%", "%%").replace("?", "%s")
+            text = text.replace("?", "%s")
             text = _NAMED.sub(r"%(\1)s", text)
             text = _OR_IGNORE.sub("INSERT INTO", text)
             for pattern, replacement in _FUNCTIONS.items():
