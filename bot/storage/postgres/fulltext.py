@@ -152,15 +152,21 @@ async def index_pending(database: Database, *, batch: int) -> int:
     """Index every queued entry, newest first; how many. Processes share the queue:
     ``SKIP LOCKED`` gives each the rows no other is indexing."""
     indexed = 0
+    # Each batch starts below the last: the rows just deleted stay in the queue's index as
+    # dead entries until a vacuum, and a scan from the top would wade through all of them.
+    below = 2**62
     while True:
         async with database.transaction() as sql:
             cursor = await sql.execute(
                 "SELECT p.entry_id, e.title, e.summary, e.link, e.feed_id"
                 " FROM entries_fts_pending AS p JOIN entries AS e ON e.id = p.entry_id"
+                " WHERE p.entry_id < ?"
                 " ORDER BY p.entry_id DESC LIMIT ? FOR UPDATE OF p SKIP LOCKED",
-                (batch,),
+                (below, batch),
             )
             rows = list(await cursor.fetchall())
+            if rows:
+                below = rows[-1]["entry_id"]
             documents = [
                 (
                     row["entry_id"],
