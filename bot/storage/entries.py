@@ -17,6 +17,8 @@ from bot.topics.fts import document
 # Entries indexed in one write transaction: the tokens are made while it holds the writer,
 # so it stays short (a few tens of milliseconds) and other writes slip in between batches.
 INDEX_BATCH = 200
+# PostgreSQL's writers don't block each other's reads: a batch may be larger.
+POSTGRES_INDEX_BATCH = 1000
 
 ENTRY_COLUMNS = (
     "e.id, e.feed_id, COALESCE(NULLIF(f.title, ''), f.url) AS feed_title, e.key, e.title,"
@@ -160,7 +162,7 @@ class EntryRepository:
         """Index every entry added or edited since the last call, newest first; returns how
         many. Triggers queue them (migration 0011): only Python can make Herald's tokens."""
         if self._db.dialect == "postgresql":
-            return await postgres_fulltext.index_pending(self._db, batch=INDEX_BATCH)
+            return await postgres_fulltext.index_pending(self._db, batch=POSTGRES_INDEX_BATCH)
         indexed = 0
         while await self._db.fetchvalue("SELECT EXISTS (SELECT 1 FROM entries_fts_pending)"):
             # Reading the queue inside the write transaction: an edit can't slip in between
@@ -213,10 +215,17 @@ class EntryRepository:
         ``seen_before``.
         """
         await self.index_pending()
+        if self._db.dialect == "postgresql":
+            return await self._newest_on_postgres(
+                expression,
+                limit=limit,
+                before_id=before_id,
+                published_since=published_since,
+                seen_since=seen_since,
+                seen_before=seen_before,
+            )
         rows = await self._db.fetchall(
-            postgres_fulltext.newest_sql(ENTRY_COLUMNS)
-            if self._db.dialect == "postgresql"
-            else f"""
+            f"""
             WITH newest AS (
                 SELECT rowid FROM entries_fts
                 WHERE entries_fts MATCH :expression AND rowid < :before
@@ -229,7 +238,7 @@ class EntryRepository:
             ORDER BY e.id DESC
             """,
             {
-                "expression": self._expression(expression),
+                "expression": expression,
                 "before": before_id if before_id is not None else 2**62,
                 "limit": limit,
                 "published": to_epoch(published_since) if published_since else float("-inf"),
@@ -248,10 +257,18 @@ class EntryRepository:
         newer first on a tie.
         """
         await self.index_pending()
+        if self._db.dialect == "postgresql":
+            found = await postgres_fulltext.newest(
+                self._db,
+                postgres_fulltext.tsquery(expression),
+                limit=window,
+                before=2**62,
+                ranked=True,
+            )
+            # Higher ts_rank is better (bm25 is lower-better): the same order as SQLite's.
+            return [entry_id for entry_id, _ in sorted(found, key=lambda m: (-m[1], -m[0]))]
         rows = await self._db.fetchall(
-            postgres_fulltext.SEARCH_SQL
-            if self._db.dialect == "postgresql"
-            else """
+            """
             WITH recent AS (
                 SELECT rowid, bm25(entries_fts, 4.0, 1.0, 0.0) AS score FROM entries_fts
                 WHERE entries_fts MATCH :expression
@@ -259,14 +276,42 @@ class EntryRepository:
             )
             SELECT rowid FROM recent ORDER BY score, rowid DESC
             """,
-            {"expression": self._expression(expression), "window": window},
+            {"expression": expression, "window": window},
         )
         return [row[0] for row in rows]
 
-    def _expression(self, expression: str) -> str:
-        if self._db.dialect == "postgresql":
-            return postgres_fulltext.tsquery(expression)
-        return expression
+    async def _newest_on_postgres(
+        self,
+        expression: str,
+        *,
+        limit: int,
+        before_id: int | None,
+        published_since: dt.datetime | None,
+        seen_since: dt.datetime | None,
+        seen_before: dt.datetime | None,
+    ) -> list[Entry]:
+        found = await postgres_fulltext.newest(
+            self._db,
+            postgres_fulltext.tsquery(expression),
+            limit=limit,
+            before=before_id if before_id is not None else 2**62,
+        )
+        if not found:
+            return []
+        rows = await self._db.fetchall(
+            f"SELECT {ENTRY_COLUMNS} FROM {ENTRY_FROM}"
+            " WHERE e.id IN (SELECT value FROM json_each(:ids))"
+            " AND e.published_at >= :published"
+            " AND e.first_seen_at > :seen AND e.first_seen_at <= :seen_before"
+            " ORDER BY e.id DESC",
+            {
+                "ids": json.dumps([entry_id for entry_id, _ in found]),
+                "published": to_epoch(published_since) if published_since else float("-inf"),
+                "seen": to_epoch(seen_since) if seen_since else float("-inf"),
+                "seen_before": to_epoch(seen_before) if seen_before else float("inf"),
+            },
+        )
+        return [entry_from_row(row) for row in rows]
 
     async def save_search(
         self,

@@ -67,10 +67,8 @@ def _phrase(tokens: list[str], weights: str) -> str:
         raise ExpressionError("empty phrase")
     if not all(map(_fits, tokens)):
         return NOTHING
-    if len(tokens) == 1 or len(weights) == 1:
-        return "(" + " <-> ".join(f"{_lexeme(token)}:{weights}" for token in tokens) + ")"
-    # A phrase lies within one field, as in FTS5: each weight on its own.
-    return "(" + " | ".join(_phrase(tokens, weight) for weight in weights) + ")"
+    label = f":{weights}" if weights else ""
+    return "(" + " <-> ".join(f"{_lexeme(token)}{label}" for token in tokens) + ")"
 
 
 class _Parser:
@@ -131,9 +129,12 @@ class _Parser:
             if self._take() != ")":
                 raise ExpressionError("unbalanced parentheses")
             return inner
-        weights = "AB"  # a bare phrase: title or text (no word's stem is a source key)
+        # A bare phrase looks in every field, as in FTS5; without a weight, GIN answers it
+        # without reading the rows back. No phrase spans two fields (the gap between them),
+        # and a source key (§…) is no word's stem, so only title: needs its weight.
+        weights = ""
         if lexeme.startswith(("title", "source")):
-            weights = "A" if lexeme.startswith("title") else "C"
+            weights = "A" if lexeme.startswith("title") else ""
             lexeme = self._take()
         if not lexeme.startswith('"'):
             raise ExpressionError(f"expected a quoted phrase, found {lexeme!r}")
@@ -178,45 +179,55 @@ async def index_pending(database: Database, *, batch: int) -> int:
                 )
                 for row in rows
             ]
-            await sql.executemany(
-                "INSERT INTO entries_fts (entry_id, document) VALUES (?, ?::tsvector)"
+            ids = [entry_id for entry_id, _ in documents]
+            await sql.execute(
+                "INSERT INTO entries_fts (entry_id, document)"
+                " SELECT id, CAST(text AS tsvector)"
+                " FROM unnest(CAST(? AS BIGINT[]), CAST(? AS TEXT[])) AS d (id, text)"
                 " ON CONFLICT (entry_id) DO UPDATE SET document = excluded.document",
-                documents,
+                (ids, [vector for _, vector in documents]),
             )
-            await sql.executemany(
-                "DELETE FROM entries_fts_pending WHERE entry_id = ?",
-                [(entry_id,) for entry_id, _ in documents],
+            await sql.execute(
+                "DELETE FROM entries_fts_pending WHERE entry_id = ANY (CAST(? AS BIGINT[]))",
+                (ids,),
             )
         indexed += len(documents)
         if len(rows) < batch:
             return indexed
 
 
-def newest_sql(columns: str) -> str:
-    """``EntryRepository.newest_matches``'s statement, same parameters."""
-    return f"""
-        WITH newest AS (
-            SELECT entry_id FROM entries_fts
-            WHERE document @@ CAST(:expression AS tsquery) AND entry_id < :before
-            ORDER BY entry_id DESC LIMIT :limit
-        )
-        SELECT {columns} FROM newest
-        JOIN entries AS e ON e.id = newest.entry_id JOIN feeds AS f ON f.id = e.feed_id
-        WHERE e.published_at >= :published
-            AND e.first_seen_at > :seen AND e.first_seen_at <= :seen_before
-        ORDER BY e.id DESC
+# The first window of entry ids a search reads, newest first; each next one is four times
+# wider. A common word fills its page from the newest few thousand entries without
+# touching the rest; a rare one is found through the GIN index, window by window.
+FIRST_WINDOW = 4096
+
+
+async def newest(
+    database: Database, query: str, *, limit: int, before: int, ranked: bool = False
+) -> list[tuple[int, float]]:
+    """The ``limit`` newest entries below id ``before`` that the tsquery ``query`` finds:
+    (entry id, ts_rank or 0), newest first.
+
+    Reading every match and sorting it would cost a common word hundreds of thousands of
+    rows: the index is read in widening windows of ids, from the newest, until ``limit``
+    matches are found or the archive ends.
     """
-
-
-# ``EntryRepository.search_ids``'s statement: ts_rank over the newest ``window`` matches,
-# best first (higher ranks better, where bm25 is lower), newer first on a tie.
-SEARCH_SQL = f"""
-    WITH recent AS (
-        SELECT entry_id,
-               ts_rank('{RANK_WEIGHTS}'::float4[], document, CAST(:expression AS tsquery))
-                   AS score
-        FROM entries_fts WHERE document @@ CAST(:expression AS tsquery)
-        ORDER BY entry_id DESC LIMIT :window
-    )
-    SELECT entry_id FROM recent ORDER BY score DESC, entry_id DESC
-"""
+    bounds = await database.fetchone("SELECT MIN(entry_id), MAX(entry_id) FROM entries_fts")
+    if bounds is None or bounds[0] is None or limit <= 0:
+        return []
+    lowest, top = int(bounds[0]), min(before, int(bounds[1]) + 1)
+    score = f"ts_rank('{RANK_WEIGHTS}'::float4[], document, CAST(:query AS tsquery))"
+    found: list[tuple[int, float]] = []
+    width = max(FIRST_WINDOW, 4 * limit)
+    while len(found) < limit and top > lowest:
+        floor = max(top - width, lowest)
+        rows = await database.fetchall(
+            f"SELECT entry_id, {score if ranked else '0'} FROM entries_fts"
+            " WHERE document @@ CAST(:query AS tsquery)"
+            " AND entry_id >= :floor AND entry_id < :top"
+            " ORDER BY entry_id DESC LIMIT :left",
+            {"query": query, "floor": floor, "top": top, "left": limit - len(found)},
+        )
+        found.extend((int(row[0]), float(row[1])) for row in rows)
+        top, width = floor, width * 4
+    return found
