@@ -17,7 +17,8 @@ from bot.topics.fts import document
 # Entries indexed in one write transaction: the tokens are made while it holds the writer,
 # so it stays short (a few tens of milliseconds) and other writes slip in between batches.
 INDEX_BATCH = 200
-# PostgreSQL's writers don't block each other's reads: a batch may be larger.
+# On PostgreSQL a batch is one statement each way and no reader waits for it: larger
+# batches save round trips.
 POSTGRES_INDEX_BATCH = 1000
 
 ENTRY_COLUMNS = (
