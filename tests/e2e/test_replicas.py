@@ -42,7 +42,7 @@ async def _until(condition: Callable[[], bool], description: str, within: float)
         await asyncio.sleep(0.05)
 
 
-async def test_the_standby_takes_over_updates_and_a_fan_out_when_the_running_herald_dies(
+async def test_a_standby_takes_over_updates_and_a_fan_out_when_the_running_herald_dies(
     emulator: BotApiEmulator, tmp_path: Path, postgres_url: str
 ) -> None:
     emulator.limits = FloodLimits(overall=Rate(RATE, burst=RATE))
@@ -61,8 +61,10 @@ async def test_the_standby_takes_over_updates_and_a_fan_out_when_the_running_her
             HERALD_SEND_RATE=str(RATE),
         )
 
-    async with start() as first, start() as second:
+    async with start() as first, start() as second, start() as third:
         await _until(lambda: "standing by" in second.log, "the second herald stands by", 30)
+        await _until(lambda: "standing by" in third.log, "the third herald stands by", 30)
+        await third.kill()  # a standby's death changes nothing
         await emulator.user_says(admin_chat, admin, "/broadcast Polls open at 9")
         preview = await emulator.wait_for_message(admin_chat)
         await emulator.press_button(admin_chat, preview.message_id, admin, "broadcast:send:1")
