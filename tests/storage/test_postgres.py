@@ -100,6 +100,7 @@ async def test_an_unreachable_server_is_refused_in_one_line_without_the_password
 
     assert "hunter2" not in str(error.value)
     assert "\n" not in str(error.value)
+    assert '"127.0.0.1", port 9 failed' in str(error.value)
 
 
 async def test_a_second_process_stands_by_until_the_running_one_lets_go(

@@ -164,6 +164,12 @@ class PostgresDatabase(Database):
 
         Raises StorageError naming the server's answer (never the password) when it can't.
         """
+        try:
+            # One attempt first, for a one-line answer: the pool would retry and log each.
+            probe = await psycopg.AsyncConnection.connect(url)
+            await probe.close()
+        except psycopg.Error as error:
+            raise StorageError(f"cannot connect to PostgreSQL: {_reason(error)}") from None
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             url,
             min_size=1,

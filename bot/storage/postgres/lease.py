@@ -60,7 +60,8 @@ class Lease:
             conninfo = make_conninfo(self._url, application_name="herald lease", **KEEPALIVES)
             self._connection = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
         except psycopg.Error as error:
-            raise StorageError(f"cannot connect to PostgreSQL: {error}") from None
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else "failed"
+            raise StorageError(f"cannot connect to PostgreSQL: {reason}") from None
         told = False
         while not await self._try():
             if not told:
