@@ -17,10 +17,13 @@ RUN pip install . \
 
 USER herald
 WORKDIR /data
-ENV HERALD_DATABASE=/data/herald.db
+ENV HERALD_DATABASE=/data/herald.db \
+    HERALD_LISTEN=0.0.0.0:8080
 VOLUME ["/data"]
+# /healthz, /metrics, and the webhook and WebSub callbacks behind a reverse proxy.
+EXPOSE 8080
 
-# `herald health` checks the heartbeat the running bot writes to the database.
+# `herald health` asks the running bot's /healthz (heartbeat fresh, database answering).
 HEALTHCHECK --interval=60s --timeout=10s --start-period=30s --retries=3 \
     CMD ["herald", "health"]
 

@@ -269,6 +269,7 @@ async def capacity(urls: list[str], interval: float, measure: float) -> None:
                 poll_interval=interval,
                 allow_private_networks=(ipaddress.ip_network("127.0.0.0/8"),),
                 log_level="WARNING",
+                listen="127.0.0.1:0",
             )
             configure_logging(settings.log_level, secrets=[emulator.token])
             application = build_application(settings)

@@ -12,9 +12,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import httpx
 from telegram.error import InvalidToken, TelegramError
 
-from bot.app import build_application, check_database, check_health, run_application
+from bot.app import (
+    StartupError,
+    build_application,
+    check_database,
+    check_health,
+    run_application,
+)
+from bot.server import HEALTH_PATH, local_url
 from bot.storage.backends import is_postgres_url
 from bot.storage.database import instance_lock
 from bot.storage.interfaces import DatabaseInUseError, StorageError
@@ -23,6 +31,9 @@ from config import Settings, SettingsError, configure_logging, load_settings, re
 from config.settings import DEFAULT_API_URL, settings_help
 
 log = logging.getLogger("bot")
+
+# Docker's HEALTHCHECK gives the command 10 s; an answer takes milliseconds.
+HEALTH_TIMEOUT = 5.0
 
 NO_TOKEN = (
     "herald: HERALD_TELEGRAM_TOKEN is not set. Talk to @BotFather in Telegram, send /newbot, "
@@ -91,6 +102,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def health(settings: Settings) -> int:
+    """Ask the running bot's /healthz when its HTTP server is on at a known port (the slim
+    image has no curl); otherwise read the heartbeat it writes to the database."""
+    address = settings.listen_address
+    if address is not None and address[1] != 0:
+        return _health_over_http(*address)
     try:
         report = asyncio.run(check_health(settings))
     except StorageError as error:
@@ -98,6 +114,24 @@ def health(settings: Settings) -> int:
         return 1
     print(f"herald: {'healthy' if report.healthy else 'unhealthy'}: {report.detail}")
     return 0 if report.healthy else 1
+
+
+def _health_over_http(host: str, port: int) -> int:
+    url = local_url(host, port) + HEALTH_PATH
+    try:
+        response = httpx.get(url, timeout=HEALTH_TIMEOUT, trust_env=False)
+    except httpx.HTTPError as error:
+        print(f"herald: unhealthy: nothing answers at {url} ({error})", file=sys.stderr)
+        return 1
+    try:
+        detail = str(response.json()["detail"])
+    except (ValueError, KeyError, TypeError):
+        detail = f"{url} answered HTTP {response.status_code} with something else than Herald's"
+        print(f"herald: unhealthy: {detail}", file=sys.stderr)
+        return 1
+    healthy = response.status_code == 200
+    print(f"herald: {'healthy' if healthy else 'unhealthy'}: {detail}")
+    return 0 if healthy else 1
 
 
 def run(settings: Settings) -> int:
@@ -124,6 +158,9 @@ def run(settings: Settings) -> int:
             f"herald: {where} rejected HERALD_TELEGRAM_TOKEN; check it with @BotFather",
             file=sys.stderr,
         )
+        return 2
+    except StartupError as error:
+        print(f"herald: {error}", file=sys.stderr)
         return 2
     except DatabaseInUseError as error:
         print(f"herald: HERALD_DATABASE: {error}", file=sys.stderr)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import functools
 import gc
 import logging
 import os
+import secrets
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from telegram import LinkPreviewOptions, Update
@@ -17,11 +21,13 @@ from telegram.error import Conflict, TelegramError
 from telegram.ext import Application, Defaults
 
 import handlers
+from bot import metrics
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import PacedRateLimiter, TelegramSender
 from bot.delivery.worker import Deliverer
 from bot.domain import Clock, utc_now
 from bot.feeds import AddressPolicy, HttpFeedFetcher, feed_client
+from bot.server import HttpServer
 from bot.services import Services
 from bot.services.alerts import AlertRouter
 from bot.services.broadcasts import BroadcastService
@@ -30,9 +36,11 @@ from bot.services.digests import DigestService
 from bot.services.feeds import FeedService
 from bot.services.health import HealthReport, HealthService
 from bot.services.outbox import OutboxService
+from bot.services.push import PushService
 from bot.services.quiet import QuietService
 from bot.services.reading import ReadingService
 from bot.services.stats import StatsService
+from bot.services.stories import StoryWindow
 from bot.services.topics import TopicService
 from bot.storage.backends import open_storage, open_storage_read_only
 from bot.storage.chats import ChatRepository
@@ -43,8 +51,10 @@ from bot.storage.interfaces import StorageError
 from bot.storage.meta import MetaRepository
 from bot.storage.outbox import OutboxRepository
 from bot.storage.topics import TopicRepository
+from bot.storage.websub import SubscriptionRepository
 from bot.topics import TopicIndex
 from config import Settings
+from config.logging import add_secrets
 from handlers.context import CONTEXT_TYPES, BotContext, BotData
 
 log = logging.getLogger(__name__)
@@ -58,7 +68,14 @@ ALLOWED_UPDATES = [
     Update.CHANNEL_POST,
     Update.CALLBACK_QUERY,
     Update.MY_CHAT_MEMBER,
+    Update.INLINE_QUERY,
 ]
+# The meta key of the webhook secret Herald made itself, when HERALD_WEBHOOK_SECRET is unset.
+WEBHOOK_SECRET_KEY = "webhook_secret"
+
+
+class StartupError(Exception):
+    """Start-up can't go on; ``str()`` is the one line for the operator."""
 
 
 class Herald:
@@ -73,6 +90,9 @@ class Herald:
         self.services: Services | None = None
         self.deliverer: Deliverer | None = None
         self.router: AlertRouter | None = None
+        self.server: HttpServer | None = None
+        self.push: PushService | None = None
+        self._lag: asyncio.Task[None] | None = None
 
     async def post_init(self, application: HeraldApplication) -> None:
         settings, clock = self.settings, self.clock
@@ -82,8 +102,9 @@ class Herald:
         # Feeds get their own client: redirects are followed by the fetcher hop by hop, every
         # connection is checked against the address policy, and a slow feed server must
         # never hold a connection the Bot API needs.
+        policy = AddressPolicy(settings.allow_private_networks)
         self.http = feed_client(
-            AddressPolicy(settings.allow_private_networks),
+            policy,
             limits=httpx.Limits(
                 max_connections=settings.poll_concurrency * 2,
                 max_keepalive_connections=settings.poll_concurrency,
@@ -106,7 +127,14 @@ class Herald:
         index = TopicIndex()
         topics = TopicService(topic_repository, entries, index, clock=clock)
         self.router = router = AlertRouter(
-            entries, topic_repository, index, clock=clock, wake=deliverer.wake
+            entries,
+            topic_repository,
+            index,
+            clock=clock,
+            wake=deliverer.wake,
+            stories=StoryWindow(
+                entries, window=dt.timedelta(hours=settings.cluster_window_hours), clock=clock
+            ),
         )
         feeds = FeedService(
             FeedRepository(database),
@@ -119,6 +147,16 @@ class Herald:
             on_new_entries=router.wake,
             concurrency=settings.poll_concurrency,
         )
+        # Hubs call back at HERALD_PUBLIC_URL, which only means something with the server on.
+        self.push = push = PushService(
+            SubscriptionRepository(database),
+            self.http,
+            policy,
+            base_url=settings.websub_base if settings.listen_address else "",
+            clock=clock,
+        )
+        await push.load(feeds.ingest_push)
+        feeds.watch_pushes(push)
         self.services = Services(
             clock=clock,
             default_timezone=settings.timezone,
@@ -151,18 +189,80 @@ class Herald:
         gc.freeze()
         await feeds.ensure(settings.feeds)
         await handlers.set_menus(application.bot, settings.admin_ids)
+        self._lag = asyncio.create_task(metrics.watch_event_loop(), name="event-loop lag")
+        # Listening before any poll: a hub verifies a subscription the moment it is asked.
+        await self.start_server(application)
         deliverer.start()
         # Entries stored but not routed when the bot last stopped are routed first.
         router.start()
         router.wake()
         feeds.start()
+        push.start()
         log.info("Herald is up as @%s", application.bot.username)
 
+    async def start_server(self, application: HeraldApplication) -> None:
+        """Start the HTTP server on HERALD_LISTEN (unless it is off), with the webhook path
+        when HERALD_WEBHOOK_URL is set; raises StartupError when it can't listen."""
+        settings = self.settings
+        address = settings.listen_address
+        if address is None or self.services is None:
+            return
+        server = HttpServer(
+            *address,
+            check_health=functools.partial(check_health, settings, clock=self.clock),
+            refresh_gauges=self.services.stats.refresh_gauges,
+        )
+        if self.push is not None and self.push.enabled:
+            server.add_websub(self.push)
+        if settings.webhook_url:
+            server.add_webhook(
+                urlsplit(settings.webhook_url).path or "/",
+                await self.webhook_secret(),
+                functools.partial(_take_update, application),
+            )
+        # The first heartbeat before the port opens: an orchestrator's probe may come at once.
+        await self.services.health.beat()
+        try:
+            await server.start()
+        except OSError as error:
+            await self.services.health.stopped()
+            raise StartupError(
+                f"HERALD_LISTEN {settings.listen}: cannot listen there: {error.strerror or error}"
+            ) from None
+        self.server = server
+
+    async def webhook_secret(self) -> str:
+        """HERALD_WEBHOOK_SECRET, or the one Herald made at its first start in webhook mode
+        and keeps in the database, so a restart needn't wait for Telegram to learn anew."""
+        configured = self.settings.webhook_secret
+        if configured is not None:
+            secret = configured.get_secret_value()
+        else:
+            assert self.database is not None
+            # token_urlsafe uses exactly the characters Telegram allows in a secret_token.
+            secret = await MetaRepository(self.database).set_text_once(
+                WEBHOOK_SECRET_KEY, secrets.token_urlsafe(32)
+            )
+        add_secrets(secret)
+        return secret
+
+    async def stop_server(self) -> None:
+        if self.server is not None:
+            await self.server.stop()
+            self.server = None
+
     async def post_stop(self, application: HeraldApplication) -> None:
+        if self._lag is not None:
+            self._lag.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._lag
+            self._lag = None
         # Sends in flight finish and are recorded; what is still queued waits in the
         # outbox for the next start.
         if self.deliverer is not None:
             await self.deliverer.stop()
+        if self.push is not None:
+            await self.push.close()
         if self.services is not None:
             await self.services.feeds.close()
         if self.router is not None:
@@ -212,6 +312,24 @@ def build_application(settings: Settings, *, clock: Clock = utc_now) -> HeraldAp
     )
     handlers.register(application)
     return application
+
+
+def herald_of(application: HeraldApplication) -> Herald:
+    """The Herald that build_application made ``application`` for."""
+    herald = getattr(application.post_init, "__self__", None)
+    if not isinstance(herald, Herald):
+        raise TypeError("the application was not made by build_application")
+    return herald
+
+
+async def _take_update(application: HeraldApplication, data: dict[str, Any]) -> None:
+    """One update from the webhook into PTB's queue, as long polling would put it."""
+    try:
+        update = Update.de_json(data, application.bot)
+    except Exception as error:
+        log.warning("Ignored update %s that is not readable: %s", data.get("update_id"), error)
+        return
+    await application.update_queue.put(update)
 
 
 async def check_database(settings: Settings) -> None:
@@ -265,6 +383,7 @@ async def run_application(application: HeraldApplication, *, stop: asyncio.Event
     `herald run` and `herald demo` both come here, so the demo runs the bot exactly as
     production does; only where the Bot API and the feeds live differs.
     """
+    started = False  # post_init ran: the workers it starts must be stopped
     try:
         try:
             await application.initialize()
@@ -272,13 +391,31 @@ async def run_application(application: HeraldApplication, *, stop: asyncio.Event
             # getMe answered JSON that isn't a Bot API user: not a Bot API server.
             raise TelegramError("Invalid server response") from error
         if application.post_init is not None:
+            started = True
             await application.post_init(application)
         if stop.is_set():
             return
-        assert application.updater is not None
-        await application.updater.start_polling(
-            allowed_updates=ALLOWED_UPDATES, error_callback=PollingErrors().report
-        )
+        herald = herald_of(application)
+        settings = herald.settings
+        if settings.webhook_url:
+            try:
+                await application.bot.set_webhook(
+                    settings.webhook_url,
+                    secret_token=await herald.webhook_secret(),
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+            except TelegramError as error:
+                raise StartupError(
+                    f"Telegram refused HERALD_WEBHOOK_URL {settings.webhook_url}: {error.message}"
+                ) from None
+            log.info("Taking updates at the webhook %s", settings.webhook_url)
+        else:
+            assert application.updater is not None
+            # start_polling deletes any webhook first: Telegram refuses getUpdates while
+            # one is set.
+            await application.updater.start_polling(
+                allowed_updates=ALLOWED_UPDATES, error_callback=PollingErrors().report
+            )
         await application.start()
         # Scheduled once the job queue runs: APScheduler moves a first run that is already
         # past when it starts to the next interval, so a slow start-up would put off the
@@ -286,12 +423,16 @@ async def run_application(application: HeraldApplication, *, stop: asyncio.Event
         handlers.schedule_jobs(application)
         await stop.wait()
     finally:
+        # No more updates come in; those taken are handled before the application stops.
+        await herald_of(application).stop_server()
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
         if application.running:
             await application.stop()
-            if application.post_stop is not None:
-                await application.post_stop(application)
+        # Also when start-up stopped between post_init and start (a webhook Telegram
+        # refused): the deliverer and router it started stop before the database closes.
+        if started and application.post_stop is not None:
+            await application.post_stop(application)
         await application.shutdown()
         if application.post_shutdown is not None:
             await application.post_shutdown(application)

@@ -10,6 +10,7 @@ import ipaddress
 import json
 import os
 import signal
+import socket
 import stat
 import sys
 import tempfile
@@ -22,7 +23,8 @@ from typing import TextIO
 from bot.app import build_application, run_application
 from bot.sandbox.emulator import BotApiEmulator, CallbackAnswer, Chat, SentMessage, User
 from bot.sandbox.errors import SandboxError
-from bot.sandbox.feedserver import FeedItem, FeedServer
+from bot.sandbox.feedserver import FeedItem, FeedServer, render_rss
+from bot.sandbox.websubhub import WebSubHub
 from config import configure_logging, load_settings
 
 FEED_PATH = "/world.xml"
@@ -39,7 +41,8 @@ LINGER = 8.0  # seconds a scripted demo goes on after its last line, so pushes a
 INTRO = f"""\
 Herald demo: you are chatting with the real bot. Telegram is a loopback stand-in and the
 news comes from a built-in sample feed that publishes a new story every few seconds
-(sample text, not real news). You are an admin. Try:
+(sample text, not real news) and pushes it to the bot through a loopback WebSub hub, so
+an alert arrives within a second of publication. You are an admin. Try:
   /topic Putin   (then wait a few seconds: alerts arrive as stories do)
   /topic sanctions -Iran   /latest   /search tariffs   /digest now
   /broadcast Hello everyone   /stats   /help
@@ -57,10 +60,12 @@ def sample_news() -> list[dict[str, str]]:
 
 
 class SampleWire:
-    """The sample feed: a baseline at start, then one new story at a time, round and round."""
+    """The sample feed: a baseline at start, then one new story at a time, round and round,
+    each pushed by ``hub`` the moment it is published (the feed names the hub)."""
 
-    def __init__(self, server: FeedServer) -> None:
+    def __init__(self, server: FeedServer, hub: WebSubHub) -> None:
         self._server = server
+        self._hub = hub
         self._stories = sample_news()
         self._items: list[FeedItem] = []
         self._published = 0
@@ -75,16 +80,16 @@ class SampleWire:
             self._items.append(self._item(n, now - dt.timedelta(minutes=20 * (BASELINE - n))))
         self._publish()
 
-    def next_story(self) -> None:
+    async def next_story(self) -> None:
         self._items.append(self._item(self._published, dt.datetime.now(dt.UTC)))
         # Feeds list their newest entries; fifty is plenty.
         self._items = self._items[-50:]
-        self._publish()
+        await self._hub.publish(self.url, self._publish())
 
     async def run(self, every: float) -> None:
         while True:
             await asyncio.sleep(every)
-            self.next_story()
+            await self.next_story()
 
     def _item(self, number: int, published: dt.datetime) -> FeedItem:
         self._published = number + 1
@@ -99,8 +104,15 @@ class SampleWire:
             published=published,
         )
 
-    def _publish(self) -> None:
-        self._server.publish_rss(FEED_PATH, list(reversed(self._items)), title=FEED_TITLE)
+    def _publish(self) -> bytes:
+        """Serve the feed as it now stands; its document, for the hub to push."""
+        document = render_rss(
+            list(reversed(self._items)), title=FEED_TITLE, link=self._server.url("/")
+        )
+        self._server.publish(
+            FEED_PATH, document, headers={"Link": self._hub.link_header(self.url)}
+        )
+        return document
 
 
 _WHO = ("Putin", "Xi Jinping", "Kim Jong Un", "Zelensky", "Erdogan", "Modi", "Lula")
@@ -269,7 +281,17 @@ class Demo:
                 self.terminal.out.write("  (that button is gone)\n")
                 return
         else:
-            await self.emulator.user_says(self.chat, self.you, line)
+            # A question the bot asked with ForceReply: the client sends the line as its reply.
+            sent = self.emulator.messages(self.chat)
+            asked = sent[-1] if sent and sent[-1].force_reply else None
+            await self.emulator.user_says(
+                self.chat,
+                self.you,
+                line,
+                reply_to_message_id=asked.message_id
+                if asked is not None and not line.startswith("/")
+                else None,
+            )
         if wait:
             await self._answered(seen)
 
@@ -306,9 +328,11 @@ async def run_demo(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     with tempfile.TemporaryDirectory(prefix="herald-demo-") as folder:
-        async with BotApiEmulator() as emulator, FeedServer() as feeds:
-            wire = SampleWire(feeds)
+        async with BotApiEmulator() as emulator, FeedServer() as feeds, WebSubHub() as hub:
+            wire = SampleWire(feeds, hub)
             wire.start()
+            # The hub must reach the bot's callbacks, so the port is chosen before it starts.
+            port = _free_port()
             you = emulator.add_user("You", username="you")
             chat = emulator.private_chat(you)
             settings = load_settings(
@@ -320,6 +344,9 @@ async def run_demo(
                 allow_private_networks=(ipaddress.ip_network("127.0.0.1/32"),),
                 database=Path(folder) / "herald.db",
                 poll_interval=1.0,
+                # A free port, so a demo never collides with a bot running on 8080.
+                listen=f"127.0.0.1:{port}",
+                public_url=f"http://127.0.0.1:{port}",
                 admin_ids=frozenset({you.id}),
                 log_level="WARNING",
             )
@@ -327,6 +354,10 @@ async def run_demo(
             bot = asyncio.create_task(run_application(build_application(settings), stop=stop))
             await _until_ready(emulator, bot)
             await _other_readers(emulator)
+            # Subscribed right after its first poll; if the hub were slow, polling (every
+            # second until then) still brings the news.
+            with contextlib.suppress(TimeoutError):
+                await hub.wait_until(lambda: hub.live(wire.url), timeout=REPLY_TIMEOUT)
             terminal = Terminal(out, chat.id, color=not scripted and out.isatty())
             unsubscribe = emulator.on_message(terminal.show)
             no_notices = emulator.on_callback_answer(terminal.notice)
@@ -399,6 +430,12 @@ async def _other_readers(emulator: BotApiEmulator) -> None:
         answer = await emulator.wait_for_message(chat, timeout=REPLY_TIMEOUT)
         if FEED_TITLE in answer.text:
             return
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def main(script: Path | None, *, linger: float = LINGER) -> int:

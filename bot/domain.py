@@ -26,6 +26,30 @@ class ChatKind(enum.StrEnum):
     CHANNEL = "channel"
 
 
+class LinkPreview(enum.StrEnum):
+    """How a single alert shows its article's link preview (Bot API ``LinkPreviewOptions``)."""
+
+    OFF = "off"
+    SMALL = "small"
+    LARGE = "large"  # large media, above the text
+
+
+def default_preview(kind: ChatKind) -> LinkPreview:
+    """Large previews in private chats; small in groups and channels, where space is shared."""
+    return LinkPreview.LARGE if kind is ChatKind.PRIVATE else LinkPreview.SMALL
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Button:
+    """An inline keyboard button that sends ``data`` (at most 64 bytes) back when pressed."""
+
+    label: str
+    data: str
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
 class InactiveReason(enum.StrEnum):
     """Why Herald stopped sending to a chat."""
 
@@ -54,10 +78,16 @@ class Chat:
     quiet_window: tuple[dt.datetime, dt.datetime] | None = None
     # The forum thread digests, catch-ups and breaking pushes go to; 0: General.
     digest_thread_id: int = 0
+    link_preview: LinkPreview | None = None  # None: the default for the chat's kind
 
     @property
     def active(self) -> bool:
         return self.inactive_reason is None
+
+    @property
+    def preview(self) -> LinkPreview:
+        """The link preview single alerts carry here: the chat's choice or its kind's default."""
+        return self.link_preview or default_preview(self.kind)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -114,7 +144,9 @@ class Entry:
     author: str
     published_at: dt.datetime
     first_seen_at: dt.datetime
-    story: str = ""  # story_key(): the same for every entry that tells the same story
+    # story_key(), or the story of the cluster the entry joined (bot.services.stories): the
+    # same for every entry that tells the same story.
+    story: str = ""
     date_only: bool = False
 
 
@@ -152,6 +184,7 @@ class FeedHealth:
     entries_per_day: float
     polling_now: bool = False
     poll_interval: dt.timedelta = dt.timedelta(0)  # Herald's own, to compare the server's to
+    push: Subscription | None = None  # its WebSub subscription, if it names a hub
 
 
 class MessageKind(enum.StrEnum):
@@ -190,6 +223,20 @@ class OutboxMessage:
     text: str | None = None
     broadcast_id: int | None = None
     thread_id: int = 0  # the forum thread it goes to; 0: General, or no threads
+    chat_kind: ChatKind = ChatKind.PRIVATE
+    preview: LinkPreview = LinkPreview.OFF  # the chat's, for a single alert's link
+    topic_ids: tuple[int, ...] = ()  # an alert's matched topics, for its buttons
+    silent: bool = False  # sent without a sound: every topic that matched is silent
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AlertEdit:
+    """A sent alert to edit so that it names the other outlets its story came from."""
+
+    alert: OutboxMessage  # as it was queued: rendered again, with the sources under it
+    message_id: int  # Telegram's, in the alert's chat
+    sources: tuple[str, ...]  # the other outlets, in arrival order
+    edits: int  # edits made so far
 
 
 class BroadcastState(enum.StrEnum):
@@ -255,6 +302,29 @@ class Topic:
     mode: TopicMode
     created_at: dt.datetime
     thread_id: int = 0  # the forum thread its alerts go to; 0: General, or no threads
+    silent: bool = False  # alerts arrive without a sound
+    muted_until: dt.datetime | None = None  # no alerts before then
+
+    def muted(self, now: dt.datetime) -> bool:
+        return self.muted_until is not None and self.muted_until > now
+
+
+class TopicAction(enum.StrEnum):
+    """What a button under an alert or on the /topic list does to topics."""
+
+    MUTE = "mute"  # no alerts for a day
+    DIGEST = "digest"  # digest only
+    UNFOLLOW = "unfollow"  # removed
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TopicChange:
+    """What one press changed, and the Undo that puts it back."""
+
+    action: TopicAction
+    topics: tuple[Topic, ...]  # the topics acted on, as they were before
+    undo_id: int
+    until: dt.datetime | None = None  # a mute's end
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -271,6 +341,7 @@ class SearchHit:
 
     entry: Entry
     snippet: tuple[tuple[str, bool], ...]
+    also: tuple[str, ...] = ()  # the other feeds that told its story
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -289,7 +360,8 @@ def story_key(
     the same link (one story carried by two feeds) are one story: ``known`` is the story of
     an entry already stored under this link, if any, so a story whose link was edited
     keeps its name. An entry without a link, or whose link other entries of its own feed
-    share (``link_shared``: a site's front page, a live blog), is a story of its own.
+    share (``link_shared``: a site's front page, a live blog), is a story of its own. The
+    router may then give a new entry the story of a recent one it repeats (a cluster).
     """
     if not link or link_shared:
         return f"entry:{feed_id}:{key}"
@@ -314,3 +386,41 @@ def alertable_until(entry: Entry) -> dt.datetime | None:
     if entry.published_at < entry.first_seen_at - ARCHIVE_DUMP_AGE:
         return None
     return entry.first_seen_at
+
+
+# While a WebSub hub pushes a feed, polling is only the safety net: this often (or at
+# HERALD_POLL_INTERVAL, if that is longer).
+PUSHED_POLL_INTERVAL = dt.timedelta(minutes=30)
+
+
+class PushState(enum.StrEnum):
+    """Where a feed's WebSub subscription stands (W3C WebSub §5)."""
+
+    REQUESTED = "requested"  # asked the hub; its verification of intent is awaited
+    ACTIVE = "active"  # verified: the hub pushes until the lease ends
+    UNSUBSCRIBING = "unsubscribing"  # the feed is gone; the hub's confirmation is awaited
+    DENIED = "denied"  # the hub refused the subscription
+    FAILED = "failed"  # the hub could not be asked (unreachable, refused the request)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Subscription:
+    """A feed's WebSub subscription; ``expires_at`` is the lease's end once verified."""
+
+    feed_id: int
+    hub: str
+    topic: str
+    callback_token: str
+    secret: str
+    state: PushState
+    requested_at: dt.datetime
+    lease_seconds: int | None = None
+    expires_at: dt.datetime | None = None
+    last_push_at: dt.datetime | None = None
+    pushes: int = 0
+    error: str | None = None
+
+    def live(self, now: dt.datetime) -> bool:
+        """Whether the hub pushes this feed now: verified, and the lease not over."""
+        expires = self.expires_at
+        return self.state is PushState.ACTIVE and expires is not None and now < expires

@@ -5,21 +5,29 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from bot.domain import (
+    PUSHED_POLL_INTERVAL,
     AddedTopic,
     BroadcastProgress,
     BroadcastState,
+    Button,
     Chat,
     DigestSection,
     Entry,
     Feed,
     FeedHealth,
+    Keyboard,
+    LinkPreview,
+    PushState,
     SearchHit,
     Stats,
+    Subscription,
     Topic,
+    TopicAction,
+    TopicChange,
     TopicMode,
 )
 from config.timezones import zone as tz_zone
@@ -133,15 +141,20 @@ def alert_card(
     timezone: str,
     now: dt.datetime,
     breaking: bool = False,
+    zone_shown: bool = False,
 ) -> str:
-    """One entry as a push alert: title link, source and time, summary, matched topics."""
+    """One entry as a push alert: title link, source and time, summary, matched topics.
+
+    ``zone_shown`` names the time zone after the time, for a card read in many zones.
+    """
     lines = []
     if breaking:
         lines.append("🔴 <b>BREAKING</b>")
     lines.append(f"<b>{link(_title(entry), entry.link)}</b>")
     lines.append(
         f"<i>{escape(shorten(entry.feed_title, 100))} · "
-        f"{publication_time(entry, timezone, now=now)}</i>"
+        f"{publication_time(entry, timezone, now=now)}"
+        f"{' ' + escape(timezone) if zone_shown and not entry.date_only else ''}</i>"
     )
     summary = shorten(entry.summary, SUMMARY_LIMIT)
     if summary and summary != entry.title:
@@ -155,11 +168,54 @@ def alert_card(
     return fit("\n".join(lines))
 
 
-def entry_line(entry: Entry, *, timezone: str, now: dt.datetime, relative: bool = False) -> str:
-    """One entry as a list item: title link, source and time."""
+# Buttons under an alert send "alert:<action>:<outbox id>": the alert knows its chat and the
+# topics that matched it.
+ALERT_ACTIONS = {"mute": "🔕 Mute 1 day", "digest": "📰 Digest only", "unfollow": "✖️ Unfollow"}
+
+
+def alert_buttons(outbox_id: int, *, unfollow: bool) -> Keyboard:
+    """The buttons under a single alert: mute, digest only and, if ``unfollow``, unfollow."""
+    actions = [action for action in ALERT_ACTIONS if unfollow or action != "unfollow"]
+    return (tuple(Button(ALERT_ACTIONS[a], f"alert:{a}:{outbox_id}") for a in actions),)
+
+
+def inline_description(entry: Entry, *, now: dt.datetime) -> str:
+    """The grey line under a story's title in an inline answer: source and how long ago."""
+    when = publication_time(entry, "UTC", now=now, relative=True)
+    return f"{shorten(entry.feed_title, 60)} · {when}"
+
+
+def with_sources(card: str, sources: Sequence[str]) -> str:
+    """An alert card with a last line naming the other outlets its story came from."""
+    if not sources:
+        return card
+    names = ", ".join(escape(shorten(source, 60)) for source in sources)
+    return fit(f"{card}\n\n<i>Also: {names}</i>")
+
+
+def entry_line(
+    entry: Entry,
+    *,
+    timezone: str,
+    now: dt.datetime,
+    relative: bool = False,
+    also: Sequence[str] = (),
+) -> str:
+    """One entry as a list item: title link, source and time, and ``also`` the other feeds
+    that told its story."""
     when = publication_time(entry, timezone, now=now, relative=relative)
     source = escape(shorten(entry.feed_title, 60))
-    return f"• {link(shorten(entry.title, 200) or '(untitled)', entry.link)} · {source} · {when}"
+    line = f"• {link(shorten(entry.title, 200) or '(untitled)', entry.link)} · {source} · {when}"
+    return line + _also(also)
+
+
+def _also(sources: Sequence[str]) -> str:
+    """ " · also A, B" naming a story's other sources (3 at most, then how many more)."""
+    if not sources:
+        return ""
+    named = ", ".join(escape(shorten(source, 40)) for source in sources[:3])
+    more = f" +{len(sources) - 3}" if len(sources) > 3 else ""
+    return f" · also {named}{more}"
 
 
 def alert_list(
@@ -273,13 +329,15 @@ def feed_list(feeds: Sequence[FeedHealth], *, now: dt.datetime) -> list[str]:
                 else f"next poll: {_in(feed.next_poll_at, now)}"
             ),
             f"304 answers: {ratio} of {feed.polls} polls · "
-            f"{health.entries_per_day:.1f} entries/day",
+            f"{health.entries_per_day:.1f} stories/day",
         ]
         if feed.min_interval is not None and feed.min_interval > health.poll_interval:
             lines.append(
                 f"server asks for {_duration(feed.min_interval)} between polls"
                 " (Cache-Control/Expires)"
             )
+        if health.push is not None:
+            lines.append(push_status(health.push, health.poll_interval, now=now))
         if feed.last_error is not None:
             lines.append(
                 f"last error: {escape(shorten(feed.last_error, 200))} "
@@ -295,11 +353,53 @@ def feed_list(feeds: Sequence[FeedHealth], *, now: dt.datetime) -> list[str]:
     return split_messages(header, blocks, separator="\n\n")
 
 
+def push_status(push: Subscription, poll_interval: dt.timedelta, *, now: dt.datetime) -> str:
+    """/feeds' line on a feed's WebSub subscription."""
+    hub = escape(shorten(urlsplit(push.hub).netloc or push.hub, 60))
+    if push.live(now):
+        assert push.expires_at is not None
+        pushes = plural(push.pushes, "push", "pushes")
+        last = f", last {_ago(push.last_push_at, now)}" if push.last_push_at else ""
+        safety = _duration(max(poll_interval, PUSHED_POLL_INTERVAL))
+        trouble = (
+            f" · renewal failed: {escape(shorten(push.error, 150))}; retrying"
+            if push.error
+            else ""
+        )
+        if not push.secret:
+            trouble += " · unsigned (plain-HTTP hub): each push only prompts a poll"
+        return (
+            f"⚡ pushed by {hub} (WebSub), lease ends {_in(push.expires_at, now)} · "
+            f"{pushes}{last} · polled every {safety} as a safety net{trouble}"
+        )
+    if push.state is PushState.REQUESTED:
+        return f"⚡ push: asked {hub} (WebSub), awaiting its verification"
+    usual = f"polled every {_duration(poll_interval)}"
+    if push.state is PushState.ACTIVE:
+        return f"⚡ push: lease at {hub} ended {_ago(push.expires_at, now)}; {usual}"
+    if push.state is PushState.DENIED:
+        return f"⚡ push: {hub} denied it: {escape(shorten(push.error or '', 150))}; {usual}"
+    error = escape(shorten(push.error or "", 150))
+    if push.expires_at is not None and push.expires_at > now:
+        return f"⚡ push: pushes from {hub} are ignored: {error}; {usual}"
+    if push.expires_at is not None:
+        return f"⚡ push: lease at {hub} ended {_ago(push.expires_at, now)}: {error}; {usual}"
+    return f"⚡ push: {hub} could not be asked: {error}; {usual}"
+
+
 def either(options: Sequence[str]) -> str:
     """``a``, ``a or b``, ``a, b or c``."""
     if len(options) <= 1:
         return "".join(options)
     return f"{', '.join(options[:-1])} or {options[-1]}"
+
+
+def either_names(names: Iterable[str]) -> str:
+    """Topic names in quotes as a phrase: “Gaza”, “Gaza” and “Iran”, “A”, “B” and “C”."""
+    quoted = [f"“{name}”" for name in names]
+    if len(quoted) <= 1:
+        return "".join(quoted)
+    return f"{', '.join(quoted[:-1])} and {quoted[-1]}"
 
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
@@ -335,7 +435,7 @@ def feed_added(feed: Feed, *, entries: int, discovered_from: str | None) -> str:
     )
     return (
         f"{found}✅ Added feed <b>#{feed.id} {escape(shorten(feed.name, 100))}</b> "
-        f"with {entries} entries. New entries will be alerted from now on."
+        f"with {entries} stories. New stories will be alerted from now on."
     )
 
 
@@ -374,7 +474,7 @@ def stats(report: Stats, *, now: dt.datetime) -> str:
         "📊 <b>Herald</b>\n"
         f"chats: {report.active_chats} active, {report.inactive_chats} inactive\n"
         f"topics: {report.topics}\n"
-        f"entries: {report.entries}\n"
+        f"stories: {report.entries}\n"
         f"outbox: {sum(report.outbox.values())} waiting" + (f" ({depth})" if depth else "") + "\n"
         f"sent: {report.sent_last_minute} in the last minute, "
         f"{report.sent_last_hour} in the last hour\n"
@@ -393,32 +493,118 @@ def topic_added(added: AddedTopic, *, timezone: str, now: dt.datetime) -> str:
     lines = [f"✅ This chat now follows {_topic_text(added.topic)}."]
     if added.recent_matches:
         count = f"{'at least ' if added.more_than_counted else ''}{added.recent_matches}"
-        entries = "entry" if added.recent_matches == 1 else "entries"
+        entries = "story" if added.recent_matches == 1 else "stories"
         lines.append(f"In the last 7 days it would have matched {count} {entries}:")
         lines += [entry_line(entry, timezone=timezone, now=now) for entry in added.examples]
     else:
         lines.append("Nothing in the last 7 days matches it; an alert comes when something does.")
+    words = added.topic.query.split()
+    if any(word.lower() in {"or", "and"} and not word.isupper() for word in words[1:-1]):
+        # "Putin or Kremlin" is followed as a phrase, which is rarely what was meant.
+        meant = " ".join(word.upper() if word.lower() in {"or", "and"} else word for word in words)
+        lines.append(
+            f"\nℹ️ A lowercase or/and is part of the phrase. For either or both words, "
+            f"write it in capitals: <code>/topic {escape(meant)}</code>"
+        )
     return fit("\n".join(lines))
 
 
-def topic_list(topics: Sequence[Topic], *, limit: int) -> str:
+TOPICS_PER_PAGE = 10
+
+
+def topic_pages(count: int) -> int:
+    """How many pages the /topic list of ``count`` topics takes (at least one)."""
+    return max(1, -(-count // TOPICS_PER_PAGE))
+
+
+def topic_list(
+    topics: Sequence[Topic],
+    *,
+    limit: int,
+    page: int = 0,
+    timezone: str = "UTC",
+    now: dt.datetime | None = None,
+    digest_enabled: bool = True,
+) -> str:
+    """/topic: one page (``TOPICS_PER_PAGE``) of the chat's topics, numbered, with how each
+    alerts: instant or digest only, silent, muted until when, and in which forum thread.
+
+    ``page`` counts from 0 and is clamped to the pages there are. A digest-only topic while
+    the chat's digest is off (``digest_enabled``) gets a warning: it would reach no one.
+    """
     if not topics:
         return (
             "This chat follows no topics yet. Add one, for example:\n"
             "<code>/topic North Korea</code>"
         )
-    lines = [f"<b>Topics</b> ({len(topics)} of {limit})"]
+    pages = topic_pages(len(topics))
+    page = min(max(page, 0), pages - 1)
+    first = page * TOPICS_PER_PAGE
+    heading = f"<b>Topics</b> ({len(topics)} of {limit})"
+    if pages > 1:
+        heading += f" · page {page + 1} of {pages}"
+    lines = [heading]
     threaded = any(topic.thread_id for topic in topics)
-    for number, topic in enumerate(topics, start=1):
-        mode = "🔔 instant" if topic.mode is TopicMode.INSTANT else "📰 digest only"
-        # In a forum, say where each topic posts; elsewhere there is only one place.
-        where = f" · {thread_name(topic.thread_id)}" if threaded else ""
-        lines.append(f"{number}. {_topic_text(topic)} · {mode}{where}")
+    for number, topic in enumerate(topics[first : first + TOPICS_PER_PAGE], start=first + 1):
+        parts = [
+            f"{number}. {_topic_text(topic)}",
+            "🔔 instant" if topic.mode is TopicMode.INSTANT else "📰 digest only",
+        ]
+        if topic.silent:
+            parts.append("🔇 silent")
+        if now is not None and topic.muted(now):
+            assert topic.muted_until is not None
+            parts.append(f"🔕 muted until {local_time(topic.muted_until, timezone, now=now)}")
+        if threaded:
+            # In a forum, say where each topic posts; elsewhere there is only one place.
+            parts.append(thread_name(topic.thread_id))
+        lines.append(" · ".join(parts))
+    if not digest_enabled and any(topic.mode is TopicMode.DIGEST for topic in topics):
+        lines.append(
+            "\n⚠️ Digest-only topics wait for the daily digest, which is off in this chat: "
+            "they reach no one until it is on."
+        )
     lines.append(
-        "\nThe buttons switch a topic between instant alerts and the daily digest only, "
-        "or remove it."
+        "\nThe buttons switch a topic between instant alerts and the digest only, make it "
+        "silent or not, and remove it."
     )
     return split_messages("", lines)[0]
+
+
+def topics_changed(
+    change: TopicChange, *, timezone: str, now: dt.datetime, digest_enabled: bool = True
+) -> str:
+    """What a button or /topic remove just did to the chat's topics, with where Undo is."""
+    shown = [_topic_text(topic) for topic in change.topics[:3]]
+    if len(change.topics) > 3:
+        shown.append(f"{len(change.topics) - 3} more")
+    names = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+    one = len(change.topics) == 1
+    if change.action is TopicAction.MUTE:
+        assert change.until is not None
+        text = (
+            f"🔕 Muted {names} until {local_time(change.until, timezone, now=now)}: no alerts "
+            f"for {'it' if one else 'them'} meanwhile"
+        )
+        text += ", though the digest still lists them." if digest_enabled else "."
+    elif change.action is TopicAction.DIGEST:
+        text = f"📰 {names}: digest only, no alerts."
+        if not digest_enabled:
+            text += " The digest is off in this chat: /digest on turns it on."
+    else:
+        text = f"✖️ This chat no longer follows {names}."
+    return text + f" ↩️ Undo puts {'it' if one else 'them'} back, for a minute."
+
+
+def link_preview_setting(chat: Chat) -> str:
+    """/preview: how single alerts show their article's link here."""
+    shown = {
+        LinkPreview.OFF: "no link preview",
+        LinkPreview.SMALL: "a small link preview",
+        LinkPreview.LARGE: "a large link preview, its picture above the text",
+    }[chat.preview]
+    default = " (the default here)" if chat.link_preview is None else ""
+    return f"🔗 Single alerts in this chat show {shown}{default}. Lists and digests show none."
 
 
 def thread_name(thread_id: int) -> str:
@@ -434,10 +620,12 @@ def latest_list(
     now: dt.datetime,
     show_ids: bool,
     examined: int | None = None,
+    also: Mapping[int, Sequence[str]] | None = None,
 ) -> str:
     """/latest: newest first, each a title link with source and relative time.
 
-    ``examined`` is set when the listing stopped after reading that many candidates.
+    ``examined`` is set when the listing stopped after reading that many candidates;
+    ``also`` names, by entry id, the other feeds that told an entry's story.
     """
     about = f" matching <i>{escape(shorten(query, 100))}</i>" if query else ""
     limit = (
@@ -452,7 +640,9 @@ def latest_list(
         return f"Nothing{about} in the archive yet." if query else "The archive is empty so far."
     lines = []
     for entry in entries:
-        line = entry_line(entry, timezone=timezone, now=now, relative=True)
+        line = entry_line(
+            entry, timezone=timezone, now=now, relative=True, also=(also or {}).get(entry.id, ())
+        )
         lines.append(f"{line} · #{entry.id}" if show_ids else line)
     if limit:
         lines.append(f"<i>{limit}</i>")
@@ -488,7 +678,7 @@ def search_results(
         blocks.append(
             f"{number}. <b>{link(shorten(entry.title, 200) or '(untitled)', entry.link)}</b>\n"
             f"<i>{escape(shorten(entry.feed_title, 60))} · "
-            f"{publication_time(entry, timezone, now=now)}</i>{ident}"
+            f"{publication_time(entry, timezone, now=now)}{_also(hit.also)}</i>{ident}"
             + (f"\n{found}" if found else "")
         )
     header = f"🔎 <b>{asked}</b>" + (f" · page {page + 1}" if page else "")

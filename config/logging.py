@@ -57,6 +57,17 @@ class RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record), self._secrets)
 
+    def add_secrets(self, secrets: Iterable[str]) -> None:
+        self._secrets = sorted({*self._secrets, *(s for s in secrets if s)}, key=len, reverse=True)
+
+
+def add_secrets(*secrets: str) -> None:
+    """Redact ``secrets`` too from now on (one learnt after start-up, such as a webhook
+    secret kept in the database)."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler.formatter, RedactingFormatter):
+            handler.formatter.add_secrets(secrets)
+
 
 def redact(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:

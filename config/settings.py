@@ -8,9 +8,16 @@ import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from config.timezones import parse_timezone
@@ -21,6 +28,27 @@ DEFAULT_API_URL = "https://api.telegram.org"
 # Telegram tokens are "<bot id>:<secret>"; the secret is URL-safe base64-ish.
 _TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]+")
 _CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+# Telegram's rule for setWebhook's secret_token (Bot API, setWebhook).
+_WEBHOOK_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_LISTEN_SHAPE = re.compile(
+    r"(?:(?P<name>[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)|\[(?P<v6>[0-9A-Fa-f:.]+)\])"
+    r":(?P<port>[0-9]{1,5})",
+    re.ASCII,
+)
+# Paths Herald's HTTP server answers itself: a webhook path may not be, or be under, one.
+_SERVED_PATHS = ("/healthz", "/metrics", "/websub/")
+
+
+class _Refused(ValueError):
+    """A setting's value refused for a stated reason; ``echo``: whether the one-line error
+    may show the value (not when it holds a password)."""
+
+    def __init__(self, reason: str, *, echo: bool = True) -> None:
+        super().__init__(reason)
+        self.echo = echo
+
+
+LISTEN_OFF = "off"
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -39,8 +67,13 @@ _EXPECTED = {
     "log_level": "one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
     "retention_days": "a whole number of days from 1 to 36500, e.g. 90",
     "outbox_retention_days": "a whole number of days from 1 to 36500, e.g. 7",
+    "cluster_window_hours": "a whole number of hours from 1 to 168, e.g. 48",
     "allow_private_networks": "comma-separated CIDR ranges, e.g. 10.0.0.0/8,fd00::/8",
     "poll_concurrency": "a whole number of polls at once, from 1 to 10000, e.g. 64",
+    "listen": "host:port (port 0 picks a free one), e.g. 127.0.0.1:8080, or off",
+    "webhook_url": "the https URL Telegram posts updates to, e.g. https://bot.example/telegram",
+    "webhook_secret": "1 to 256 characters of A-Z, a-z, 0-9, _ and -",
+    "public_url": "the http(s) base URL a WebSub hub can reach, e.g. https://bot.example",
 }
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -111,8 +144,15 @@ class Settings(BaseSettings):
     # A century: past that, dates overflow Python's datetime before anything is pruned.
     retention_days: int = Field(default=90, ge=1, le=36_500)
     outbox_retention_days: int = Field(default=7, ge=1, le=36_500)
+    # How far back a new entry looks for the same story. A week bounds the window's memory
+    # (about 1.4 KB an entry) on a busy instance.
+    cluster_window_hours: int = Field(default=48, ge=1, le=168)
     allow_private_networks: Annotated[tuple[Network, ...], NoDecode] = ()
     poll_concurrency: int = Field(default=64, ge=1, le=10_000)
+    listen: str = "127.0.0.1:8080"
+    webhook_url: str = ""
+    webhook_secret: SecretStr | None = None
+    public_url: str = ""
 
     @field_validator("telegram_token", mode="before")
     @classmethod
@@ -148,6 +188,61 @@ class Settings(BaseSettings):
             parts = urlsplit(value)
             if parts.scheme not in {"http", "https"} or not parts.netloc:
                 raise ValueError("not an http(s) URL")
+        return value
+
+    @field_validator("listen", mode="before")
+    @classmethod
+    def _check_listen(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            if value.lower() == LISTEN_OFF:
+                return LISTEN_OFF
+            parse_listen(value)
+        return value
+
+    @field_validator("webhook_url", "public_url", mode="before")
+    @classmethod
+    def _check_public_url(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return ""
+            parts = urlsplit(value)
+            if parts.username is not None or parts.password is not None:
+                raise _Refused("no user name or password", echo=False)
+            if parts.scheme not in {"http", "https"} or not parts.hostname:
+                raise ValueError("not an http(s) URL")
+            if parts.query or parts.fragment or "?" in value or "#" in value:
+                raise _Refused("no query or fragment")
+            try:
+                port = parts.port
+            except ValueError:
+                port = 0
+            if port == 0:
+                raise _Refused("a port from 1 to 65535")
+            segments = unquote(parts.path).split("/")
+            if "." in segments or ".." in segments:
+                raise _Refused("a path without . or .. segments")
+            path = unquote(parts.path)
+            if info.field_name == "webhook_url" and any(
+                path == served.rstrip("/") or path.startswith(served.rstrip("/") + "/")
+                for served in _SERVED_PATHS
+            ):
+                raise _Refused(
+                    "a path Herald's server doesn't use itself (/healthz, /metrics, /websub/)"
+                )
+        return value
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _check_webhook_secret(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            if not _WEBHOOK_SECRET_SHAPE.fullmatch(value):
+                # Never echo the value: it is a secret.
+                raise ValueError("malformed secret")
         return value
 
     @field_validator("admin_ids", mode="before")
@@ -190,9 +285,55 @@ class Settings(BaseSettings):
     def _upper_log_level(cls, value: Any) -> Any:
         return value.strip().upper() if isinstance(value, str) else value
 
+    @model_validator(mode="after")
+    def _webhook_needs_the_server(self) -> Settings:
+        for variable, value in (
+            ("HERALD_WEBHOOK_URL", self.webhook_url),
+            ("HERALD_PUBLIC_URL", self.public_url),
+        ):
+            if value and self.listen == LISTEN_OFF:
+                raise ValueError(
+                    f"{variable} needs the HTTP server: set HERALD_LISTEN to host:port "
+                    "(the address your reverse proxy forwards to)"
+                )
+        return self
+
     @property
     def token(self) -> str | None:
         return self.telegram_token.get_secret_value() if self.telegram_token else None
+
+    @property
+    def listen_address(self) -> tuple[str, int] | None:
+        """Where the HTTP server listens, as (host, port); None when it is off."""
+        return None if self.listen == LISTEN_OFF else parse_listen(self.listen)
+
+    @property
+    def websub_base(self) -> str:
+        """The base URL WebSub callbacks are built on: ``public_url``, else the webhook
+        URL's origin; empty when neither is set (no WebSub subscriptions then)."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        if self.webhook_url:
+            parts = urlsplit(self.webhook_url)
+            return f"{parts.scheme}://{parts.netloc}"
+        return ""
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """``"127.0.0.1:8080"``, ``"localhost:80"`` or ``"[::1]:0"`` → (host, port): a host
+    name or IPv4 address, or an IPv6 address in brackets (RFC 3986 §3.2.2), then ASCII
+    digits for a port from 0 to 65535; raises ValueError otherwise."""
+    match = _LISTEN_SHAPE.fullmatch(text)
+    if match is None or int(match["port"]) > 65_535:
+        raise ValueError(f"{text!r} is not host:port")
+    host = match["name"]
+    if host is None:
+        host = match["v6"]
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValueError(f"{text!r} is not host:port") from None
+    return host, int(match["port"])
 
 
 def load_settings(*, isolated: bool = False, **overrides: Any) -> Settings:
@@ -216,13 +357,23 @@ def describe_errors(error: ValidationError) -> str:
     problems: list[str] = []
     for detail in error.errors():
         field = str(detail["loc"][0]) if detail["loc"] else ""
+        if not field:
+            # A rule across settings: its message names them.
+            problems.append(str(detail["msg"]).removeprefix("Value error, "))
+            continue
         variable = f"HERALD_{field.upper()}"
         expected = _EXPECTED.get(field, detail["msg"])
         shown = detail.get("input")
-        if field == "telegram_token" or (field == "database" and "://" in str(shown)):
-            # A token, or a URL that may carry a password: never echoed.
+        if field in {"telegram_token", "webhook_secret"} or (
+            field == "database" and "://" in str(shown)
+        ):
+            # A token, a secret, or a URL that may carry a password: never echoed.
             problems.append(f"{variable} is not valid: expected {expected}")
             continue
+        refused = (detail.get("ctx") or {}).get("error")
         given = f" (got {shown!r})" if isinstance(shown, str | int | float) else ""
+        if isinstance(refused, _Refused):
+            given = given if refused.echo else ""
+            expected = f"{expected}, with {refused}"
         problems.append(f"{variable} is not valid{given}: expected {expected}")
     return "; ".join(dict.fromkeys(problems))

@@ -32,7 +32,7 @@ def parse_timezone(text: str) -> str:
         return f"UTC{sign}{hours:02d}:{minutes:02d}"
     if not name or ".." in name or name.startswith("/") or "\x00" in name:
         raise ValueError(f"{text!r} is not a time zone")
-    exact = _names_by_folded().get(name.casefold())
+    exact = _names_by_folded().get(name.casefold()) or city_zone(name)
     if exact is None:
         raise ValueError(f"{text!r} is not a time zone")
     return exact
@@ -91,22 +91,93 @@ def suggestions(text: str, *, count: int = 3) -> list[str]:
 
 
 def without_daylight_saving(name: str) -> bool:
-    """Whether ``name`` is a fixed offset or an old alias where a city is likely meant.
+    """Whether ``name`` is an abbreviation or Etc/ zone that keeps one offset all year.
 
     EST, MST and the like keep one offset all year, so someone in New York who picks EST
-    gets digests an hour off for half the year.
+    gets digests an hour off for half the year. A city's zone is what it is, daylight
+    saving or not (Asia/Tokyo has none); UTC and offsets typed as UTC±H are what the
+    person asked for.
     """
-    # UTC and an offset typed as UTC±H are what the person asked for.
-    return not name.startswith("UTC") and name not in _current_names()
+    if name.startswith("UTC") or ("/" in name and not name.startswith("Etc/")):
+        return False
+    tz = zone(name)
+    year = dt.datetime.now(dt.UTC).year
+    january, july = (dt.datetime(year, month, 1, tzinfo=dt.UTC) for month in (1, 7))
+    return january.astimezone(tz).utcoffset() == july.astimezone(tz).utcoffset()
 
 
 @functools.cache
 def _current_names() -> frozenset[str]:
-    # tzdata ships zone1970.tab: one line per current zone, its name in the third column.
-    table = resources.files("tzdata.zoneinfo").joinpath("zone1970.tab").read_text("utf-8")
-    return frozenset(
-        line.split("\t")[2] for line in table.splitlines() if line and not line.startswith("#")
-    )
+    # tzdata's zone.tab and zone1970.tab list the current names (a city per country, and
+    # per region since 1970), never an old spelling such as Asia/Katmandu; the name is
+    # the third column.
+    names: set[str] = set()
+    for table in ("zone.tab", "zone1970.tab"):
+        text = resources.files("tzdata.zoneinfo").joinpath(table).read_text("utf-8")
+        names.update(
+            line.split("\t")[2] for line in text.splitlines() if line and not line.startswith("#")
+        )
+    return frozenset(names)
+
+
+# Cities people name whose zone is named after another city.
+_CITIES = {
+    "beijing": "Asia/Shanghai",
+    "peking": "Asia/Shanghai",
+    "delhi": "Asia/Kolkata",
+    "new_delhi": "Asia/Kolkata",
+    "mumbai": "Asia/Kolkata",
+    "bombay": "Asia/Kolkata",
+    "bangalore": "Asia/Kolkata",
+    "bengaluru": "Asia/Kolkata",
+    "washington": "America/New_York",
+    "boston": "America/New_York",
+    "miami": "America/New_York",
+    "san_francisco": "America/Los_Angeles",
+    "seattle": "America/Los_Angeles",
+    "las_vegas": "America/Los_Angeles",
+    "houston": "America/Chicago",
+    "dallas": "America/Chicago",
+    "montreal": "America/Toronto",
+    "rio": "America/Sao_Paulo",
+    "rio_de_janeiro": "America/Sao_Paulo",
+    "geneva": "Europe/Zurich",
+    "barcelona": "Europe/Madrid",
+    "milan": "Europe/Rome",
+    "munich": "Europe/Berlin",
+    "frankfurt": "Europe/Berlin",
+    "hamburg": "Europe/Berlin",
+    "st_petersburg": "Europe/Moscow",
+    "saint_petersburg": "Europe/Moscow",
+    "kiev": "Europe/Kyiv",
+    "москва": "Europe/Moscow",
+    "санкт-петербург": "Europe/Moscow",
+    "київ": "Europe/Kyiv",
+    "киев": "Europe/Kyiv",
+    "tel_aviv": "Asia/Jerusalem",
+    "abu_dhabi": "Asia/Dubai",
+    "doha": "Asia/Qatar",
+    "osaka": "Asia/Tokyo",
+    "kyoto": "Asia/Tokyo",
+    "hanoi": "Asia/Bangkok",
+    "ho_chi_minh_city": "Asia/Ho_Chi_Minh",
+    "saigon": "Asia/Ho_Chi_Minh",
+    "pyongyang": "Asia/Pyongyang",
+    "melbourne": "Australia/Melbourne",
+    "canberra": "Australia/Sydney",
+    "wellington": "Pacific/Auckland",
+}
+
+
+def city_zone(text: str) -> str | None:
+    """The current zone of a city typed on its own (``Lisbon``, ``new york``, ``Москва``)."""
+    folded = text.strip().casefold().replace(" ", "_")
+    if not folded:
+        return None
+    if folded in _CITIES:
+        return _CITIES[folded]
+    by_city = {name.rsplit("/", 1)[-1].casefold(): name for name in sorted(_current_names())}
+    return by_city.get(folded)
 
 
 @functools.cache

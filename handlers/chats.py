@@ -40,6 +40,10 @@ async def start(update: Update, context: BotContext) -> None:
     message, chat = update.effective_message, update.effective_chat
     if message is None or chat is None:
         return
+    if context.args == ["help"]:
+        # t.me/<bot>?start=help, as inline mode's help button opens: the help, nothing more.
+        await show_help(update, context)
+        return
     if not await may_change_settings(update, context):
         known = await context.services.chats.get(chat.id)
         subscribed = known is not None and known.active
@@ -91,7 +95,8 @@ async def show_ids(update: Update, context: BotContext) -> None:
 async def show_help(update: Update, context: BotContext) -> None:
     if update.effective_message is not None:
         extra = texts.ADMIN_HELP if is_admin(update, context) else ""
-        await reply(context, update.effective_message, texts.HELP + extra)
+        help_text = texts.HELP.replace("{bot}", formatting.escape(context.bot.username or "bot"))
+        await reply(context, update.effective_message, help_text + extra)
 
 
 async def stop(update: Update, context: BotContext) -> None:

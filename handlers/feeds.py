@@ -91,7 +91,7 @@ async def press_feed_button(update: Update, context: BotContext) -> None:
         await query.edit_message_text(formatting.escape(error.user_message))
         return
     await query.edit_message_text(
-        f"Stopped watching #{feed.id} {formatting.escape(feed.name)} and deleted its entries."
+        f"Stopped watching #{feed.id} {formatting.escape(feed.name)} and deleted its stories."
     )
 
 

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler
+from telegram import (
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InlineQueryResultsButton,
+    InputTextMessageContent,
+    LinkPreviewOptions,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.ext import CallbackQueryHandler, CommandHandler, InlineQueryHandler, MessageHandler
 
 from bot import formatting
 from bot.domain import HeraldError
@@ -18,6 +28,9 @@ from handlers import texts
 from handlers.context import BotContext
 from handlers.permissions import is_admin
 from handlers.prompts import ANSWERS, RepliesTo, ask_for
+
+# Inline answers are the same for everyone and change as stories arrive: cached briefly.
+INLINE_CACHE_SECONDS = 30
 
 
 def _command_text(update: Update) -> str:
@@ -64,6 +77,7 @@ def _render_latest(page: LatestPage, *, timezone: str, context: BotContext, admi
         now=context.services.clock(),
         show_ids=admin,
         examined=page.examined if page.capped else None,
+        also=page.also,
     )
 
 
@@ -195,10 +209,62 @@ async def turn_search_page(update: Update, context: BotContext) -> None:
     )
 
 
+async def answer_inline_query(update: Update, context: BotContext) -> None:
+    """``@bot words`` in any chat: matching stories, each sent as a card when chosen."""
+    inline = update.inline_query
+    if inline is None:
+        return
+    offset = int(inline.offset) if inline.offset.isdigit() else 0
+    try:
+        page = await context.services.reading.inline(inline.query, offset=offset)
+    except HeraldError as error:
+        # Not a query: no stories, and a button to the help in a private chat says why.
+        await inline.answer(
+            [],
+            cache_time=INLINE_CACHE_SECONDS,
+            is_personal=False,
+            button=InlineQueryResultsButton(
+                formatting.shorten(f"⚠️ {error.user_message}", 64), start_parameter="help"
+            ),
+        )
+        return
+    # The answer is cached for everyone (is_personal false): times are in UTC, said so.
+    now = context.services.clock()
+    results = [
+        InlineQueryResultArticle(
+            id=str(entry.id),
+            title=formatting.shorten(entry.title, 200) or "(untitled)",
+            description=formatting.inline_description(entry, now=now),
+            url=entry.link or None,
+            input_message_content=InputTextMessageContent(
+                formatting.alert_card(entry, topics=(), timezone="UTC", now=now, zone_shown=True),
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=not entry.link),
+            ),
+        )
+        for entry in page.entries
+    ]
+    hint = None
+    if not results and not offset:
+        # Nothing to show: a button to the help says so, rather than an empty list.
+        hint = InlineQueryResultsButton(
+            texts.INLINE_NOTHING if inline.query.strip() else texts.INLINE_EMPTY,
+            start_parameter="help",
+        )
+    await inline.answer(
+        results,
+        cache_time=INLINE_CACHE_SECONDS,
+        is_personal=False,
+        next_offset=str(page.next_offset) if page.next_offset is not None else None,
+        button=hint,
+    )
+
+
 HANDLERS = [
     CommandHandler("latest", show_latest),
     CommandHandler("search", search),
     MessageHandler(ANSWERS & RepliesTo(texts.SEARCH_PROMPT), answer_search_prompt),
     CallbackQueryHandler(press_more, pattern=r"^latest:\d+:\d+:\d+$"),
     CallbackQueryHandler(turn_search_page, pattern=r"^search:\d+:\d+$"),
+    InlineQueryHandler(answer_inline_query),
 ]

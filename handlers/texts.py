@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.domain import TopicAction
+
 WELCOME = (
     "<b>Welcome to Herald!</b>\n"
     "I watch news feeds and tell this chat, within seconds, about new stories on the "
@@ -22,17 +24,20 @@ HELP = (
     "<b>Herald</b> pushes news as it breaks, for the topics this chat follows.\n\n"
     "<b>Topics</b>\n"
     "/topic <i>query</i>: follow a topic\n"
-    "/topic: list this chat's topics, with buttons to switch or remove them\n"
+    "/topic: list this chat's topics, with buttons to switch, silence or remove them\n"
     "/topic remove <i>number or query</i>: stop following one\n\n"
     "<b>Reading</b>\n"
-    "/latest [<i>n</i>] [<i>query</i>]: the newest entries, e.g. <code>/latest 3 Putin</code>\n"
-    "/search <i>words</i>: search the archive, best matches first\n\n"
+    "/latest [<i>n</i>] [<i>query</i>]: the newest stories, e.g. <code>/latest 3 Putin</code>\n"
+    "/search <i>words</i>: search the archive, best matches first\n"
+    "In any chat, type <code>@{bot} words</code> to pick a story to share there\n\n"
     "<b>Delivery</b>\n"
     "/digest: a daily digest at your local time; /digest on, off, <i>HH:MM</i>, now; "
     "/digest here in a forum thread sends digests there\n"
     "/timezone <i>Area/City</i> or <i>UTC+3</i>: this chat's time zone\n"
     "/quiet <i>22:00-07:00</i>, /quiet off: hold alerts during those hours\n"
-    "/mute <i>30m|2h|1d</i> (or just /mute, for buttons), /unmute: pause alerts for a while\n\n"
+    "/mute <i>30m|2h|1d</i> (or just /mute, for buttons), /unmute: pause alerts for a while\n"
+    "/preview off, small or large: the link preview on single alerts\n"
+    "Under each alert: 🔕 mute its topic for a day, 📰 digest only, ✖️ unfollow, with Undo\n\n"
     "<b>This chat</b>\n"
     "/start: subscribe this chat\n"
     "/stop: unsubscribe and delete this chat's data (asks first)\n"
@@ -61,16 +66,17 @@ ADMIN_HELP = (
     "\n\n<b>Admin</b>\n"
     "/feeds: feeds with their health; /feeds add <i>url</i>, /feeds remove <i>id</i>\n"
     "/broadcast <i>message</i>: preview, then send to every subscriber\n"
-    "/breaking <i>entry id or link</i>: push a stored entry to everyone\n"
-    "/stats: chats, entries, outbox and delivery"
+    "/breaking <i>story id or link</i>: push a stored story to everyone\n"
+    "/stats: chats, stories, outbox and delivery"
 )
 
 # The command menu Telegram shows; (command, description).
 BOT_COMMANDS = [
     ("topic", "Follow a topic, or list this chat's topics"),
-    ("latest", "The newest entries, optionally matching a query"),
+    ("latest", "The newest stories, optionally matching a query"),
     ("search", "Search the archive"),
     ("digest", "The daily digest: on, off, a time, or now"),
+    ("preview", "Link previews on alerts: off, small or large"),
     ("timezone", "This chat's time zone"),
     ("quiet", "Quiet hours for alerts"),
     ("mute", "Pause alerts for a while"),
@@ -83,9 +89,10 @@ BOT_COMMANDS = [
 # In groups: what members read and what the group's admins set.
 GROUP_COMMANDS = [
     ("topic", "Follow a topic, or list this group's topics"),
-    ("latest", "The newest entries, optionally matching a query"),
+    ("latest", "The newest stories, optionally matching a query"),
     ("search", "Search the archive"),
     ("digest", "The daily digest: on, off, a time, now, or here"),
+    ("preview", "Link previews on alerts: off, small or large"),
     ("mute", "Pause alerts for a while"),
     ("unmute", "Resume alerts"),
     ("quiet", "Quiet hours for alerts"),
@@ -97,7 +104,7 @@ ADMIN_COMMANDS = [
     ("feeds", "Feeds and their health; add or remove one"),
     ("broadcast", "Send a message to every subscriber"),
     ("breaking", "Push a stored story to everyone"),
-    ("stats", "Chats, entries, outbox and delivery"),
+    ("stats", "Chats, stories, outbox and delivery"),
 ]
 
 STOPPED = (
@@ -131,8 +138,8 @@ BROADCAST_USAGE = (
     "You'll see a preview with the audience size and Send / Cancel buttons first."
 )
 BREAKING_USAGE = (
-    "Usage: /breaking <i>entry id or link</i>\n"
-    "Pushes a stored entry to every subscriber, whatever their topics, never twice to a chat."
+    "Usage: /breaking <i>story id or link</i>\n"
+    "Pushes a stored story to every subscriber, whatever their topics, never twice to a chat."
 )
 TOPIC_USAGE = (
     "Usage:\n"
@@ -166,6 +173,21 @@ QUIET_USAGE = (
     "Usage: /quiet <i>HH:MM-HH:MM</i> holds alerts during those hours every day (they may "
     "cross midnight, e.g. <code>/quiet 22:00-07:00</code>); /quiet off ends them."
 )
+PREVIEW_USAGE = (
+    "Usage: /preview off, /preview small or /preview large: how a single alert shows its "
+    "article's link preview."
+)
+# (setting, button label) for a bare /preview.
+PREVIEW_CHOICES = (("off", "Off"), ("small", "Small"), ("large", "Large"))
+DIGEST_TIME_PROMPT = "What time should the daily digest come? Reply with HH:MM, e.g. 07:30."
+TIMEZONE_PROMPT = "Which city's time should this chat follow? Reply with a city or Area/City."
+# (hours as /quiet takes them, button label) for a bare /quiet.
+QUIET_CHOICES = (
+    ("22:00-07:00", "22:00–07:00"),
+    ("23:00-08:00", "23:00–08:00"),
+    ("21:00-06:00", "21:00–06:00"),
+    ("00:00-08:00", "00:00–08:00"),
+)
 MUTE_USAGE = "Usage: /mute <i>30m</i>, <i>2h</i> or <i>1d</i>; /unmute ends it sooner."
 MUTE_ASK = "🔕 Mute alerts for how long? What arrives meanwhile comes as one message after."
 # (callback choice, button label) for a bare /mute.
@@ -181,6 +203,19 @@ PLAIN_TEXT = (
     "I answer commands. To follow “{text}”, send /topic {text}; to search the archive for "
     "it, send /search {text}. /help lists every command."
 )
+UNDO = "↩️ Undo"
+# The button above an inline answer with no stories (at most 64 characters).
+INLINE_NOTHING = "Nothing found. Tap for search tips."
+INLINE_EMPTY = "No stories stored yet. Tap for help."
+ALERT_TOO_OLD = (
+    "This alert's buttons have expired. /topic lists the topics, with buttons to change them."
+)
+# What the one button left under an alert says after a press, beside Undo.
+ALERT_DONE = {
+    TopicAction.MUTE: "🔕 muted 1 day",
+    TopicAction.DIGEST: "📰 digest only",
+    TopicAction.UNFOLLOW: "✖️ unfollowed",
+}
 STALE_BUTTON = "This button no longer works. Send the command again for fresh buttons."
 
 # Managing a channel or group from another chat.

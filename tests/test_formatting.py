@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from bot import formatting
-from bot.domain import Entry
+from bot.domain import AddedTopic, Entry, Topic, TopicMode
 from bot.sandbox.telegram_html import parse_html
 from tests.conftest import NOW
 
@@ -169,3 +169,22 @@ def test_a_title_with_angle_brackets_reaches_the_chat_as_written() -> None:
     )
 
     assert telegram_accepts(card).startswith("Q3 results for <ACME> & partners\n")
+
+
+@pytest.mark.parametrize(
+    ("query", "meant"),
+    [("Putin or Kremlin", "Putin OR Kremlin"), ("putin and xi", "putin AND xi")],
+)
+def test_a_topic_with_a_lowercase_or_says_how_to_mean_either(query: str, meant: str) -> None:
+    topic = Topic(1, 1, query, query.lower(), TopicMode.INSTANT, NOW)
+
+    shown = formatting.topic_added(AddedTopic(topic, 0, ()), timezone="UTC", now=NOW)
+
+    assert f"<code>/topic {meant}</code>" in shown
+
+
+def test_a_topic_with_or_in_capitals_or_at_an_edge_gets_no_hint() -> None:
+    for query in ("Putin OR Kremlin", "Or Tambo", "rock and"):
+        topic = Topic(1, 1, query, query.lower(), TopicMode.INSTANT, NOW)
+        shown = formatting.topic_added(AddedTopic(topic, 0, ()), timezone="UTC", now=NOW)
+        assert "lowercase" not in shown

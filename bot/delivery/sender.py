@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram import LinkPreviewOptions
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter, ExtBot
@@ -21,7 +21,7 @@ from bot.delivery.worker import (
     ThrottledError,
     TransientError,
 )
-from bot.domain import InactiveReason
+from bot.domain import InactiveReason, Keyboard, LinkPreview
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,15 @@ class TelegramSender:
         self._bot = bot
 
     async def send(
-        self, chat_id: int, text: str, *, html: bool = True, thread_id: int | None = None
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        html: bool = True,
+        thread_id: int | None = None,
+        preview: tuple[str, LinkPreview] | None = None,
+        buttons: Keyboard = (),
+        silent: bool = False,
     ) -> int:
         try:
             message = await self._bot.send_message(
@@ -127,7 +135,9 @@ class TelegramSender:
                 text,
                 message_thread_id=thread_id,
                 parse_mode=ParseMode.HTML if html else None,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                link_preview_options=link_preview_options(preview),
+                reply_markup=inline_keyboard(buttons),
+                disable_notification=silent,
                 rate_limit_args={"bulk": True},
             )
         except RetryAfter as error:
@@ -141,6 +151,66 @@ class TelegramSender:
         except TelegramError as error:  # TimedOut, NetworkError and the rest
             raise TransientError(f"{type(error).__name__}: {error.message}") from error
         return message.message_id
+
+    async def edit(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        *,
+        preview: tuple[str, LinkPreview] | None = None,
+        buttons: Keyboard = (),
+    ) -> None:
+        try:
+            await self._bot.edit_message_text(
+                text,
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=link_preview_options(preview),
+                reply_markup=inline_keyboard(buttons),
+                rate_limit_args={"bulk": True},
+            )
+        except RetryAfter as error:
+            raise ThrottledError(retry_seconds(error)) from error
+        except ChatMigrated as error:
+            raise ChatMigratedError(error.new_chat_id) from error
+        except Forbidden as error:
+            raise ChatGoneError(_forbidden_reason(error.message), error.message) from error
+        except BadRequest as error:
+            if "message is not modified" in error.message.lower():
+                return
+            raise _bad_request(error.message) from error
+        except TelegramError as error:
+            raise TransientError(f"{type(error).__name__}: {error.message}") from error
+
+
+def link_preview_options(preview: tuple[str, LinkPreview] | None) -> LinkPreviewOptions:
+    """Bot API ``LinkPreviewOptions`` for a link and size; no link, no preview.
+
+    A large preview shows its media above the text, as an article's picture leads it.
+    """
+    if preview is None or preview[1] is LinkPreview.OFF:
+        return LinkPreviewOptions(is_disabled=True)
+    url, size = preview
+    large = size is LinkPreview.LARGE
+    # Every field is given: the bot's defaults (no previews) fill in any left out.
+    return LinkPreviewOptions(
+        is_disabled=False,
+        url=url,
+        prefer_large_media=large,
+        prefer_small_media=not large,
+        show_above_text=large,
+    )
+
+
+def inline_keyboard(buttons: Keyboard) -> InlineKeyboardMarkup | None:
+    """The Bot API ``InlineKeyboardMarkup`` of callback buttons; None for no buttons."""
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in buttons]
+    )
 
 
 def _forbidden_reason(description: str) -> InactiveReason:

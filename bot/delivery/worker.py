@@ -9,12 +9,21 @@ import datetime as dt
 import functools
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Protocol
 
-from bot import formatting
+from bot import formatting, metrics
 from bot.delivery.pacing import Pacer
-from bot.domain import Clock, InactiveReason, MessageKind, OutboxMessage
+from bot.domain import (
+    AlertEdit,
+    ChatKind,
+    Clock,
+    InactiveReason,
+    Keyboard,
+    LinkPreview,
+    MessageKind,
+    OutboxMessage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -74,14 +83,47 @@ class TransientError(Exception):
     """A server error, a timeout or a network failure: worth trying again later."""
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message as it will be sent: HTML, and what goes with it."""
+
+    text: str
+    preview: tuple[str, LinkPreview] | None = None  # the link to preview, and how
+    buttons: Keyboard = ()
+    silent: bool = False  # no sound (``disable_notification``)
+
+
 class MessageSender(Protocol):
     async def send(
-        self, chat_id: int, text: str, *, html: bool = True, thread_id: int | None = None
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        html: bool = True,
+        thread_id: int | None = None,
+        preview: tuple[str, LinkPreview] | None = None,
+        buttons: Keyboard = (),
+        silent: bool = False,
     ) -> int:
         """Send ``text`` (HTML unless told otherwise) and return the message id.
 
-        ``thread_id`` is a forum thread of the chat; None sends to General. Raises one of
-        the errors above for every failure Telegram reports.
+        ``thread_id`` is a forum thread of the chat; None sends to General. ``preview``
+        is a link to show a preview of, and its size; without it, no preview. Raises one
+        of the errors above for every failure Telegram reports.
+        """
+
+    async def edit(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        *,
+        preview: tuple[str, LinkPreview] | None = None,
+        buttons: Keyboard = (),
+    ) -> None:
+        """Replace a sent message's text (HTML), preview and buttons; ``send``'s errors.
+
+        Telegram's "message is not modified" is no error: the message says ``text``.
         """
 
 
@@ -92,6 +134,9 @@ class OutboxStore(Protocol):
     ) -> list[OutboxMessage]: ...
     async def still_pending(self, outbox_ids: Sequence[int]) -> set[int]: ...
     async def next_due_at(self) -> dt.datetime | None: ...
+    async def due_edits(self, *, limit: int) -> list[AlertEdit]: ...
+    async def edited(self, outbox_id: int, *, shown: int) -> None: ...
+    async def edit_given_up(self, outbox_id: int) -> None: ...
     async def mark_sent(
         self, outbox_ids: Sequence[int], *, now: dt.datetime, message_id: int | None
     ) -> None: ...
@@ -227,6 +272,21 @@ class Deliverer:
             self._in_flight[head.chat_id] = task
             task.add_done_callback(functools.partial(self._done, head.chat_id))
             launched += 1
+        # Edits naming a story's other outlets come after what is new, through the same
+        # pacing: each is a message's worth of the chat's and the bot's budget.
+        for edit in await self._store.due_edits(limit=BATCH) if not self._stopping else []:
+            chat_id = edit.alert.chat_id
+            if chat_id in self._in_flight:
+                continue
+            wait = self._pacer.chat_wait(chat_id)
+            if wait > 0:
+                soonest = min(soonest, wait)
+                continue
+            await self._slots.acquire()
+            task = asyncio.create_task(self._edit(edit), name=f"edit {edit.alert.id}")
+            self._in_flight[chat_id] = task
+            task.add_done_callback(functools.partial(self._done, chat_id))
+            launched += 1
         if not heads:
             next_due = await self._store.next_due_at()
             if next_due is not None:
@@ -277,16 +337,45 @@ class Deliverer:
 
     async def _deliver(self, head: OutboxMessage) -> None:
         try:
-            rows, text = await self._render(head)
+            rows, outgoing = await self._render(head)
             if not rows:
                 return
-            await self._send(head, rows, text)
+            await self._send(head, rows, outgoing)
         except Exception:
             # Whatever went wrong, the message stays queued and is tried again.
             self.stats.errors += 1
             log.exception("Delivering outbox message %s to chat %s failed", head.id, head.chat_id)
             with contextlib.suppress(Exception):
                 await self._retry_later(head, "internal error")
+
+    async def _edit(self, edit: AlertEdit) -> None:
+        """Edit a sent alert to name its story's other outlets; one try, as it is only a
+        courtesy: a failure other than a 429 gives the edit up."""
+        alert = edit.alert
+        outgoing = self._card(alert, self._clock())
+        try:
+            await self._sender.edit(
+                alert.chat_id,
+                edit.message_id,
+                formatting.with_sources(outgoing.text, edit.sources),
+                preview=outgoing.preview,
+                buttons=outgoing.buttons,
+            )
+        except ThrottledError as error:
+            self.stats.throttled += 1
+            self._pacer.hold(alert.chat_id, error.retry_after)
+            return
+        except (
+            ChatGoneError,
+            ChatMigratedError,
+            RejectedError,
+            ThreadGoneError,
+            TransientError,
+        ) as error:
+            log.info("Alert %s not edited to name other sources: %s", alert.id, error)
+            await self._store.edit_given_up(alert.id)
+            return
+        await self._store.edited(alert.id, shown=len(edit.sources))
 
     async def _retry_later(self, head: OutboxMessage, error: str) -> None:
         """Defer a failed message, or give up on it once its failures are many and old."""
@@ -306,8 +395,8 @@ class Deliverer:
             return
         await self._store.defer(head.id, until=now + self._retry_delay(head), error=error, now=now)
 
-    async def _render(self, head: OutboxMessage) -> tuple[list[OutboxMessage], str]:
-        """The rows one message will carry, and its HTML; no rows if none is pending still."""
+    async def _render(self, head: OutboxMessage) -> tuple[list[OutboxMessage], Outgoing]:
+        """The rows one message will carry, and the message; no rows if none is pending."""
         now = self._clock()
         rows = [head]
         if head.kind is MessageKind.ALERT:
@@ -320,7 +409,7 @@ class Deliverer:
         pending = await self._store.still_pending([row.id for row in rows])
         rows = [row for row in rows if row.id in pending]
         if not rows:
-            return [], ""
+            return [], Outgoing("")
         missing = [row for row in rows if row.kind in _CARDS and row.entry is None]
         if missing:
             await self._store.mark_failed(
@@ -328,23 +417,37 @@ class Deliverer:
             )
             rows = [row for row in rows if row not in missing]
             if not rows:
-                return [], ""
+                return [], Outgoing("")
         if len(rows) >= MERGE_FROM:
             rows, merged = self._merged(rows, now)
             if len(rows) > 1:
-                return rows, merged
+                return rows, Outgoing(merged, silent=all(row.silent for row in rows))
         row = rows[0]
         if row.kind in _CARDS:
-            assert row.entry is not None
-            card = formatting.alert_card(
-                row.entry,
-                topics=row.topics,
-                timezone=row.timezone,
-                now=now,
-                breaking=row.kind is MessageKind.BREAKING,
-            )
-            return [row], card
-        return [row], formatting.fit(row.text or "")
+            return [row], self._card(row, now)
+        return [row], Outgoing(formatting.fit(row.text or ""))
+
+    @staticmethod
+    def _card(row: OutboxMessage, now: dt.datetime) -> Outgoing:
+        """A single alert or breaking push as its own message, with its preview and buttons."""
+        assert row.entry is not None
+        card = formatting.alert_card(
+            row.entry,
+            topics=row.topics,
+            timezone=row.timezone,
+            now=now,
+            breaking=row.kind is MessageKind.BREAKING,
+        )
+        preview = None
+        if row.entry.link and row.preview is not LinkPreview.OFF:
+            preview = (row.entry.link, row.preview)
+        buttons: Keyboard = ()
+        if row.kind is MessageKind.ALERT and row.topic_ids:
+            buttons = formatting.alert_buttons(row.id, unfollow=row.chat_kind is ChatKind.PRIVATE)
+        if row.chat_kind is ChatKind.CHANNEL:
+            # Anyone reading a channel could press them.
+            buttons = ()
+        return Outgoing(card, preview, buttons, row.silent)
 
     @staticmethod
     def _merged(rows: list[OutboxMessage], now: dt.datetime) -> tuple[list[OutboxMessage], str]:
@@ -360,11 +463,20 @@ class Deliverer:
                 return rows, messages[0]
             rows = rows[:-1]
 
-    async def _send(self, head: OutboxMessage, rows: list[OutboxMessage], text: str) -> None:
+    async def _send(
+        self, head: OutboxMessage, rows: list[OutboxMessage], outgoing: Outgoing
+    ) -> None:
         ids = [row.id for row in rows]
         try:
-            message_id = await self._sender.send(
-                head.chat_id, text, thread_id=head.thread_id or None
+            message_id = await self._timed(
+                self._sender.send(
+                    head.chat_id,
+                    outgoing.text,
+                    thread_id=head.thread_id or None,
+                    preview=outgoing.preview,
+                    buttons=outgoing.buttons,
+                    silent=outgoing.silent,
+                )
             )
         except ThrottledError as error:
             self.stats.throttled += 1
@@ -400,7 +512,7 @@ class Deliverer:
                 head.chat_id,
                 error,
             )
-            await self._send_plain(head, ids, text)
+            await self._send_plain(head, ids, outgoing)
             return
         except TransientError as error:
             self.stats.errors += 1
@@ -414,12 +526,53 @@ class Deliverer:
             await self._retry_later(head, str(error))
             return
         await self._record_sent(ids, message_id)
+        self._observe_publication(rows)
 
-    async def _send_plain(self, head: OutboxMessage, ids: list[int], html: str) -> None:
-        plain = formatting.shorten(formatting.plain_text(html), formatting.MAX_MESSAGE)
+    @staticmethod
+    async def _timed(send: Awaitable[int]) -> int:
+        """One send, its latency and outcome counted on /metrics."""
+        started = time.perf_counter()
+        outcome = "other"
         try:
-            message_id = await self._sender.send(
-                head.chat_id, plain, html=False, thread_id=head.thread_id or None
+            message_id = await send
+        except ThrottledError:
+            outcome = "429"
+            raise
+        except ChatGoneError:
+            outcome = "403"
+            raise
+        else:
+            outcome = "ok"
+            return message_id
+        finally:
+            metrics.SEND_LATENCY.observe(time.perf_counter() - started)
+            metrics.SENDS.labels(outcome).inc()
+
+    def _observe_publication(self, rows: Sequence[OutboxMessage]) -> None:
+        """Publication → alert latency of each alert a sent message carried.
+
+        Entries with only a date, or whose stated time lies ahead, say nothing about latency.
+        """
+        now = self._clock()
+        for row in rows:
+            entry = row.entry
+            if row.kind is MessageKind.ALERT and entry is not None and not entry.date_only:
+                waited = (now - entry.published_at).total_seconds()
+                if waited >= 0:
+                    metrics.PUBLISH_TO_ALERT.observe(waited)
+
+    async def _send_plain(self, head: OutboxMessage, ids: list[int], outgoing: Outgoing) -> None:
+        plain = formatting.shorten(formatting.plain_text(outgoing.text), formatting.MAX_MESSAGE)
+        try:
+            message_id = await self._timed(
+                self._sender.send(
+                    head.chat_id,
+                    plain,
+                    html=False,
+                    thread_id=head.thread_id or None,
+                    buttons=outgoing.buttons,
+                    silent=outgoing.silent,
+                )
             )
         except RejectedError as error:
             log.error(

@@ -150,3 +150,24 @@ def feed_client(policy: AddressPolicy, *, limits: httpx.Limits | None = None) ->
         follow_redirects=False,
         trust_env=False,
     )
+
+
+async def address_refusal(url: str, policy: AddressPolicy) -> str | None:
+    """Why Herald won't use ``url``'s host (the same rule as for feeds), or None if it may.
+
+    For a URL Herald hands on rather than connects to itself (a WebSub topic): a URL it
+    connects to is checked on the connection instead.
+    """
+    host = httpx.URL(url).host
+    if not host:
+        return f"{url} names no host"
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError:
+        return f"{host} does not resolve"
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        kind = policy.refusal(address)
+        if kind is not None:
+            return str(AddressRefusedError(host, address, kind))
+    return None

@@ -21,6 +21,7 @@ from aiohttp import web
 from bot.sandbox.entities import Entity, bot_commands, utf16_slice
 from bot.sandbox.errors import ApiError, SandboxError, not_found, unauthorized
 from bot.sandbox.flood import FloodControl, FloodLimits, Rate
+from bot.sandbox.inline import InlineAnswer, PendingQuery
 from bot.sandbox.methods import BotApi
 from bot.sandbox.parameters import Params, read_params
 from bot.sandbox.records import (
@@ -32,6 +33,7 @@ from bot.sandbox.records import (
     SentMessage,
     UserMessage,
 )
+from bot.sandbox.webhook import Webhook, WebhookDelivery
 from bot.sandbox.world import (
     JSON,
     Chat,
@@ -94,6 +96,7 @@ class BotApiEmulator:
         port: int = 0,
         privacy_mode: bool = True,
         strict_ampersands: bool = True,
+        inline_mode: bool = True,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
@@ -116,8 +119,10 @@ class BotApiEmulator:
             clock,
             strict_ampersands=strict_ampersands,
             privacy_mode=privacy_mode,
+            inline_mode=inline_mode,
         )
         self._runner: web.AppRunner | None = None
+        self._webhooks = WebhookDelivery(self._world, lambda: self._api.webhook)
         self._taken: set[tuple[int, int]] = set()
         self.requests: list[RequestRecord] = []
         self.calls: Counter[str] = Counter()
@@ -146,12 +151,14 @@ class BotApiEmulator:
         self._port = runner.addresses[0][1]
         self._runner = runner
         self._api.closing = False
+        self._webhooks.start()
 
     async def stop(self) -> None:
         """Stops serving; open long polls return an empty list first so nothing hangs."""
         if self._runner is None:
             return
         self._api.stop_polling()
+        await self._webhooks.stop()
         runner, self._runner = self._runner, None
         await runner.cleanup()
 
@@ -516,6 +523,51 @@ class BotApiEmulator:
         )
         return query_id
 
+    async def inline_query(
+        self, user: UserRef, query: str, *, chat_type: str = "sender", offset: str = ""
+    ) -> str:
+        """A user types ``@bot query`` in a chat of ``chat_type``; returns the query id.
+
+        Telegram sends inline queries only to bots with inline mode on (@BotFather's
+        /setinline); without it the user's client shows nothing and the bot hears nothing.
+        """
+        if not self._api.inline_mode:
+            raise SandboxError("inline mode is off for this bot: Telegram sends it no queries")
+        if len(query) > 256:
+            raise SandboxError("Telegram clients send at most 256 characters of inline query")
+        asker = self.user(user)
+        query_id = self._world.new_query_id()
+        self._world.pending_inline[query_id] = PendingQuery(asker.id, query, self._clock())
+        self._world.enqueue(
+            "inline_query",
+            {
+                "id": query_id,
+                "from": asker.to_json(),
+                "query": query,
+                "offset": offset,
+                "chat_type": chat_type,
+            },
+        )
+        return query_id
+
+    async def wait_for_inline_answer(
+        self,
+        query_id: str,
+        *,
+        timeout: float = 5.0,  # noqa: ASYNC109 - the deadline is part of what a test states
+    ) -> InlineAnswer:
+        """The bot's answer to an inline query."""
+
+        def answer() -> InlineAnswer | None:
+            for candidate in self._world.inline_answers:
+                if candidate.query_id == query_id:
+                    return candidate
+            return None
+
+        return await self.wait_until(
+            answer, timeout=timeout, description=f"answer to inline query {query_id}"
+        )
+
     async def block_bot(self, user: UserRef) -> None:
         """The user blocks the bot: sends to them fail with 403 and a my_chat_member arrives."""
         blocker = self.user(user)
@@ -683,6 +735,11 @@ class BotApiEmulator:
     def long_polling(self) -> bool:
         """Whether the bot has a getUpdates request waiting right now."""
         return self._api.polling
+
+    @property
+    def webhook(self) -> Webhook | None:
+        """The webhook the bot set (URL, secret, delivery counts), or None while it polls."""
+        return self._api.webhook
 
     @property
     def flood_rejections(self) -> int:

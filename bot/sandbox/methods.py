@@ -7,7 +7,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.sandbox import content
+from bot.sandbox import content, inline
 from bot.sandbox.errors import (
     CHAT_NOT_FOUND,
     GETUPDATES_CONFLICT,
@@ -25,6 +25,13 @@ from bot.sandbox.errors import (
 from bot.sandbox.flood import FloodControl
 from bot.sandbox.parameters import Params
 from bot.sandbox.records import BotCommand, CallbackAnswer, MessageVersion, SentMessage
+from bot.sandbox.webhook import (
+    DEFAULT_MAX_CONNECTIONS,
+    WEBHOOK_ACTIVE,
+    Webhook,
+    check_secret_token,
+    check_webhook_url,
+)
 from bot.sandbox.world import (
     DEFAULT_ALLOWED_UPDATES,
     DEFAULT_SCOPE,
@@ -77,17 +84,21 @@ class BotApi:
         *,
         strict_ampersands: bool,
         privacy_mode: bool,
+        inline_mode: bool = True,
     ) -> None:
         self.world = world
+        self.inline_mode = inline_mode
         self.flood = flood
         self.clock = clock
         self.strict_ampersands = strict_ampersands
         self.privacy_mode = privacy_mode
         self.closing = False
         self._poller: object | None = None
+        self.webhook: Webhook | None = None
         handlers: dict[str, Handler] = {
             "getMe": self.get_me,
             "getUpdates": self.get_updates,
+            "setWebhook": self.set_webhook,
             "deleteWebhook": self.delete_webhook,
             "getWebhookInfo": self.get_webhook_info,
             "sendMessage": self.send_message,
@@ -95,6 +106,7 @@ class BotApi:
             "editMessageReplyMarkup": self.edit_message_reply_markup,
             "deleteMessage": self.delete_message,
             "answerCallbackQuery": self.answer_callback_query,
+            "answerInlineQuery": self.answer_inline_query,
             "sendChatAction": self.send_chat_action,
             "setMyCommands": self.set_my_commands,
             "getMyCommands": self.get_my_commands,
@@ -127,7 +139,7 @@ class BotApi:
             **self.world.bot_json(),
             "can_join_groups": True,
             "can_read_all_group_messages": not self.privacy_mode,
-            "supports_inline_queries": False,
+            "supports_inline_queries": self.inline_mode,
             "can_connect_to_business": False,
             "has_main_web_app": False,
         }
@@ -136,11 +148,9 @@ class BotApi:
         offset = params.integer("offset")
         limit = min(max(params.integer("limit") or 100, 1), 100)
         timeout = max(params.number("timeout") or 0.0, 0.0)
-        allowed = params.json("allowed_updates")
-        if allowed is not None:
-            if not isinstance(allowed, list) or not all(isinstance(x, str) for x in allowed):
-                raise bad_request("can't parse allowed_updates JSON object")
-            self.world.allowed_updates = frozenset(allowed) or DEFAULT_ALLOWED_UPDATES
+        if self.webhook is not None:
+            raise conflict(WEBHOOK_ACTIVE)
+        self._take_allowed_updates(params)
         if offset is not None:
             self.world.confirm(offset)
 
@@ -154,6 +164,8 @@ class BotApi:
             while True:
                 if self._poller is not poll:
                     raise conflict(GETUPDATES_CONFLICT)
+                if self.webhook is not None:
+                    raise conflict(WEBHOOK_ACTIVE)
                 if self.closing:
                     return []
                 if self.world.updates:
@@ -166,17 +178,53 @@ class BotApi:
             if self._poller is poll:
                 self._poller = None
 
+    def _take_allowed_updates(self, params: Params) -> None:
+        allowed = params.json("allowed_updates")
+        if allowed is not None:
+            if not isinstance(allowed, list) or not all(isinstance(x, str) for x in allowed):
+                raise bad_request("can't parse allowed_updates JSON object")
+            self.world.allowed_updates = frozenset(allowed) or DEFAULT_ALLOWED_UPDATES
+
+    # Webhooks
+
+    async def set_webhook(self, params: Params) -> bool:
+        url = (params.string("url") or "").strip()
+        if not url:
+            # An empty URL removes the webhook, as deleteWebhook does.
+            return await self.delete_webhook(params)
+        check_webhook_url(url)
+        secret = params.string("secret_token")
+        if secret:
+            check_secret_token(secret)
+        self._take_allowed_updates(params)
+        connections = params.integer("max_connections") or DEFAULT_MAX_CONNECTIONS
+        if params.flag("drop_pending_updates"):
+            self.world.updates.clear()
+        self.webhook = Webhook(url, secret or None, min(max(connections, 1), 100))
+        self.world.changed.notify()
+        return True
+
     async def delete_webhook(self, params: Params) -> bool:
         if params.flag("drop_pending_updates"):
             self.world.updates.clear()
+        self.webhook = None
         return True
 
     async def get_webhook_info(self, params: Params) -> JSON:
-        return {
+        info: JSON = {
             "url": "",
             "has_custom_certificate": False,
             "pending_update_count": len(self.world.updates),
         }
+        webhook = self.webhook
+        if webhook is not None:
+            info["url"] = webhook.url
+            info["max_connections"] = webhook.max_connections
+            info["allowed_updates"] = sorted(self.world.allowed_updates)
+            if webhook.last_error_date is not None:
+                info["last_error_date"] = webhook.last_error_date
+                info["last_error_message"] = webhook.last_error_message
+        return info
 
     # Messages
 
@@ -195,6 +243,7 @@ class BotApi:
             message_thread_id=thread,
             disable_notification=params.flag("disable_notification"),
             protect_content=params.flag("protect_content"),
+            force_reply=_asks_for_reply(params.json("reply_markup")),
         )
         self.world.store_sent(message)
         self.world.changed.notify()
@@ -276,6 +325,17 @@ class BotApi:
         self.world.callback_answers.append(answer)
         self.world.changed.notify()
         self.world.announce_answer(answer)
+        return True
+
+    async def answer_inline_query(self, params: Params) -> bool:
+        answer = inline.check_answer(
+            params,
+            self.world.pending_inline,
+            now=self.clock(),
+            strict_ampersands=self.strict_ampersands,
+        )
+        self.world.inline_answers.append(answer)
+        self.world.changed.notify()
         return True
 
     async def send_chat_action(self, params: Params) -> bool:
@@ -496,6 +556,11 @@ class BotApi:
         self.world.changed.notify()
         self.world.announce(message)
         return self.world.message_json(message)
+
+
+def _asks_for_reply(markup: Any) -> bool:
+    """Whether ``reply_markup`` is a ForceReply: the client opens a reply to the message."""
+    return isinstance(markup, dict) and markup.get("force_reply") is True
 
 
 def _bot_command(item: Any) -> BotCommand:

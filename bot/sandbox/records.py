@@ -50,6 +50,7 @@ class SentMessage:
     message_thread_id: int | None = None
     disable_notification: bool = False
     protect_content: bool = False
+    force_reply: bool = False  # sent with ForceReply: the user's client opens a reply to it
     deleted: bool = False
 
     @property

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.sandbox.inline import InlineAnswer, PendingQuery
 from bot.sandbox.records import BotCommand, CallbackAnswer, SentMessage, UserMessage
 
 JSON = dict[str, Any]
@@ -211,6 +212,8 @@ class World:
         self.allowed_updates: frozenset[str] = DEFAULT_ALLOWED_UPDATES
         self.pending_queries: dict[str, tuple[int, int]] = {}
         self.callback_answers: list[CallbackAnswer] = []
+        self.pending_inline: dict[str, PendingQuery] = {}
+        self.inline_answers: list[InlineAnswer] = []
         self.commands: dict[tuple[CommandScope, str], list[BotCommand]] = {}
         self.chat_actions: list[tuple[int, str]] = []
         self.changed = Signal()

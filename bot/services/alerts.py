@@ -6,7 +6,9 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from bot import metrics
 from bot.domain import Clock
+from bot.services.stories import StoryWindow
 from bot.storage.interfaces import Entries, Topics
 from bot.topics import TopicIndex, prepare
 
@@ -22,6 +24,8 @@ class AlertRouter:
 
     Each entry's alerts are queued in the same transaction that marks it routed, so after a
     crash an entry is matched again only if its alerts were never queued, and never twice.
+    With ``stories``, each entry first takes the story of the recent entry it repeats, if
+    any, so a chat is alerted once per story cluster.
     """
 
     def __init__(
@@ -33,8 +37,10 @@ class AlertRouter:
         clock: Clock,
         wake: Callable[[], None],
         retry_after: float = RETRY_AFTER,
+        stories: StoryWindow | None = None,
     ) -> None:
         self._entries = entries
+        self._stories = stories
         self._topics = topics
         self._index = index
         self._clock = clock
@@ -75,18 +81,24 @@ class AlertRouter:
         """Route every entry waiting, oldest first; returns how many alerts were queued or held."""
         queued = 0
         async with self._lock:
+            if self._stories is not None:
+                await self._stories.refresh()
             while batch := await self._entries.unrouted(limit=BATCH):
-                for entry in batch:
+                for stored in batch:
+                    entry = stored if self._stories is None else self._stories.assign(stored)
                     routing = self._index.match(
                         prepare(entry.title, entry.summary, link=entry.link, feed_id=entry.feed_id)
                     )
                     topic_ids = [topic for _, topics in routing.items() for topic in topics]
                     sent, held = await self._topics.route(entry, topic_ids, now=self._clock())
+                    metrics.ENTRIES_ROUTED.inc()
                     if sent or held:
                         log.info(
                             "Entry %s alerted to %d chats (%d more held)", entry.id, sent, held
                         )
                         queued += sent + held
-                    if sent:
+                        metrics.ALERTS_QUEUED.inc(sent + held)
+                    # An entry that joined a story's cluster may have alerts to edit.
+                    if sent or entry is not stored:
                         self._wake()
         return queued

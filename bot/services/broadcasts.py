@@ -122,8 +122,8 @@ class BroadcastService:
         )
         if entry is None:
             raise BroadcastError(
-                f"No stored entry matches {reference!r}. Give an entry id (admins see them in "
-                "/latest) or the entry's link."
+                f"No stored story matches {reference!r}. Give a story id (admins see them in "
+                "/latest) or the story's link."
             )
         queued, had_it = await self._outbox.enqueue_breaking(entry.id, now=self._clock())
         log.info("Breaking entry %s queued to %d chats", entry.id, queued)

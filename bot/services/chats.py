@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 import logging
 
-from bot.domain import Chat, ChatKind, Clock, InactiveReason
+from bot.domain import Chat, ChatKind, Clock, InactiveReason, LinkPreview
 from bot.services.topics import TopicService
 from bot.storage.interfaces import Chats
 
@@ -80,6 +80,11 @@ class ChatService:
             created_at=self._clock(),
             digest_time=self._default_digest_time,
         )
+
+    async def set_link_preview(self, chat: Chat, preview: LinkPreview) -> Chat:
+        """How single alerts show their link here (the chat must be subscribed)."""
+        await self._chats.set_link_preview(chat.id, preview)
+        return dataclasses.replace(chat, link_preview=preview)
 
     async def stop(self, chat_id: int) -> bool:
         """Delete the chat and all its data; False if Herald did not know it."""

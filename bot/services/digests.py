@@ -196,6 +196,8 @@ class DigestService:
         listed, or ``listed`` holds (listed elsewhere in this digest), is left out.
         """
         listed = set(listed or ())
+        # One story, listed once: entries of one story cluster (several outlets) share it.
+        stories: set[str] = set()
         sections = []
         for topic in await self._topics.for_chat(chat_id):
             try:
@@ -220,6 +222,12 @@ class DigestService:
             ]
             already = await self._outbox.digested(chat_id, [entry.id for entry in entries])
             entries = [entry for entry in entries if entry.id not in already]
+            fresh = []
+            for entry in entries:
+                if entry.story not in stories:
+                    stories.add(entry.story)
+                    fresh.append(entry)
+            entries = fresh
             if not entries:
                 continue
             listed.update(entry.id for entry in entries)

@@ -13,9 +13,19 @@ import hashlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Protocol
 from urllib.parse import urlsplit
 
-from bot.domain import Clock, Feed, FeedHealth, HeraldError, ParsedFeed
+from bot import metrics
+from bot.domain import (
+    PUSHED_POLL_INTERVAL,
+    Clock,
+    Feed,
+    FeedHealth,
+    HeraldError,
+    ParsedFeed,
+    Subscription,
+)
 from bot.feeds import (
     FeedFetcher,
     FeedParseError,
@@ -89,6 +99,22 @@ class AddedFeed:
     discovered_from: str | None = None
 
 
+class PushWatcher(Protocol):
+    """What the feed watcher tells the WebSub subscriber, and asks it."""
+
+    def seen(self, feed: Feed, fetched: Fetched) -> None: ...
+
+    def removed(self, feed: Feed) -> None: ...
+
+    def live(self, feed_id: int) -> bool: ...
+
+    def live_until(self, feed_id: int) -> dt.datetime | None: ...
+
+    def poll_with(self, callback: Callable[[int], Awaitable[None]]) -> None: ...
+
+    def subscription(self, feed_id: int) -> Subscription | None: ...
+
+
 NotifyFailing = Callable[[Feed], Awaitable[None]]
 # Told, never awaited: routing runs in its own worker, and its failures are not the feed's.
 OnNewEntries = Callable[[], None]
@@ -136,6 +162,22 @@ class FeedService:
         # (measured). A process would spare the loop even that, for a second interpreter.
         self._parser = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="parse")
         self.stats = PollStats()
+        self._push: PushWatcher | None = None
+
+    def watch_pushes(self, push: PushWatcher) -> None:
+        """Tell ``push`` of every feed fetched and removed; poll pushed feeds less often,
+        and as usual again at once when their push ends."""
+        self._push = push
+        push.poll_with(self.poll_soon)
+
+    async def poll_soon(self, feed_id: int) -> None:
+        """Poll the feed now (a hub stopped pushing it, or hinted at new content); a poll
+        under way is left alone."""
+        feed = await self._feeds.get(feed_id)
+        if feed is None or feed_id in self._polling:
+            return
+        self._queue.set(feed.id, feed.url, _seconds(self._clock()))
+        self._wake.set()
 
     # Scheduling
 
@@ -239,13 +281,17 @@ class FeedService:
 
     async def _poll_guarded(self, feed: Feed) -> PollResult:
         try:
-            return await self.poll(feed)
+            result = await self.poll(feed)
         except asyncio.CancelledError:
             raise
         except Exception:
             # A bug or a database error must not leave the feed due every second.
             log.exception("Polling feed %s (%s) failed unexpectedly", feed.id, feed.url)
+            metrics.POLLS.labels("error").inc()
             return await self._failed(feed, "internal error while polling (see the log)")
+        outcome = "error" if result.error else "304" if result.not_modified else "200"
+        metrics.POLLS.labels(outcome).inc()
+        return result
 
     # One poll
 
@@ -263,7 +309,7 @@ class FeedService:
             success = PollSuccess(
                 etag=feed.etag,
                 last_modified=feed.last_modified,
-                next_poll_at=self._next_poll(now, floor),
+                next_poll_at=self._next_poll(now, floor, pushed_until=self._pushed_until(feed.id)),
                 moved_to=result.moved_to,
                 not_modified=True,
                 min_interval=floor,
@@ -276,19 +322,25 @@ class FeedService:
             success = PollSuccess(
                 etag=result.etag,
                 last_modified=result.last_modified,
-                next_poll_at=self._next_poll(now, floor),
+                next_poll_at=self._next_poll(now, floor, pushed_until=self._pushed_until(feed.id)),
                 moved_to=result.moved_to,
                 content_hash=digest,
                 unchanged_body=True,
                 min_interval=floor,
             )
+            if self._push is not None:
+                # A lease that lapsed is renewed from here too: the feed needn't change.
+                self._push.seen(feed, result)
             return await self._unchanged(feed, success, now)
         try:
             parsed = await self._parse(result, now)
         except FeedParseError as error:
+            metrics.PARSE_FAILURES.inc()
             return await self._failed(feed, error.user_message)
-        next_poll_at = self._next_poll(now, floor)
+        next_poll_at = self._next_poll(now, floor, pushed_until=self._pushed_until(feed.id))
         stored = await self._store(feed, result, parsed, now, next_poll_at, digest)
+        if self._push is not None:
+            self._push.seen(feed, result)
         if stored.new or stored.updated:
             log.info(
                 "Feed %s: %d new, %d edited, %d unchanged entries",
@@ -326,11 +378,26 @@ class FeedService:
         )
         return True
 
-    def _next_poll(self, started: dt.datetime, floor: dt.timedelta | None) -> dt.datetime:
-        """One interval (or the server's longer ``floor``) after the poll started, not after
-        it ended: a poll that starts on time keeps the feed's place in the spread, and one
-        that started late moves the feed's turn instead of leaving it behind for good."""
-        return started + (max(self._interval, floor) if floor is not None else self._interval)
+    def _next_poll(
+        self,
+        started: dt.datetime,
+        floor: dt.timedelta | None,
+        *,
+        pushed_until: dt.datetime | None = None,
+    ) -> dt.datetime:
+        """One interval (or the server's longer ``floor``, or the safety-net interval of a
+        pushed feed) after the poll started, not after it ended: a poll that starts on time
+        keeps the feed's place in the spread, and one that started late moves the feed's
+        turn instead of leaving it behind for good. A pushed feed is polled no later than
+        its lease's end ``pushed_until`` (or one usual interval after the poll)."""
+        interval = max(self._interval, floor) if floor is not None else self._interval
+        usual = started + interval
+        if pushed_until is None:
+            return usual
+        return min(started + max(interval, PUSHED_POLL_INTERVAL), max(usual, pushed_until))
+
+    def _pushed_until(self, feed_id: int) -> dt.datetime | None:
+        return None if self._push is None else self._push.live_until(feed_id)
 
     async def _unchanged(self, feed: Feed, success: PollSuccess, now: dt.datetime) -> PollResult:
         await self._feeds.record_success(
@@ -359,7 +426,7 @@ class FeedService:
         next_poll_at: dt.datetime,
         content_hash: str | None = None,
     ) -> StoredPoll:
-        return await self._feeds.record_success(
+        stored = await self._feeds.record_success(
             feed,
             PollSuccess(
                 etag=fetched.etag,
@@ -374,6 +441,8 @@ class FeedService:
             now=now,
             keep_after=now - self._retention,
         )
+        metrics.ENTRIES_STORED.inc(stored.new)
+        return stored
 
     async def _failed(
         self, feed: Feed, reason: str, *, retry_after: float | None = None
@@ -450,12 +519,14 @@ class FeedService:
         self._wake.set()
         refreshed = await self._feeds.get(feed.id)
         log.info("Feed %s added: %s (%d entries)", feed.id, feed.url, stored.new)
+        if self._push is not None:
+            self._push.seen(refreshed or feed, fetched)
         return AddedFeed(refreshed or feed, stored.new, discovered_from)
 
     async def _refuse_known(self, url: str) -> None:
         known = await self._feeds.by_url(url)
         if known is not None:
-            raise FeedError(f"Already watching that feed: #{known.id} {known.name}")
+            raise FeedError(f"Already watching that feed: #{known.id} {known.name}.")
 
     async def _fetch_for_add(self, url: str) -> Fetched:
         result = await self._fetcher.fetch(url)
@@ -478,6 +549,8 @@ class FeedService:
         self._queue.discard(feed_id)
         await self._feeds.remove(feed_id)
         log.info("Feed %s removed: %s", feed.id, feed.url)
+        if self._push is not None:
+            self._push.removed(feed)
         return feed
 
     async def health(self) -> list[FeedHealth]:
@@ -488,9 +561,39 @@ class FeedService:
                 per_day.get(feed.id, 0.0),
                 polling_now=feed.id in self._polling,
                 poll_interval=self._interval,
+                push=None if self._push is None else self._push.subscription(feed.id),
             )
             for feed in await self._feeds.all()
         ]
+
+    async def ingest_push(
+        self, feed_id: int, body: bytes, content_type: str | None, url: str
+    ) -> StoredPoll | None:
+        """Store and route what a WebSub hub pushed for a feed, as a poll's body would be
+        (W3C WebSub §7: the body is the topic's content). None when the feed is gone (even
+        while the push was parsed) or the body is not a feed (logged)."""
+        feed = await self._feeds.get(feed_id)
+        if feed is None:
+            return None
+        now = self._clock()
+        headers = {"content-type": content_type} if content_type else {}
+        pushed = Fetched(url=url, body=body, headers=headers, etag=None, last_modified=None)
+        try:
+            parsed = await self._parse(pushed, now)
+        except FeedParseError as error:
+            metrics.PARSE_FAILURES.inc()
+            log.warning("Feed %s: ignored a push that is not a feed: %s", feed.id, error)
+            return None
+        stored = await self._feeds.record_push(
+            feed, parsed.entries, title=parsed.title, now=now, keep_after=now - self._retention
+        )
+        if stored is None:
+            log.info("Feed %s: ignored a push that came as the feed was removed", feed.id)
+            return None
+        metrics.ENTRIES_STORED.inc(stored.new)
+        if stored.new and feed.baseline_done and self._on_new_entries is not None:
+            self._on_new_entries()
+        return stored
 
     async def prune(self) -> int:
         now = self._clock()

@@ -35,6 +35,12 @@ class OutboxService:
         self._wake = wake
         self._keep_sent = keep_sent
 
+    async def alert_topics(
+        self, outbox_id: int, *, chat_id: int, message_id: int
+    ) -> tuple[int, ...] | None:
+        """The topics that matched the alert sent as this message; None once pruned."""
+        return await self._outbox.alert_topics(outbox_id, chat_id=chat_id, message_id=message_id)
+
     async def notify_admins(self, html: str) -> int:
         """Queue a notice to every admin who has a chat with the bot; returns how many."""
         queued = await self._outbox.enqueue_text(

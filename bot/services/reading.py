@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping
 
 from bot.domain import Clock, Entry, HeraldError, SearchHit
 from bot.storage.interfaces import Entries
@@ -23,6 +24,10 @@ SEARCH_WINDOW = 2000
 # excludes (`the -the`) must not walk the whole archive.
 LATEST_BATCH = 200
 LATEST_CANDIDATES = 2000
+# Inline mode answers this many stories at a time (Telegram takes at most 50), the client
+# asking for more as the person scrolls.
+INLINE_PAGE = 20
+INLINE_MAX = 200  # the most one inline query scrolls through
 
 
 class ReadingError(HeraldError):
@@ -40,6 +45,14 @@ class LatestPage:
     resume_before: int | None = None
     examined: int = 0  # candidates a filtered listing read
     capped: bool = False  # it stopped at LATEST_CANDIDATES, not at the end of the archive
+    # For each entry listed, the other feeds that told its story (a cluster), by entry id.
+    also: Mapping[int, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class InlinePage:
+    entries: tuple[Entry, ...]
+    next_offset: int | None  # where the next page starts; None at the end
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -67,7 +80,7 @@ class ReadingService:
     ) -> LatestPage:
         """The newest ``count`` entries (before ``before``), filtered by the query if any."""
         if not 1 <= count <= LATEST_MAX:
-            raise ReadingError(f"/latest shows 1 to {LATEST_MAX} entries at a time.")
+            raise ReadingError(f"/latest shows 1 to {LATEST_MAX} stories at a time.")
         query = parse_query(text, mode="topic") if text else None
         if query is not None and not search_id:
             search_id = await self._entries.save_search(chat_id, text or "", now=self._clock())
@@ -75,7 +88,7 @@ class ReadingService:
             cursor = (before.published_at, before.id) if before is not None else None
             found = await self._entries.latest(limit=count + 1, before=cursor)
             listed = tuple(found[:count])
-            return LatestPage(
+            page = LatestPage(
                 listed,
                 count,
                 None,
@@ -83,7 +96,10 @@ class ReadingService:
                 has_more=len(found) > count,
                 resume_before=listed[-1].id if listed else None,
             )
-        return await self._filtered(query, count, search_id, before.id if before else None)
+        else:
+            page = await self._filtered(query, count, search_id, before.id if before else None)
+        also = await self._entries.other_sources(page.entries)
+        return dataclasses.replace(page, also={key: names for key, names in also.items() if names})
 
     async def _filtered(
         self, query: Query, count: int, search_id: int, before_id: int | None
@@ -96,7 +112,7 @@ class ReadingService:
         if fts is not None and not needs_check(query):
             # The index holds the matcher's own tokens, so its answer is the matcher's.
             found = await self._entries.newest_matches(fts, limit=count + 1, before_id=before_id)
-            listed = tuple(found[:count])
+            listed = tuple(_one_per_story(found)[:count])
             return LatestPage(
                 listed,
                 count,
@@ -107,6 +123,7 @@ class ReadingService:
                 examined=len(found),
             )
         found = []
+        stories: set[str] = set()  # a story several entries tell is listed once
         examined, exhausted = 0, fts is None
         while fts is not None and len(found) <= count and examined < LATEST_CANDIDATES:
             batch = await self._entries.newest_matches(
@@ -115,7 +132,8 @@ class ReadingService:
             for entry in batch:
                 examined += 1
                 before_id = entry.id
-                if _confirmed(query, entry):
+                if entry.story not in stories and _confirmed(query, entry):
+                    stories.add(entry.story)
                     found.append(entry)
                     if len(found) > count:
                         break
@@ -149,10 +167,37 @@ class ReadingService:
             raise ReadingError("That listing has expired; send /latest again.")
         return await self.latest(chat_id, count, text, search_id=search_id, before=last)
 
+    async def inline(self, text: str, *, offset: int = 0) -> InlinePage:
+        """``@bot words`` in any chat: the best matches, ranked as /search ranks them, or the
+        newest stories for no words; ``INLINE_PAGE`` from ``offset``.
+
+        Raises InvalidQueryError (with a user message) for words that aren't a query.
+        """
+        offset = max(offset, 0)
+        if offset >= INLINE_MAX:
+            return InlinePage((), None)
+        if not text.strip():
+            found = await self._entries.latest(limit=offset + INLINE_PAGE + 1, before=None)
+            page = found[offset : offset + INLINE_PAGE]
+            more = len(found) > offset + INLINE_PAGE and offset + INLINE_PAGE < INLINE_MAX
+            return InlinePage(tuple(page), offset + INLINE_PAGE if more else None)
+        results = await self._ranked(parse_query(text, mode="search"))
+        wanted = results[offset : offset + INLINE_PAGE]
+        by_id = {entry.id: entry for entry in await self._entries.many(wanted)}
+        more = len(results) > offset + INLINE_PAGE and offset + INLINE_PAGE < INLINE_MAX
+        return InlinePage(
+            tuple(by_id[i] for i in wanted if i in by_id), offset + INLINE_PAGE if more else None
+        )
+
     async def search(self, chat_id: int, text: str) -> SearchPage:
-        """The first page of a search; its results are kept as they are now for Next/Prev."""
+        """The first page of a search; its results are kept as they are now for Next/Prev.
+
+        A story several entries tell (a cluster) is one result: its best-ranked entry.
+        """
         query = parse_query(text, mode="search")
         results = await self._ranked(query)
+        stories = await self._entries.stories_of(results)
+        results = _one_per_story_ids(results, stories)
         search_id = await self._entries.save_search(
             chat_id, text, now=self._clock(), results=results
         )
@@ -190,13 +235,41 @@ class ReadingService:
         wanted = results[page * SEARCH_PAGE : (page + 1) * SEARCH_PAGE]
         # An entry pruned since the search was made is left out of its page.
         by_id = {entry.id: entry for entry in await self._entries.many(wanted)}
+        also = await self._entries.other_sources(list(by_id.values()))
         hits = tuple(
-            SearchHit(by_id[entry_id], tuple(snippet(by_id[entry_id].summary, query)))
+            SearchHit(
+                by_id[entry_id],
+                tuple(snippet(by_id[entry_id].summary, query)),
+                also.get(entry_id, ()),
+            )
             for entry_id in wanted
             if entry_id in by_id
         )
         has_next = len(results) > (page + 1) * SEARCH_PAGE
         return SearchPage(query, search_id, page, hits, has_next=has_next)
+
+
+def _one_per_story(entries: list[Entry]) -> list[Entry]:
+    """The first entry of each story, in order: a story several entries tell, listed once."""
+    seen: set[str] = set()
+    kept = []
+    for entry in entries:
+        if entry.story not in seen:
+            seen.add(entry.story)
+            kept.append(entry)
+    return kept
+
+
+def _one_per_story_ids(entry_ids: list[int], stories: Mapping[int, str]) -> list[int]:
+    """The first id of each story, in order; ids without a story (pruned) go."""
+    seen: set[str] = set()
+    kept = []
+    for entry_id in entry_ids:
+        story = stories.get(entry_id)
+        if story is not None and story not in seen:
+            seen.add(story)
+            kept.append(entry_id)
+    return kept
 
 
 def _confirmed(query: Query, entry: Entry) -> bool:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot import metrics
 from bot.delivery.worker import DeliveryStats
-from bot.domain import Clock, Stats
+from bot.domain import Clock, MessageKind, Stats
 from bot.storage.interfaces import Chats, Entries, Outbox, Topics
 
 
@@ -46,3 +47,13 @@ class StatsService:
             refused=self._delivery.rejected,
             since=self._started,
         )
+
+    async def refresh_gauges(self) -> None:
+        """Set the gauges /metrics shows from the store: active chats, topics, outbox depth
+        by kind (every kind, zeros too, so a drained queue reads 0 rather than vanishing)."""
+        active, _ = await self._chats.count()
+        metrics.ACTIVE_CHATS.set(active)
+        metrics.TOPICS.set(await self._topics.count())
+        depth = await self._outbox.depth_by_kind()
+        for kind in MessageKind:
+            metrics.OUTBOX_DEPTH.labels(kind.value).set(depth.get(kind, 0))

@@ -7,8 +7,18 @@ import dataclasses
 import datetime as dt
 import logging
 import re
+from collections.abc import Sequence
 
-from bot.domain import AddedTopic, Clock, Entry, HeraldError, Topic, TopicMode
+from bot.domain import (
+    AddedTopic,
+    Clock,
+    Entry,
+    HeraldError,
+    Topic,
+    TopicAction,
+    TopicChange,
+    TopicMode,
+)
 from bot.storage.interfaces import DuplicateTopicError, Entries, TopicLimitError, Topics
 from bot.topics import (
     MAX_TOPIC_LENGTH,
@@ -28,6 +38,9 @@ PREVIEW_DAYS = 7
 PREVIEW_EXAMPLES = 3
 # How many recent entries the preview checks; beyond this the count is "at least".
 PREVIEW_CANDIDATES = 2000
+# 🔕 under an alert mutes its topics this long; a button's change can be undone this long.
+MUTE_FOR = dt.timedelta(days=1)
+UNDO_FOR = dt.timedelta(minutes=1)
 
 
 _MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
@@ -35,6 +48,10 @@ _MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
 
 class TopicError(HeraldError):
     """A topic command can't be done; the message says why."""
+
+
+class AlreadyDoneError(TopicError):
+    """A button pressed twice: what it asks is the case already; nothing changed."""
 
 
 class TopicService:
@@ -127,8 +144,12 @@ class TopicService:
     async def list(self, chat_id: int) -> list[Topic]:
         return await self._topics.for_chat(chat_id)
 
-    async def remove(self, chat_id: int, reference: str) -> Topic:
-        """Stop following a topic named by its number in /topic or by its text."""
+    async def remove(self, chat_id: int, reference: str) -> TopicChange:
+        """Stop following a topic named by its number in /topic or by its text.
+
+        Raises TopicError when there is no such topic; the change can be undone for
+        ``UNDO_FOR``.
+        """
         topics = await self._topics.for_chat(chat_id)
         reference = reference.strip()
         topic: Topic | None = None
@@ -149,21 +170,68 @@ class TopicService:
                 raise TopicError(
                     f"This chat doesn't follow “{reference}”. /topic lists what it follows."
                 )
-        return await self._remove(topic)
+        return await self.change(chat_id, [topic.id], TopicAction.UNFOLLOW)
 
-    async def remove_by_id(self, chat_id: int, topic_id: int) -> Topic:
-        return await self._remove(await self._own(chat_id, topic_id))
+    async def change(
+        self, chat_id: int, topic_ids: Sequence[int], action: TopicAction
+    ) -> TopicChange:
+        """Mute for ``MUTE_FOR``, switch to digest only, or unfollow the chat's topics.
 
-    async def _remove(self, topic: Topic) -> Topic:
-        await self._topics.remove(topic.id)
-        self._index.remove(topic.id)
-        log.info("Chat %s stopped following topic %s", topic.chat_id, topic.id)
-        return topic
+        Raises TopicError when none of them is the chat's any more. The change can be
+        undone for ``UNDO_FOR`` (``undo``).
+        """
+        now = self._clock()
+        change = await self._topics.change(
+            chat_id, topic_ids, action, now=now, until=now + MUTE_FOR, undo_for=UNDO_FOR
+        )
+        if change is None:
+            raise TopicError("That topic is gone; /topic shows the current list.")
+        if not change.topics:
+            raise AlreadyDoneError(
+                "Already muted." if action is TopicAction.MUTE else "Already digest only."
+            )
+        if action is TopicAction.UNFOLLOW:
+            for topic in change.topics:
+                self._index.remove(topic.id)
+        log.info(
+            "Chat %s: %s on topics %s", chat_id, action, [topic.id for topic in change.topics]
+        )
+        return change
+
+    async def undo(self, chat_id: int, undo_id: int) -> tuple[Topic, ...]:
+        """Put back what a button changed; raises TopicError once ``UNDO_FOR`` has passed."""
+        restored = await self._topics.undo(chat_id, undo_id, now=self._clock())
+        if restored == []:
+            raise AlreadyDoneError("Already undone.")
+        if restored is None:
+            minutes = int(UNDO_FOR.total_seconds() // 60)
+            raise TopicError(
+                f"Undo lasts {minutes} minute{'s' if minutes != 1 else ''}, and that one has "
+                "passed. /topic shows the topics and changes them."
+            )
+        for topic in restored:
+            if topic.id not in self._index:
+                self._compile(topic)
+        return tuple(restored)
+
+    async def unmute(self, chat_id: int, topic_id: int | None = None) -> tuple[Topic, ...]:
+        """End a topic's mute (or every muted topic's in the chat); the topics unmuted."""
+        return tuple(await self._topics.unmute(chat_id, topic_id))
+
+    async def set_silent(self, chat_id: int, topic_id: int, silent: bool) -> Topic:
+        """Alerts of this topic without a sound (``disable_notification``), or with one."""
+        topic = await self._own(chat_id, topic_id)
+        await self._topics.set_silent(topic.id, silent)
+        return dataclasses.replace(topic, silent=silent)
 
     async def set_mode(self, chat_id: int, topic_id: int, mode: TopicMode) -> Topic:
         topic = await self._own(chat_id, topic_id)
         await self._topics.set_mode(topic.id, mode)
         return dataclasses.replace(topic, mode=mode)
+
+    async def get(self, chat_id: int, topic_id: int) -> Topic:
+        """The chat's topic; raises TopicError when it is gone or another chat's."""
+        return await self._own(chat_id, topic_id)
 
     async def _own(self, chat_id: int, topic_id: int) -> Topic:
         topic = await self._topics.get(topic_id)

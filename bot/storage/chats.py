@@ -7,13 +7,13 @@ from typing import Any
 
 import aiosqlite
 
-from bot.domain import Chat, ChatKind, InactiveReason
+from bot.domain import Chat, ChatKind, InactiveReason, LinkPreview
 from bot.storage.database import Database, from_epoch, to_epoch
 
 _COLUMNS = (
     "id, kind, title, timezone, inactive_reason, created_at, digest_enabled, digest_time,"
     " quiet_start, quiet_end, muted_until, held_since, quiet_from, quiet_until,"
-    " digest_thread_id"
+    " digest_thread_id, link_preview"
 )
 
 
@@ -65,6 +65,7 @@ def _chat(row: Any) -> Chat:
             else (from_epoch(row["quiet_from"]), from_epoch(row["quiet_until"]))
         ),
         digest_thread_id=row["digest_thread_id"],
+        link_preview=LinkPreview(row["link_preview"]) if row["link_preview"] else None,
     )
 
 
@@ -120,6 +121,13 @@ class ChatRepository:
     async def set_digest_thread(self, chat_id: int, thread_id: int) -> None:
         await self._db.execute(
             "UPDATE chats SET digest_thread_id = ? WHERE id = ?", (thread_id, chat_id)
+        )
+
+    async def set_link_preview(self, chat_id: int, preview: LinkPreview | None) -> None:
+        """The chat's link previews on single alerts; None returns to its kind's default."""
+        await self._db.execute(
+            "UPDATE chats SET link_preview = ? WHERE id = ?",
+            (None if preview is None else preview.value, chat_id),
         )
 
     async def add_manager(self, chat_id: int, user_id: int, *, now: dt.datetime) -> None:

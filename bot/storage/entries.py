@@ -95,21 +95,63 @@ class EntryRepository:
     async def latest(
         self, *, limit: int, before: tuple[dt.datetime, int] | None = None
     ) -> list[Entry]:
-        """The newest entries, newest first; ``before`` is the (published_at, id) to page from."""
+        """The newest stories, newest first; ``before`` is the (published_at, id) to page from.
+
+        A story several entries tell (a cluster) is listed once, as its newest entry, so it
+        appears once however the listing is paged.
+        """
+        newest_of_story = (
+            "NOT EXISTS (SELECT 1 FROM entries AS n WHERE n.story = e.story"
+            " AND (n.published_at, n.id) > (e.published_at, e.id))"
+        )
         if before is None:
             rows = await self._db.fetchall(
-                f"SELECT {ENTRY_COLUMNS} FROM {ENTRY_FROM}"
+                f"SELECT {ENTRY_COLUMNS} FROM {ENTRY_FROM} WHERE {newest_of_story}"
                 " ORDER BY e.published_at DESC, e.id DESC LIMIT ?",
                 (limit,),
             )
         else:
             rows = await self._db.fetchall(
                 f"SELECT {ENTRY_COLUMNS} FROM {ENTRY_FROM}"
-                " WHERE (e.published_at, e.id) < (?, ?)"
+                f" WHERE (e.published_at, e.id) < (?, ?) AND {newest_of_story}"
                 " ORDER BY e.published_at DESC, e.id DESC LIMIT ?",
                 (to_epoch(before[0]), before[1], limit),
             )
         return [entry_from_row(row) for row in rows]
+
+    async def stories_of(self, entry_ids: Sequence[int]) -> dict[int, str]:
+        """The story each of these entries tells, by entry id (pruned ones left out)."""
+        if not entry_ids:
+            return {}
+        rows = await self._db.fetchall(
+            "SELECT id, story FROM entries WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(entry_ids)),),
+        )
+        return {row[0]: row[1] for row in rows}
+
+    async def other_sources(self, entries: Sequence[Entry]) -> dict[int, tuple[str, ...]]:
+        """For each entry, the other feeds that told its story, in the order they did."""
+        stories = sorted({entry.story for entry in entries})
+        if not stories:
+            return {}
+        marks = ", ".join("?" * len(stories))
+        rows = await self._db.fetchall(
+            "SELECT e.story, COALESCE(NULLIF(f.title, ''), f.url) AS name, MIN(e.id) AS first"
+            f" FROM {ENTRY_FROM} WHERE e.story IN ({marks})"
+            " GROUP BY e.story, e.feed_id, f.title, f.url ORDER BY first",
+            tuple(stories),
+        )
+        names: dict[str, list[str]] = {}
+        for row in rows:
+            names.setdefault(row["story"], []).append(row["name"])
+        return {
+            entry.id: tuple(
+                dict.fromkeys(
+                    name for name in names.get(entry.story, ()) if name != entry.feed_title
+                )
+            )
+            for entry in entries
+        }
 
     async def unrouted(self, *, limit: int) -> list[Entry]:
         """Entries waiting to be matched against topics, in publication order.
@@ -127,6 +169,35 @@ class EntryRepository:
 
     async def count(self) -> int:
         return int(await self._db.fetchvalue("SELECT COUNT(*) FROM entries"))
+
+    async def recent(
+        self, *, after_id: int, seen_since: dt.datetime, limit: int
+    ) -> list[tuple[Entry, bool]]:
+        """Entries stored after ``after_id`` and first seen at or after ``seen_since``, with
+        whether each is routed; oldest first, the newest ``limit`` at most.
+
+        Read backwards along the primary key in pages, stopping at the first entry seen
+        before ``seen_since``: ids follow arrival, so no index on the time is needed.
+        """
+        since = to_epoch(seen_since)
+        found: list[tuple[Entry, bool]] = []
+        below = 2**62
+        while len(found) < limit:
+            rows = await self._db.fetchall(
+                f"SELECT {ENTRY_COLUMNS}, e.routed FROM {ENTRY_FROM}"
+                " WHERE e.id > ? AND e.id < ? ORDER BY e.id DESC LIMIT ?",
+                (after_id, below, min(INDEX_BATCH * 5, limit - len(found))),
+            )
+            found.extend(
+                (entry_from_row(row), bool(row["routed"]))
+                for row in rows
+                if row["first_seen_at"] >= since
+            )
+            if not rows or rows[-1]["first_seen_at"] < since:
+                break
+            below = rows[-1]["id"]
+        found.reverse()
+        return found
 
     async def prune(self, *, published_before: dt.datetime, now: dt.datetime) -> int:
         """Delete entries published before the cutoff, remembering their keys; how many.

@@ -232,6 +232,33 @@ class FeedRepository:
             )
         return stored
 
+    async def record_push(
+        self,
+        feed: Feed,
+        entries: Sequence[ParsedEntry],
+        *,
+        title: str,
+        now: dt.datetime,
+        keep_after: dt.datetime,
+    ) -> StoredPoll | None:
+        """Store what a WebSub hub pushed: entries as a poll stores them, in one transaction.
+
+        A push is no poll: the feed's validators, poll counts and next poll stay as they
+        are; only its title and last success move. None, storing nothing, when the feed
+        was removed meanwhile.
+        """
+        async with self._db.transaction() as sql:
+            cursor = await sql.execute("SELECT 1 FROM feeds WHERE id = ?", (feed.id,))
+            if await cursor.fetchone() is None:
+                return None
+            stored = await self._store_entries(sql, feed, entries, now=now, keep_after=keep_after)
+            await sql.execute(
+                "UPDATE feeds SET title = COALESCE(NULLIF(?, ''), title), last_success_at = ?"
+                " WHERE id = ?",
+                (title, to_epoch(now), feed.id),
+            )
+        return stored
+
     async def _store_entries(
         self,
         sql: aiosqlite.Connection,

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Protocol
 
 from bot.domain import (
+    AlertEdit,
     Broadcast,
     BroadcastProgress,
     Chat,
@@ -21,10 +22,15 @@ from bot.domain import (
     Entry,
     Feed,
     InactiveReason,
+    LinkPreview,
     MessageKind,
     OutboxMessage,
     ParsedEntry,
+    PushState,
+    Subscription,
     Topic,
+    TopicAction,
+    TopicChange,
     TopicMode,
 )
 
@@ -92,6 +98,8 @@ class Chats(Protocol):
     async def get(self, chat_id: int) -> Chat | None: ...
 
     async def set_digest_thread(self, chat_id: int, thread_id: int) -> None: ...
+
+    async def set_link_preview(self, chat_id: int, preview: LinkPreview | None) -> None: ...
 
     async def add_manager(self, chat_id: int, user_id: int, *, now: dt.datetime) -> None: ...
 
@@ -167,6 +175,14 @@ class Entries(Protocol):
 
     async def unrouted(self, *, limit: int) -> list[Entry]: ...
 
+    async def stories_of(self, entry_ids: Sequence[int]) -> dict[int, str]: ...
+
+    async def other_sources(self, entries: Sequence[Entry]) -> dict[int, tuple[str, ...]]: ...
+
+    async def recent(
+        self, *, after_id: int, seen_since: dt.datetime, limit: int
+    ) -> list[tuple[Entry, bool]]: ...
+
     async def count(self) -> int: ...
 
     async def prune(self, *, published_before: dt.datetime, now: dt.datetime) -> int: ...
@@ -197,6 +213,16 @@ class Entries(Protocol):
 
 class Feeds(Protocol):
     """Feeds and what each poll stores."""
+
+    async def record_push(
+        self,
+        feed: Feed,
+        entries: Sequence[ParsedEntry],
+        *,
+        title: str,
+        now: dt.datetime,
+        keep_after: dt.datetime,
+    ) -> StoredPoll | None: ...
 
     async def add(self, url: str, *, now: dt.datetime, next_poll_at: dt.datetime) -> Feed: ...
 
@@ -248,6 +274,10 @@ class Meta(Protocol):
 
     async def set_int(self, key: str, value: int) -> None: ...
 
+    async def get_text(self, key: str) -> str | None: ...
+
+    async def set_text_once(self, key: str, value: str) -> str: ...
+
 
 class Outbox(Protocol):
     """Every pushed message, the holds and digests that feed it, and broadcasts."""
@@ -272,9 +302,19 @@ class Outbox(Protocol):
         self, chat_id: int, *, now: dt.datetime, limit: int, thread_id: int = ...
     ) -> list[OutboxMessage]: ...
 
+    async def alert_topics(
+        self, outbox_id: int, *, chat_id: int, message_id: int
+    ) -> tuple[int, ...] | None: ...
+
     async def still_pending(self, outbox_ids: Sequence[int]) -> set[int]: ...
 
     async def next_due_at(self) -> dt.datetime | None: ...
+
+    async def due_edits(self, *, limit: int) -> list[AlertEdit]: ...
+
+    async def edited(self, outbox_id: int, *, shown: int) -> None: ...
+
+    async def edit_given_up(self, outbox_id: int) -> None: ...
 
     async def mark_sent(
         self, outbox_ids: Sequence[int], *, now: dt.datetime, message_id: int | None
@@ -386,6 +426,25 @@ class Topics(Protocol):
 
     async def set_mode(self, topic_id: int, mode: TopicMode) -> bool: ...
 
+    async def unmute(self, chat_id: int, topic_id: int | None = None) -> list[Topic]: ...
+
+    async def set_silent(self, topic_id: int, silent: bool) -> bool: ...
+
+    async def change(
+        self,
+        chat_id: int,
+        topic_ids: Sequence[int],
+        action: TopicAction,
+        *,
+        now: dt.datetime,
+        until: dt.datetime,
+        undo_for: dt.timedelta,
+    ) -> TopicChange | None: ...
+
+    async def undo(
+        self, chat_id: int, undo_id: int, *, now: dt.datetime
+    ) -> list[Topic] | None: ...
+
     async def count(self) -> int: ...
 
     def every(self, *, batch: int = ...) -> AsyncIterator[list[Topic]]: ...
@@ -395,3 +454,34 @@ class Topics(Protocol):
     async def route(
         self, entry: Entry, topic_ids: Sequence[int], *, now: dt.datetime
     ) -> tuple[int, int]: ...
+
+
+class Subscriptions(Protocol):
+    """Each pushed feed's WebSub subscription: hub, topic, callback token, secret, lease."""
+
+    async def requested(
+        self,
+        feed_id: int,
+        *,
+        hub: str,
+        topic: str,
+        callback_token: str,
+        secret: str,
+        now: dt.datetime,
+    ) -> Subscription: ...
+
+    async def for_feed(self, feed_id: int) -> Subscription | None: ...
+
+    async def by_token(self, callback_token: str) -> Subscription | None: ...
+
+    async def all(self) -> list[Subscription]: ...
+
+    async def verified(self, feed_id: int, *, lease_seconds: int, now: dt.datetime) -> None: ...
+
+    async def set_state(
+        self, feed_id: int, state: PushState, *, error: str | None = None
+    ) -> None: ...
+
+    async def pushed(self, feed_id: int, *, now: dt.datetime) -> None: ...
+
+    async def delete(self, feed_id: int) -> None: ...

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 
 import aiosqlite
 
+from bot.domain import Entry
 from bot.storage.database import Database, to_epoch
 
 # Outbox states in which a message is still on its way to its chat.
@@ -83,6 +85,60 @@ async def carry(
         " SELECT ?, id, ?, story FROM entries WHERE id = ?",
         [(outbox_id, chat_id, entry_id) for entry_id in entry_ids],
     )
+
+
+# An alert names at most this many other outlets, and is edited at most this many times:
+# each edit is a message's worth of the chat's budget, and a story that keeps coming from
+# more outlets is not worth more than a few.
+MOST_SOURCES = 5
+MOST_EDITS = 3
+
+
+async def name_source(sql: aiosqlite.Connection, entry: Entry) -> int:
+    """Mark the alerts sent alone for the entry's story to name its feed; how many.
+
+    Inside the caller's transaction, once the entry has joined its story's cluster. An
+    alert sent in a merged list is left as it is (an edit would have to redraw the list),
+    as is one whose own feed is the entry's, one naming ``MOST_SOURCES`` already, and one
+    edited ``MOST_EDITS`` times.
+    """
+    # The alerts to name the source on; the lists themselves are judged here, in Python,
+    # so the SQL stays the same on every backend.
+    cursor = await sql.execute(
+        """
+        SELECT o.id, o.chat_id
+        FROM entries AS s JOIN outbox AS o ON o.entry_id = s.id JOIN feeds AS f ON f.id = s.feed_id
+        WHERE s.story = :story AND s.id != :entry AND o.kind = 'alert' AND o.state = 'sent'
+            AND o.message_id IS NOT NULL
+            AND COALESCE(NULLIF(f.title, ''), f.url) != :source
+            AND NOT EXISTS (
+                SELECT 1 FROM outbox AS m WHERE m.chat_id = o.chat_id AND m.kind = 'alert'
+                    AND m.message_id = o.message_id AND m.id != o.id)
+        """,
+        {"source": entry.feed_title, "story": entry.story, "entry": entry.id},
+    )
+    named = 0
+    for outbox_id, chat_id in list(await cursor.fetchall()):
+        cursor = await sql.execute(
+            "SELECT sources, edits FROM alert_sources WHERE outbox_id = ?", (outbox_id,)
+        )
+        row = await cursor.fetchone()
+        if row is None:
+            await sql.execute(
+                "INSERT INTO alert_sources (outbox_id, chat_id, sources, due) VALUES (?, ?, ?, 1)",
+                (outbox_id, chat_id, json.dumps([entry.feed_title])),
+            )
+            named += 1
+            continue
+        sources, edits = json.loads(row[0]), row[1]
+        if entry.feed_title in sources or len(sources) >= MOST_SOURCES:
+            continue
+        await sql.execute(
+            "UPDATE alert_sources SET sources = ?, due = ? WHERE outbox_id = ?",
+            (json.dumps([*sources, entry.feed_title]), int(edits < MOST_EDITS), outbox_id),
+        )
+        named += 1
+    return named
 
 
 class LedgerRepository:

@@ -45,3 +45,18 @@ class MetaRepository:
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
+
+    async def get_text(self, key: str) -> str | None:
+        value = await self._db.fetchvalue("SELECT value FROM meta WHERE key = ?", (key,))
+        return None if value is None else str(value)
+
+    async def set_text_once(self, key: str, value: str) -> str:
+        """Store ``value`` under ``key`` unless a value is there already; returns the one
+        kept, so two callers racing agree on one."""
+        await self._db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+            (key, value),
+        )
+        kept = await self.get_text(key)
+        assert kept is not None
+        return kept

@@ -11,22 +11,27 @@ import aiosqlite
 
 from bot.domain import (
     PRIORITY,
+    AlertEdit,
     Broadcast,
     BroadcastProgress,
     BroadcastState,
+    ChatKind,
     Entry,
     InactiveReason,
+    LinkPreview,
     MessageKind,
     OutboxMessage,
+    default_preview,
 )
 from bot.storage.chats import ChatRepository, hold_in, holding
 from bot.storage.database import Database, from_epoch, to_epoch
 from bot.storage.entries import ENTRY_COLUMNS, entry_from_row
-from bot.storage.ledger import carry, digested, record_delivered, story_reached
+from bot.storage.ledger import MOST_EDITS, carry, digested, record_delivered, story_reached
 
 _MESSAGE = """
     o.id AS outbox_id, o.chat_id, o.kind, o.attempts, o.first_failed_at, o.topics,
-    o.text AS outbox_text, o.broadcast_id, o.thread_id, c.timezone,
+    o.text AS outbox_text, o.broadcast_id, o.thread_id, o.topic_ids, o.silent, c.timezone,
+    c.kind AS chat_kind, c.link_preview,
     e.id, e.feed_id, COALESCE(NULLIF(f.title, ''), f.url) AS feed_title, e.key, e.title,
     e.summary, e.link, e.author, e.published_at, e.first_seen_at, e.story, e.date_only
 """
@@ -56,6 +61,14 @@ def _message(row: Any) -> OutboxMessage:
         text=row["outbox_text"],
         broadcast_id=row["broadcast_id"],
         thread_id=row["thread_id"],
+        chat_kind=ChatKind(row["chat_kind"]),
+        preview=(
+            LinkPreview(row["link_preview"])
+            if row["link_preview"]
+            else default_preview(ChatKind(row["chat_kind"]))
+        ),
+        topic_ids=tuple(json.loads(row["topic_ids"])),
+        silent=bool(row["silent"]),
     )
 
 
@@ -204,6 +217,19 @@ class OutboxRepository:
         )
         return [_message(row) for row in rows]
 
+    async def alert_topics(
+        self, outbox_id: int, *, chat_id: int, message_id: int
+    ) -> tuple[int, ...] | None:
+        """The topics that matched the alert sent as this message of this chat; None once
+        the row is pruned, or if it is not that message."""
+        row = await self._db.fetchone(
+            # A press may come before the send is recorded (message_id still NULL).
+            "SELECT topic_ids FROM outbox WHERE id = ? AND kind = 'alert' AND chat_id = ?"
+            " AND (message_id IS NULL OR message_id = ?)",
+            (outbox_id, chat_id, message_id),
+        )
+        return None if row is None else tuple(json.loads(row[0]))
+
     async def still_pending(self, outbox_ids: Sequence[int]) -> set[int]:
         if not outbox_ids:
             return set()  # "IN ()" is SQLite's alone
@@ -219,6 +245,54 @@ class OutboxRepository:
             "SELECT MIN(not_before) FROM outbox WHERE state = 'pending'"
         )
         return None if value is None else from_epoch(value)
+
+    async def due_edits(self, *, limit: int) -> list[AlertEdit]:
+        """Sent alerts waiting to be edited to name their story's other outlets, oldest first.
+
+        Only active chats' alerts, and only while the alert's entry is stored.
+        """
+        rows = await self._db.fetchall(
+            f"""
+            SELECT {_MESSAGE}, a.sources, a.edits, o.message_id AS sent_as
+            FROM {_MESSAGE_FROM} JOIN alert_sources AS a ON a.outbox_id = o.id
+            WHERE a.due = 1 AND c.inactive_reason IS NULL
+                AND e.id IS NOT NULL
+            ORDER BY a.outbox_id LIMIT ?
+            """,
+            (limit,),
+        )
+        return [
+            AlertEdit(
+                alert=_message(row),
+                message_id=row["sent_as"],
+                sources=tuple(json.loads(row["sources"])),
+                edits=row["edits"],
+            )
+            for row in rows
+        ]
+
+    async def edited(self, outbox_id: int, *, shown: int) -> None:
+        """The alert now names its first ``shown`` sources; another edit waits if more came
+        meanwhile and it may still be edited."""
+        async with self._db.transaction() as sql:
+            await sql.execute(
+                """
+                UPDATE alert_sources SET
+                    shown = :shown, edits = edits + 1,
+                    due = CASE WHEN json_array_length(sources) > :shown AND edits + 1 < :most
+                          THEN 1 ELSE 0 END
+                WHERE outbox_id = :id
+                """,
+                {"shown": shown, "most": MOST_EDITS, "id": outbox_id},
+            )
+
+    async def edit_given_up(self, outbox_id: int) -> None:
+        """The alert can't be edited (deleted, too old): no edit waits for it any more."""
+        async with self._db.transaction() as sql:
+            await sql.execute(
+                "UPDATE alert_sources SET due = 0, edits = ? WHERE outbox_id = ?",
+                (MOST_EDITS, outbox_id),
+            )
 
     # What the sender writes
 

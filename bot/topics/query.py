@@ -166,11 +166,28 @@ def parse_query(text: str, *, mode: QueryMode, max_length: int | None = None) ->
     """
     if mode not in ("topic", "search"):
         raise ValueError(f"unknown query mode {mode!r}")
-    noun = "a topic" if mode == "topic" else "a search"
     limit = max_length if max_length is not None else _default_length(mode)
     text = text.strip()
+    try:
+        return _parse(text, mode, limit)
+    except InvalidQueryError as error:
+        rewrite = suggest_rewrite(text)
+        if rewrite is None or rewrite == text:
+            raise
+        try:
+            _parse(rewrite, mode, limit)
+        except InvalidQueryError:
+            raise error from None
+        message = error.user_message
+        if message == _BRACKETS:
+            message = _BRACKETS.split(", so write")[0] + "."
+        raise InvalidQueryError(f"{message} Did you mean: {rewrite}?") from None
+
+
+def _parse(text: str, mode: QueryMode, limit: int) -> Query:
+    noun = "A topic" if mode == "topic" else "A search"
     if len(text) > limit:
-        raise InvalidQueryError(f"{noun} is at most {limit} characters")
+        raise InvalidQueryError(f"{noun} is at most {limit} characters.")
 
     segments, operators = _segments(text, mode)
     positive = [phrase for segment in segments for phrase in segment.phrases]
@@ -178,20 +195,17 @@ def parse_query(text: str, *, mode: QueryMode, max_length: int | None = None) ->
     if not positive:
         if exclusions:
             raise InvalidQueryError(
-                f"{noun} can't only exclude words: add a word to look for before the -"
+                f"{noun} can't only exclude words: add a word to look for before the -."
             )
-        raise InvalidQueryError(f"{noun} needs at least one word to look for")
+        raise InvalidQueryError(f"{noun} needs at least one word to look for.")
     for index, operator in enumerate(operators):
         if not segments[index].phrases or not segments[index + 1].phrases:
-            raise InvalidQueryError(f"{operator} needs words on both sides")
+            raise InvalidQueryError(f"{operator} needs words on both sides.")
     if operators and any(segment.bracketed for segment in segments):
-        raise InvalidQueryError(
-            "brackets aren't supported: AND binds tighter than OR, "
-            "so write Putin AND Vietnam OR Kremlin AND Vietnam"
-        )
+        raise InvalidQueryError(_BRACKETS)
     words = sum(len(phrase.words) for phrase in positive + exclusions)
     if words > MAX_WORDS:
-        raise InvalidQueryError(f"{noun} can have at most {MAX_WORDS} words")
+        raise InvalidQueryError(f"{noun} can have at most {MAX_WORDS} words.")
 
     clauses: list[set[Phrase]] = [set(segments[0].phrases)]
     for operator, segment in zip(operators, segments[1:], strict=True):
@@ -204,6 +218,92 @@ def parse_query(text: str, *, mode: QueryMode, max_length: int | None = None) ->
         mode=mode,
         display=_tidy(text),
     )
+
+
+_BRACKETS = (
+    "Brackets aren't supported: AND binds tighter than OR, "
+    "so write Putin AND Vietnam OR Kremlin AND Vietnam."
+)
+_CLOSING_QUOTE = {"“": "”", "„": "“", "«": "»", "‘": "’", "‚": "‘", "‹": "›", "「": "」"}
+
+# Words, quoted phrases and brackets of a query, for rewriting one the parser refused.
+_REWRITE_TOKEN = re.compile(
+    rf"[()]|(?:[{_MINUS}]|\b\w+:)?[{_QUOTES}][^{_QUOTES}]*[{_QUOTES}]?|[^\s(){_QUOTES}]+"
+)
+_MAX_REWRITE_CLAUSES = 8
+
+
+def suggest_rewrite(text: str) -> str | None:
+    """The user's own words as a query the parser takes, or None if no rewrite is obvious.
+
+    Dangling and doubled operators are dropped (``Putin OR`` → ``Putin``), an open quote
+    is closed, and brackets are multiplied out, AND binding tighter than OR:
+    ``(Putin OR Kremlin) AND Vietnam`` → ``Putin AND Vietnam OR Kremlin AND Vietnam``.
+    """
+    tokens = []
+    for raw in _REWRITE_TOKEN.findall(text):
+        quoted = raw.lstrip(_MINUS).partition(":")[2] if ":" in raw else raw.lstrip(_MINUS)
+        if quoted and quoted[0] in _QUOTES and (len(quoted) == 1 or quoted[-1] not in _QUOTES):
+            raw += _CLOSING_QUOTE.get(quoted[0], quoted[0])
+        tokens.append(raw)
+    position = 0
+
+    def expression() -> list[list[str]]:
+        nonlocal position
+        clauses = term()
+        while position < len(tokens) and tokens[position] != ")":
+            if tokens[position] == "OR":
+                position += 1
+                clauses = clauses + term()
+            else:
+                clauses = _product(clauses, term())
+        return clauses
+
+    def term() -> list[list[str]]:
+        nonlocal position
+        clauses = factor()
+        while position < len(tokens) and tokens[position] == "AND":
+            position += 1
+            clauses = _product(clauses, factor())
+        return clauses
+
+    def factor() -> list[list[str]]:
+        nonlocal position
+        words: list[str] = []
+        while position < len(tokens) and tokens[position] not in {"OR", "AND", ")"}:
+            if tokens[position] == "(":
+                position += 1
+                inner = expression()
+                if position < len(tokens) and tokens[position] == ")":
+                    position += 1
+                if words:
+                    return _product([[" ".join(words)]], inner)
+                return inner
+            words.append(tokens[position])
+            position += 1
+        return [[" ".join(words)]] if words else [[]]
+
+    clauses: list[list[str]] = []
+    while position < len(tokens):
+        clauses += expression()
+        position += 1  # a stray ")"
+    kept = [[part for part in clause if part] for clause in clauses]
+    kept = [clause for clause in kept if clause]
+    if not kept or len(kept) > _MAX_REWRITE_CLAUSES:
+        return None
+    return " OR ".join(_joined(clause) for clause in kept)
+
+
+def _joined(clause: list[str]) -> str:
+    """One AND clause; an exclusion goes beside the words before it, with no AND."""
+    text = clause[0]
+    for part in clause[1:]:
+        text += f" {part}" if part[0] in _MINUS else f" AND {part}"
+    return text
+
+
+def _product(left: list[list[str]], right: list[list[str]]) -> list[list[str]]:
+    return [a + b for a in left for b in right][: _MAX_REWRITE_CLAUSES + 1]
 
 
 def _default_length(mode: QueryMode) -> int:
@@ -232,7 +332,7 @@ def _segments(text: str, mode: QueryMode) -> tuple[list[_Segment], list[str]]:
     for item in _ITEM.finditer(text):
         bare, quoted = item["bare"], item["quoted"]
         if item["open"] is not None and item["close"] is None:
-            raise InvalidQueryError('unbalanced quote: add the closing "')
+            raise InvalidQueryError('A quote is left open: add the closing ".')
         field = item["field"]
         if bare in _OPERATORS and item["minus"] is None and field is None:
             flush()
@@ -273,11 +373,15 @@ def _field_phrase(field: str, bare: str | None, quoted: str | None) -> Phrase | 
         # A single label (site:uk) would take in a whole top-level domain.
         if name is None or "." not in name:
             # The value is not echoed: replies are HTML, and it is whatever was typed.
-            raise InvalidQueryError("site: takes a web address, such as site:bbc.co.uk")
+            raise InvalidQueryError(
+                "The site: filter takes a web address, such as site:bbc.co.uk."
+            )
         return Phrase((name,), exact=True, field="site")
     if field == "feed":
         if not (value.isascii() and value.isdigit() and 0 < len(value) <= 18):
-            raise InvalidQueryError("feed: takes a feed's number, as /feeds lists it: feed:12")
+            raise InvalidQueryError(
+                "The feed: filter takes a feed's number, as /feeds lists it: feed:12."
+            )
         return Phrase((str(int(value)),), exact=True, field="feed")
     words = tuple(tokenize(value))
     return Phrase(words, exact=quoted is not None, field="title") if words else None

@@ -39,6 +39,11 @@ def test_defaults_match_the_documented_contract() -> None:
     assert settings.log_level == "INFO"
     assert settings.allow_private_networks == ()
     assert settings.poll_concurrency == 64
+    assert settings.cluster_window_hours == 48
+    assert settings.listen_address == ("127.0.0.1", 8080)
+    assert settings.webhook_url == ""
+    assert settings.webhook_secret is None
+    assert settings.websub_base == ""
 
 
 def test_every_variable_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -52,6 +57,7 @@ def test_every_variable_is_read_from_the_environment(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("HERALD_DIGEST_TIME", "7:05")
     monkeypatch.setenv("HERALD_TIMEZONE", "Asia/Kathmandu")
     monkeypatch.setenv("HERALD_LOG_LEVEL", "debug")
+    monkeypatch.setenv("HERALD_CLUSTER_WINDOW_HOURS", "12")
 
     settings = load_settings()
 
@@ -65,6 +71,7 @@ def test_every_variable_is_read_from_the_environment(monkeypatch: pytest.MonkeyP
     assert settings.digest_time == dt.time(7, 5)
     assert settings.timezone == "Asia/Kathmandu"
     assert settings.log_level == "DEBUG"
+    assert settings.cluster_window_hours == 12
 
 
 def test_a_dotenv_file_in_the_working_directory_is_read(tmp_path: Path) -> None:
@@ -94,6 +101,14 @@ def test_a_dotenv_file_in_the_working_directory_is_read(tmp_path: Path) -> None:
         ("HERALD_ALLOW_PRIVATE_NETWORKS", "10.0.0.0/33", "CIDR ranges"),
         ("HERALD_ALLOW_PRIVATE_NETWORKS", "intranet", "CIDR ranges"),
         ("HERALD_POLL_CONCURRENCY", "0", "whole number of polls"),
+        ("HERALD_CLUSTER_WINDOW_HOURS", "0", "whole number of hours from 1 to 168"),
+        ("HERALD_CLUSTER_WINDOW_HOURS", "two days", "whole number of hours from 1 to 168"),
+        ("HERALD_CLUSTER_WINDOW_HOURS", "1000", "whole number of hours from 1 to 168"),
+        ("HERALD_LISTEN", "8080", "host:port"),
+        ("HERALD_LISTEN", "localhost:http", "host:port"),
+        ("HERALD_LISTEN", "127.0.0.1:65536", "host:port"),
+        ("HERALD_WEBHOOK_URL", "bot.example/telegram", "https URL Telegram posts"),
+        ("HERALD_PUBLIC_URL", "ftp://bot.example", "base URL a WebSub hub"),
     ],
 )
 def test_a_bad_value_names_the_variable_and_what_it_expects(
@@ -198,3 +213,123 @@ def test_a_database_url_of_another_kind_is_refused_without_echoing_its_password(
     assert "HERALD_DATABASE" in str(error.value)
     assert "postgresql://" in str(error.value)
     assert "hunter2" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("listen", "address"),
+    [
+        ("0.0.0.0:8080", ("0.0.0.0", 8080)),
+        ("127.0.0.1:0", ("127.0.0.1", 0)),
+        ("[::1]:9100", ("::1", 9100)),
+        (" Off ", None),
+    ],
+)
+def test_listen_takes_host_port_or_off(
+    monkeypatch: pytest.MonkeyPatch, listen: str, address: tuple[str, int] | None
+) -> None:
+    monkeypatch.setenv("HERALD_LISTEN", listen)
+
+    assert load_settings().listen_address == address
+
+
+def test_a_malformed_webhook_secret_is_refused_without_echoing_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HERALD_WEBHOOK_SECRET", "s3cret:with:colons")
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+
+    assert str(raised.value) == (
+        "HERALD_WEBHOOK_SECRET is not valid: expected 1 to 256 characters of A-Z, a-z, 0-9, "
+        "_ and -"
+    )
+
+
+@pytest.mark.parametrize("variable", ["HERALD_WEBHOOK_URL", "HERALD_PUBLIC_URL"])
+def test_webhook_or_websub_without_the_http_server_is_refused_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    monkeypatch.setenv(variable, "https://bot.example/telegram")
+    monkeypatch.setenv("HERALD_LISTEN", "off")
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+
+    assert str(raised.value).startswith(f"{variable} needs the HTTP server")
+    assert "\n" not in str(raised.value)
+
+
+def test_websub_callbacks_default_to_the_webhook_urls_origin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HERALD_WEBHOOK_URL", "https://bot.example:8443/telegram")
+
+    assert load_settings().websub_base == "https://bot.example:8443"
+
+    monkeypatch.setenv("HERALD_PUBLIC_URL", "https://hub-facing.example/herald/")
+
+    assert load_settings().websub_base == "https://hub-facing.example/herald"
+
+
+@pytest.mark.parametrize(
+    "listen",
+    [
+        "http://127.0.0.1:8080",
+        "[::1:8080",
+        "1.2.3.4]:80",
+        "::1:8080",
+        "127.0.0.1:\u0668\u0660\u0668\u0660",
+        "127.0.0.1:99999",
+        "[]:80",
+        "[not-v6]:80",
+        "bot example:80",
+        "8080",
+    ],
+)
+def test_a_listen_address_that_is_not_host_port_is_refused_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, listen: str
+) -> None:
+    monkeypatch.setenv("HERALD_LISTEN", listen)
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+
+    assert str(raised.value).startswith("HERALD_LISTEN is not valid")
+    assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("https://bot.example:99999/telegram", "a port from 1 to 65535"),
+        ("https://user:pass@bot.example/telegram", "no user name or password"),
+        ("https://bot.example/healthz", "a path Herald's server doesn't use itself"),
+        ("https://bot.example/metrics", "a path Herald's server doesn't use itself"),
+        ("https://bot.example/websub/abc", "a path Herald's server doesn't use itself"),
+        ("https://bot.example/a/../telegram", "a path without . or .. segments"),
+    ],
+)
+def test_a_webhook_url_herald_cannot_serve_is_refused_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, url: str, why: str
+) -> None:
+    monkeypatch.setenv("HERALD_WEBHOOK_URL", url)
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+
+    assert str(raised.value).startswith("HERALD_WEBHOOK_URL is not valid")
+    assert why in str(raised.value)
+    assert "user:pass@" not in str(raised.value)
+
+
+def test_a_public_url_with_credentials_is_refused_without_echoing_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HERALD_PUBLIC_URL", "https://user:hunter2@bot.example")
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+
+    assert str(raised.value).startswith("HERALD_PUBLIC_URL is not valid")
+    assert "hunter2" not in str(raised.value)

@@ -65,7 +65,37 @@ def test_suggestions_offer_current_names_only(typed: str, offered: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "fixed"),
-    [("EST", True), ("US/Eastern", True), ("America/New_York", False), ("UTC", False)],
+    [
+        ("EST", True),
+        ("HST", True),
+        ("Etc/GMT+5", True),
+        ("US/Eastern", False),
+        ("Europe/Amsterdam", False),
+        ("Europe/Oslo", False),
+        ("Asia/Tokyo", False),
+        ("America/New_York", False),
+        ("UTC", False),
+        ("UTC+05:45", False),
+    ],
 )
-def test_old_aliases_and_fixed_offsets_are_told_apart_from_cities(name: str, fixed: bool) -> None:
+def test_only_zones_that_keep_one_offset_where_a_city_is_meant_get_the_warning(
+    name: str, fixed: bool
+) -> None:
     assert without_daylight_saving(name) is fixed
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("Lisbon", "Europe/Lisbon"),
+        ("new york", "America/New_York"),
+        ("Tokyo", "Asia/Tokyo"),
+        ("Beijing", "Asia/Shanghai"),
+        ("Mumbai", "Asia/Kolkata"),
+        ("San Francisco", "America/Los_Angeles"),
+        ("Москва", "Europe/Moscow"),
+        ("Oslo", "Europe/Oslo"),
+    ],
+)
+def test_a_city_typed_on_its_own_is_its_zone(typed: str, stored: str) -> None:
+    assert parse_timezone(typed) == stored

@@ -18,7 +18,7 @@ from bot.delivery.worker import (
     ThreadGoneError,
     ThrottledError,
 )
-from bot.domain import InactiveReason
+from bot.domain import Button, InactiveReason
 from bot.sandbox.emulator import BotApiEmulator, FloodLimits, Rate
 
 
@@ -161,3 +161,38 @@ async def test_a_flood_limit_becomes_a_throttle_with_retry_after(
         await sender.send(chat.id, "second")
 
     assert raised.value.retry_after >= 1
+
+
+async def test_an_edit_replaces_the_text_and_keeps_the_buttons_it_is_given(
+    emulator: BotApiEmulator, sender: TelegramSender
+) -> None:
+    chat = emulator.private_chat(emulator.add_user("Ada"))
+    buttons = ((Button("🔕 Mute 1 day", "alert:mute:1"),),)
+    message_id = await sender.send(chat.id, "<b>Pact</b>", buttons=buttons)
+
+    await sender.edit(chat.id, message_id, "<b>Pact</b>\n\n<i>Also: Wire</i>", buttons=buttons)
+
+    [message] = emulator.messages(chat)
+    assert message.text == "Pact\n\nAlso: Wire"
+    assert [button.text for row in message.buttons for button in row] == ["🔕 Mute 1 day"]
+
+
+async def test_an_edit_to_the_same_text_is_no_error(
+    emulator: BotApiEmulator, sender: TelegramSender
+) -> None:
+    chat = emulator.private_chat(emulator.add_user("Ada"))
+    message_id = await sender.send(chat.id, "<b>Pact</b>")
+
+    await sender.edit(chat.id, message_id, "<b>Pact</b>")
+
+    [message] = emulator.messages(chat)
+    assert len(message.history) == 1
+
+
+async def test_an_edit_of_a_message_that_is_gone_is_rejected(
+    emulator: BotApiEmulator, sender: TelegramSender
+) -> None:
+    chat = emulator.private_chat(emulator.add_user("Ada"))
+
+    with pytest.raises(RejectedError, match=r"(?i)message to edit not found"):
+        await sender.edit(chat.id, 999, "<b>Pact</b>")

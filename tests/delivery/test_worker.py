@@ -16,7 +16,8 @@ from bot.delivery.worker import (
     ThrottledError,
     TransientError,
 )
-from bot.domain import ChatKind, InactiveReason, MessageKind
+from bot.domain import ChatKind, InactiveReason, Keyboard, LinkPreview, MessageKind
+from bot.metrics import REGISTRY
 from tests.conftest import NOW
 from tests.delivery.conftest import Archive
 
@@ -28,11 +29,18 @@ class ScriptedSender:
 
     def __init__(self, **answers: Answer) -> None:
         self.sent: list[tuple[int, str, bool]] = []
+        self.edits: list[tuple[int, int, str]] = []
         self.attempts: list[int] = []
         self._answer = answers.get("answer")
 
     async def send(
-        self, chat_id: int, text: str, *, html: bool = True, thread_id: int | None = None
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        html: bool = True,
+        thread_id: int | None = None,
+        **options: object,
     ) -> int:
         self.attempts.append(chat_id)
         if self._answer is not None:
@@ -41,6 +49,17 @@ class ScriptedSender:
                 raise error
         self.sent.append((chat_id, text, html))
         return len(self.sent)
+
+    async def edit(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        *,
+        preview: tuple[str, LinkPreview] | None = None,
+        buttons: Keyboard = (),
+    ) -> None:
+        self.edits.append((chat_id, message_id, text))
 
     def texts(self, chat_id: int) -> list[str]:
         return [text for chat, text, _ in self.sent if chat == chat_id]
@@ -252,7 +271,13 @@ async def test_nothing_is_marked_sent_before_telegram_confirms_it(archive: Archi
 
     class PeekingSender(ScriptedSender):
         async def send(
-            self, chat_id: int, text: str, *, html: bool = True, thread_id: int | None = None
+            self,
+            chat_id: int,
+            text: str,
+            *,
+            html: bool = True,
+            thread_id: int | None = None,
+            **options: object,
         ) -> int:
             seen.append(await archive.states(chat_id))
             return await super().send(chat_id, text, html=html)
@@ -261,3 +286,28 @@ async def test_nothing_is_marked_sent_before_telegram_confirms_it(archive: Archi
 
     assert seen == [["pending"]]
     assert await archive.states(chat) == ["sent"]
+
+
+def sends(outcome: str) -> float:
+    return REGISTRY.get_sample_value("herald_sends_total", {"outcome": outcome}) or 0.0
+
+
+async def test_metrics_count_each_send_by_outcome_with_its_latency(archive: Archive) -> None:
+    ok, throttled, blocked, failing = [await archive.chat(n) for n in (41, 42, 43, 44)]
+    [entry] = await archive.entries("Story")
+    await archive.outbox.enqueue_alerts(
+        [(chat, entry, []) for chat in (ok, throttled, blocked, failing)], now=NOW
+    )
+    errors: dict[int, Exception] = {
+        throttled: ThrottledError(3),
+        blocked: ChatGoneError(InactiveReason.BLOCKED, "Forbidden: bot was blocked by the user"),
+        failing: TransientError("Bad Gateway"),
+    }
+    before = {outcome: sends(outcome) for outcome in ("ok", "429", "403", "other")}
+    timed_before = REGISTRY.get_sample_value("herald_send_latency_seconds_count") or 0.0
+
+    await deliverer(archive, ScriptedSender(answer=lambda chat, _, __: errors.get(chat))).drain()
+
+    moved = {outcome: sends(outcome) - count for outcome, count in before.items()}
+    assert moved == {"ok": 1, "429": 1, "403": 1, "other": 1}
+    assert REGISTRY.get_sample_value("herald_send_latency_seconds_count") == timed_before + 4

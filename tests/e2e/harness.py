@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import datetime as dt
 import os
+import re
 import signal
+import socket
 import sqlite3
 import sys
 import time
@@ -16,12 +18,14 @@ from typing import Any
 
 from bot.domain import ChatKind, ParsedEntry
 from bot.sandbox.emulator import BotApiEmulator, Chat, SentMessage, User
+from bot.sandbox.feedserver import FeedItem, FeedServer
 from bot.storage.chats import ChatRepository
 from bot.storage.database import Database
 from bot.storage.feeds import FeedRepository
 from bot.storage.interfaces import PollSuccess
 
 START_TIMEOUT = 30.0
+LISTENING = re.compile(r"HTTP server listening on (http://\S+)")
 
 
 class HeraldProcess:
@@ -34,14 +38,17 @@ class HeraldProcess:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     async def wait_until_polling(
-        self, emulator: BotApiEmulator, *, within: float = START_TIMEOUT
+        self, emulator: BotApiEmulator, *, within: float = START_TIMEOUT, webhook: bool = False
     ) -> None:
-        """Wait until the bot long-polls, so it is ready for messages; fail if it exits."""
+        """Wait until the bot long-polls (or has set its webhook), so it is ready for
+        messages; fail if it exits."""
         polling = asyncio.ensure_future(
             emulator.wait_until(
-                lambda: emulator.long_polling,
+                (lambda: emulator.webhook is not None)
+                if webhook
+                else (lambda: emulator.long_polling),
                 timeout=within,
-                description="getUpdates long poll from herald",
+                description="setWebhook from herald" if webhook else "getUpdates long poll",
             )
         )
         exited = asyncio.ensure_future(self.process.wait())
@@ -55,6 +62,15 @@ class HeraldProcess:
         except TimeoutError as error:
             raise AssertionError(f"herald did not start polling:\n{self.log}") from error
 
+    async def http_url(self, *, within: float = 10.0) -> str:
+        """The root URL of herald's HTTP server, from the line it logs once listening."""
+        deadline = time.monotonic() + within
+        while (found := LISTENING.search(self.log)) is None:
+            assert self.process.returncode is None, f"herald exited:\n{self.log}"
+            assert time.monotonic() < deadline, f"herald logged no HTTP server:\n{self.log}"
+            await asyncio.sleep(0.05)
+        return found[1]
+
     async def stop(self, sig: int = signal.SIGTERM, within: float = 10.0) -> int:
         if self.process.returncode is None:
             self.process.send_signal(sig)
@@ -66,6 +82,14 @@ class HeraldProcess:
             await self.process.wait()
 
 
+def free_port() -> int:
+    """A TCP port free on loopback now, for a test that must name herald's port up front
+    (a webhook URL); the system hands it out to nobody else in between, as a rule."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def herald_environment(**variables: str) -> dict[str, str]:
     # No HERALD_* setting of the developer's leaks in, and no proxy sees loopback traffic.
     env = {
@@ -74,6 +98,8 @@ def herald_environment(**variables: str) -> dict[str, str]:
         if not name.startswith("HERALD_") and not name.lower().endswith("_proxy")
     }
     env["PYTHONUNBUFFERED"] = "1"
+    # Tests run side by side: each herald's HTTP server takes a free port, which it logs.
+    env["HERALD_LISTEN"] = "127.0.0.1:0"
     env.update(variables)
     return env
 
@@ -114,7 +140,9 @@ async def running_herald(
         )
     herald = HeraldProcess(process, log_path)
     try:
-        await herald.wait_until_polling(emulator, within=start_within)
+        await herald.wait_until_polling(
+            emulator, within=start_within, webhook=bool(settings.get("HERALD_WEBHOOK_URL"))
+        )
         yield herald
     finally:
         await herald.kill()
@@ -222,3 +250,34 @@ async def ask(emulator: BotApiEmulator, chat: Chat, user: User, text: str) -> Se
 async def follow(emulator: BotApiEmulator, chat: Chat, user: User, *topics: str) -> list[str]:
     """Follow each topic in turn; the bot's answers."""
     return [(await ask(emulator, chat, user, f"/topic {topic}")).text for topic in topics]
+
+
+class Reader:
+    """Ada, in her private chat, following Gaza on a feed the test publishes to."""
+
+    def __init__(self, emulator: BotApiEmulator, feed_server: FeedServer) -> None:
+        self.user = emulator.add_user("Ada")
+        self.chat = emulator.private_chat(self.user)
+        self._server = feed_server
+        self._items = [FeedItem(title="Markets open", link="https://a.example/1")]
+        feed_server.publish_rss("/a.xml", self._items)
+
+    def publish(self, title: str) -> str:
+        """Add a story to the feed; returns its link."""
+        link = f"https://a.example/{len(self._items)}"
+        self._items.append(FeedItem(title=title, link=link))
+        self._server.publish_rss("/a.xml", self._items)
+        return link
+
+
+@contextlib.asynccontextmanager
+async def following_gaza(
+    emulator: BotApiEmulator, feed_server: FeedServer, tmp_path: Path
+) -> AsyncIterator[Reader]:
+    reader = Reader(emulator, feed_server)
+    async with running_herald(
+        emulator, tmp_path, HERALD_FEEDS=feed_server.url("/a.xml"), HERALD_POLL_INTERVAL="1"
+    ):
+        await wait_for_rows(tmp_path, "SELECT 1 FROM entries")
+        await ask(emulator, reader.chat, reader.user, "/topic Gaza")
+        yield reader

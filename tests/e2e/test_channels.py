@@ -63,6 +63,7 @@ async def test_a_channel_admin_follows_a_topic_for_the_channel_from_a_private_ch
     assert "North Korea · 🔔 instant" in listing.text
     assert [button.text for row in listing.buttons for button in row] == [
         "1. 🔔 instant",
+        "🔊 sound",
         "🗑 remove 1",
     ]
     assert "admins of World News" in refused.text
@@ -71,6 +72,8 @@ async def test_a_channel_admin_follows_a_topic_for_the_channel_from_a_private_ch
     assert "World News" in chats.text
     assert str(channel.id) in chats.text
     assert alert.text.startswith("North Korea fires a missile")
+    # Anyone reading a channel could press an alert's buttons: channels get none.
+    assert alert.buttons == ()
     assert len(emulator.messages(channel)) == 1
     assert emulator.messages(owner_chat)[-1] == chats
 
@@ -155,10 +158,18 @@ async def test_the_buttons_on_a_channels_topic_list_act_on_the_channel(
             await emulator.press_button(chat, listing.message_id, owner, "🗑 remove 1")
         )
         await emulator.wait_until(lambda: listing.edit_count, description="the list edited")
+        after_removal = listing.text
+        left = topics_of(tmp_path, channel.id)
+        await emulator.wait_for_answer(
+            await emulator.press_button(chat, listing.message_id, owner, "↩️ Undo")
+        )
+        await emulator.wait_until(lambda: listing.edit_count > 1, description="undone")
 
-    assert answer.text == "Removed “North Korea”"
-    assert topics_of(tmp_path, channel.id) == ["Iran"]
-    assert listing.text.startswith("📣 World News\nTopics (1 of 50)\n1. Iran")
+    assert answer.text == "Removed “North Korea”. Undo is at the top for a minute."
+    assert left == ["Iran"]
+    assert after_removal.startswith("📣 World News\nTopics (1 of 50)\n1. Iran")
+    assert sorted(topics_of(tmp_path, channel.id)) == ["Iran", "North Korea"]
+    assert listing.text.startswith("📣 World News\nTopics (2 of 50)\n1. North Korea")
 
 
 async def test_a_group_is_managed_from_a_private_chat_only_where_the_bot_may_send(

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 import sqlite3
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 
 from bot.sandbox.emulator import BotApiEmulator, Chat, SentMessage, User
-from bot.sandbox.feedserver import FeedItem, FeedServer
-from tests.e2e.harness import ask, herald_environment, query, running_herald, wait_for_rows
+from bot.sandbox.feedserver import FeedServer
+from tests.e2e.harness import (
+    ask,
+    following_gaza,
+    herald_environment,
+    query,
+    running_herald,
+    wait_for_rows,
+)
 
 REPLY_WITHIN = 2.0
 
@@ -399,34 +404,6 @@ async def test_stop_with_a_mistyped_chat_or_any_other_argument_changes_nothing(
     assert "I can't see the chat @mynewz" in typo.text
     assert "Nothing was changed" in user_id.text
     assert topics == [("North Korea",)]
-
-
-class Reader:
-    """Ada, in her private chat, following Gaza on a feed the test publishes to."""
-
-    def __init__(self, emulator: BotApiEmulator, feed_server: FeedServer) -> None:
-        self.user = emulator.add_user("Ada")
-        self.chat = emulator.private_chat(self.user)
-        self._server = feed_server
-        self._items = [FeedItem(title="Markets open", link="https://a.example/1")]
-        feed_server.publish_rss("/a.xml", self._items)
-
-    def publish(self, title: str) -> None:
-        self._items.append(FeedItem(title=title, link=f"https://a.example/{len(self._items)}"))
-        self._server.publish_rss("/a.xml", self._items)
-
-
-@contextlib.asynccontextmanager
-async def following_gaza(
-    emulator: BotApiEmulator, feed_server: FeedServer, tmp_path: Path
-) -> AsyncIterator[Reader]:
-    reader = Reader(emulator, feed_server)
-    async with running_herald(
-        emulator, tmp_path, HERALD_FEEDS=feed_server.url("/a.xml"), HERALD_POLL_INTERVAL="1"
-    ):
-        await wait_for_rows(tmp_path, "SELECT 1 FROM entries")
-        await ask(emulator, reader.chat, reader.user, "/topic Gaza")
-        yield reader
 
 
 async def test_stop_asks_first_and_alerts_keep_coming_until_it_is_confirmed(

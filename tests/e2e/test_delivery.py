@@ -189,9 +189,9 @@ async def test_breaking_news_reaches_every_active_chat_once_even_with_a_hostile_
     assert len(card.text) < 1000
     assert "queued to 4 chats" in confirmation.text
     assert "queued to 0 chats; 4 already had it" in again.text
-    assert "No stored entry matches '999'" in missing.text
+    assert "No stored story matches '999'" in missing.text
     assert "chats: 4 active, 0 inactive" in stats.text
-    assert "entries: 1" in stats.text
+    assert "stories: 1" in stats.text
     assert "0 × 429" in stats.text
     assert not [r for r in emulator.requests if r.status == 400]
 

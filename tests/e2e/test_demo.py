@@ -159,12 +159,14 @@ async def test_the_demo_with_nothing_to_read_starts_lingers_and_ends_cleanly(
 
 
 async def test_a_stale_button_is_answered_and_the_script_goes_on(tmp_path: Path) -> None:
-    script = b"/topic Gaza\n/topic\n2\n2\n/help\n"  # remove, then press the same button again
+    # Remove a topic and undo it; then mute, and press the mute button that is gone.
+    script = b"/topic Gaza\n/topic\n3\n1\n/mute\n1\n1\n/help\n"
 
     code, shown = await run_demo(tmp_path, script, "--linger", "0")
 
     assert code == 0, shown
     assert "(notice) Removed" in shown
+    assert "(notice) Back: “Gaza”" in shown
     assert "(that button is gone)" in shown
     assert "Topic language" in shown[shown.index("you › /help") :]
     assert "Traceback" not in shown
@@ -203,6 +205,21 @@ async def test_a_scripted_demo_shows_a_pushed_alert_for_the_suggested_topic(
     after = shown[shown.index("you › /topic Putin") :]
     assert "🏷 Putin" in after
     assert "Update 1:" not in shown
+
+
+async def test_the_demo_feed_is_pushed_through_its_websub_hub(tmp_path: Path) -> None:
+    code, shown = await run_demo(
+        tmp_path,
+        b"/topic Putin\n#wait Kremlin says Putin\n",
+        "--linger",
+        "0",
+        HERALD_LOG_LEVEL="INFO",
+    )
+
+    assert code == 0, shown
+    assert "Feed 1 is pushed by 127.0.0.1:" in shown
+    assert "Feed 1 pushed: 1 new entries" in shown
+    assert "Ignored a WebSub push" not in shown
 
 
 def test_the_sample_feed_never_reruns_a_story() -> None:

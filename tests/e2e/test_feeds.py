@@ -81,7 +81,7 @@ async def test_feeds_shows_health_truthfully_for_good_failing_and_backing_off_fe
     good, broken, busy = answer.text.split("\n\n")[-3:]
     assert "✅ #1 Good News" in good
     assert "304 answers" in good
-    assert "336.0 entries/day" in good  # 14 stories over the hour before it was added
+    assert "336.0 stories/day" in good  # 14 stories over the hour before it was added
     assert "last error" not in good
     assert "⚠️ #2" in broken
     assert "last error: HTTP 500" in broken
@@ -128,7 +128,7 @@ async def test_an_admin_adds_a_feed_by_its_page_and_removes_it(
         usage = await emulator.wait_for_message(chat)
 
     assert "Found this feed on" in progress.text
-    assert "Added feed #1 Site News with 4 entries" in progress.text
+    assert "Added feed #1 Site News with 4 stories" in progress.text
     assert removed.history[0].text.startswith("Stop watching #1 Site News?")
     assert still_there == [(4,)]
     assert "Stopped watching #1 Site News" in removed.text
@@ -306,7 +306,7 @@ async def test_feeds_on_private_addresses_are_refused_unless_their_range_is_allo
     ):
         answer = await add_feed(emulator, chat, admin, by_name)
 
-    assert "Added feed #1 Inside with 2 entries" in answer
+    assert "Added feed #1 Inside with 2 stories" in answer
     assert feed_server.hits("/inside.xml") == 1
 
 

@@ -143,3 +143,54 @@ async def test_every_hostile_search_and_latest_gets_a_reply(
     assert "Sorry, something went wrong" not in "".join(reply.text for reply in replies)
     assert "Putin" in still_working.text
     assert "Traceback" not in herald.log
+
+
+async def test_an_inline_query_answers_with_matching_stories_from_any_chat(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    # More stories mention tariffs than one answer may carry (50): the rest come by scrolling.
+    many = [(f"Tariffs round {n}", f"Tariffs & duties rose in round {n}.") for n in range(60)]
+    await seed_entries(tmp_path, [*ARCHIVE[:6], *many, ("<Tariffs> & “quotes”", "Odd title.")])
+    user = emulator.add_user("Ada")
+
+    async with running_herald(emulator, tmp_path):
+        putin = await emulator.wait_for_inline_answer(
+            await emulator.inline_query(user, "Putin", chat_type="supergroup")
+        )
+        tariffs = await emulator.wait_for_inline_answer(
+            await emulator.inline_query(user, "tariffs")
+        )
+        pages = [tariffs]
+        while pages[-1].next_offset and len(pages) < 10:
+            pages.append(
+                await emulator.wait_for_inline_answer(
+                    await emulator.inline_query(user, "tariffs", offset=pages[-1].next_offset)
+                )
+            )
+        newest = await emulator.wait_for_inline_answer(await emulator.inline_query(user, ""))
+        broken = await emulator.wait_for_inline_answer(
+            await emulator.inline_query(user, '"unclosed')
+        )
+
+    assert [result.title for result in putin.results] == [
+        "Putin warns the West",
+        "Putin meets Xi in Beijing",
+    ]
+    card = putin.results[0]
+    assert card.description is not None
+    assert card.description.startswith("World Desk · ")
+    assert card.description.endswith(" ago")
+    assert card.url == "https://news.example/5"
+    assert card.text.startswith("Putin warns the West\nWorld Desk · ")
+    assert " UTC\n" in card.text
+    assert not putin.is_personal
+    assert putin.cache_time <= 60
+    assert 0 < len(tariffs.results) <= 50
+    assert tariffs.next_offset
+    titles = [result.title for page in pages for result in page.results]
+    assert len(titles) == len(set(titles)) == 61
+    assert "<Tariffs> & “quotes”" in titles
+    assert newest.results[0].title == "<Tariffs> & “quotes”"
+    assert broken.results == ()
+    assert broken.button is not None
+    assert broken.button.startswith("⚠️ ")

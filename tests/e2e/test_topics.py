@@ -102,7 +102,7 @@ async def test_adding_a_topic_previews_last_weeks_matches_and_alerts_only_newer_
         [preview] = await follow(emulator, chat, user, "sanction")
 
     assert "This chat now follows sanction." in preview
-    assert "In the last 7 days it would have matched 3 entries:" in preview
+    assert "In the last 7 days it would have matched 3 stories:" in preview
     lines = preview.splitlines()
     assert lines[2].startswith("• Markets shrug off sanctioned banks · World Desk")
     assert lines[3].startswith("• New sanctions hit shipping firms")
@@ -211,3 +211,38 @@ async def test_a_bare_topic_in_a_new_chat_asks_and_the_reply_is_followed(
     assert asked.text == "Which topic should this chat follow? Reply with the words."
     assert "This chat now follows North Korea" in followed.text
     assert "/topic just chatting" in pointer.text
+
+
+async def test_a_long_topic_list_pages_and_warns_when_digest_only_topics_reach_no_one(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    user = emulator.add_user("Ada")
+    chat = emulator.private_chat(user)
+    names = [f"Topic{n:02d}" for n in range(1, 13)]
+
+    async with running_herald(emulator, tmp_path):
+        for name in names:
+            await ask(emulator, chat, user, f"/topic {name}")
+        listing = await ask(emulator, chat, user, "/topic")
+        first_page = listing.text
+        await emulator.press_button(chat, listing.message_id, user, "Next ›")
+        await emulator.wait_until(lambda: listing.edit_count == 1, description="page 2")
+        second_page = listing.text
+        await emulator.press_button(chat, listing.message_id, user, "11. 🔔 instant")
+        await emulator.wait_until(lambda: listing.edit_count == 2, description="switched")
+        warned = listing.text
+        await emulator.press_button(chat, listing.message_id, user, "🔔 Turn the digest on")
+        await emulator.wait_until(lambda: listing.edit_count == 3, description="digest on")
+
+    assert "Topics (12 of 50) · page 1 of 2" in first_page
+    assert "10. Topic10" in first_page
+    assert "11. Topic11" not in first_page
+    assert "page 2 of 2" in second_page
+    assert "11. Topic11 · 🔔 instant" in second_page
+    assert "1. Topic01" not in second_page
+    assert "11. Topic11 · 📰 digest only" in warned
+    assert "Digest-only topics wait for the daily digest, which is off" in warned
+    # The digest is on, and the list stays on its page, its warning gone.
+    assert query(tmp_path, "SELECT digest_enabled FROM chats") == [(1,)]
+    assert listing.text.startswith("Topics (12 of 50) · page 2 of 2")
+    assert "Digest-only topics wait" not in listing.text

@@ -50,7 +50,7 @@ async def test_get_me_describes_the_bot(api: BotApiClient, emulator: BotApiEmula
         "username": "herald_bot",
         "can_join_groups": True,
         "can_read_all_group_messages": False,
-        "supports_inline_queries": False,
+        "supports_inline_queries": True,
         "can_connect_to_business": False,
         "has_main_web_app": False,
     }

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from bot.delivery.pacing import Pacer
 from bot.delivery.worker import Deliverer
-from bot.domain import Chat
+from bot.domain import Chat, Keyboard, LinkPreview
 from bot.services.broadcasts import BroadcastService
 from bot.services.digests import DigestService
 from bot.services.outbox import OutboxService
@@ -35,11 +35,18 @@ class RecordingSender:
 
     def __init__(self) -> None:
         self.sent: list[tuple[int, str]] = []
+        self.edits: list[tuple[int, int, str]] = []
         self.threads: list[int | None] = []  # the forum thread of each message sent
         self.answer: Callable[[int, str], BaseException | None] = lambda chat_id, text: None
 
     async def send(
-        self, chat_id: int, text: str, *, html: bool = True, thread_id: int | None = None
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        html: bool = True,
+        thread_id: int | None = None,
+        **options: object,
     ) -> int:
         error = self.answer(chat_id, text)
         if isinstance(error, Crash):
@@ -50,6 +57,17 @@ class RecordingSender:
         self.sent.append((chat_id, text))
         self.threads.append(thread_id)
         return len(self.sent)
+
+    async def edit(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        *,
+        preview: tuple[str, LinkPreview] | None = None,
+        buttons: Keyboard = (),
+    ) -> None:
+        self.edits.append((chat_id, message_id, text))
 
     def texts(self, chat_id: int) -> list[str]:
         return [text for chat, text in self.sent if chat == chat_id]

@@ -7,6 +7,7 @@ import datetime as dt
 from bot.domain import ChatKind, ParsedEntry
 from bot.services.alerts import AlertRouter
 from bot.services.chats import ChatService
+from bot.services.stories import StoryWindow
 from bot.services.topics import TopicService
 from bot.storage.chats import ChatRepository
 from bot.storage.database import Database
@@ -34,12 +35,16 @@ class Newsroom:
         self.chats = ChatService(
             self.chat_repository, self.topics, default_timezone="UTC", clock=clock
         )
+        self.stories = StoryWindow(
+            EntryRepository(database), window=dt.timedelta(hours=48), clock=clock
+        )
         self.router = AlertRouter(
             EntryRepository(database),
             TopicRepository(database),
             index,
             clock=clock,
             wake=self._wake,
+            stories=self.stories,
         )
         self.feeds = FeedRepository(database)
         self.entries = EntryRepository(database)
@@ -63,6 +68,7 @@ class Newsroom:
         feed_url: str = "https://news.example/rss",
         link: str | None = None,
         dated: dt.datetime | None = None,
+        summary: str = "",
     ) -> list[int]:
         """Store entries as a poll would, dated ``dated`` (default now); their ids.
 
@@ -82,7 +88,7 @@ class Newsroom:
                 ParsedEntry(
                     key=str(self._keys),
                     title=title,
-                    summary="",
+                    summary=summary,
                     link=link or f"https://news.example/{self._keys}",
                     published=dated or self.clock(),
                     author="",

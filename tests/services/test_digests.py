@@ -384,3 +384,34 @@ def test_quiet_hours_take_what_people_type(written: str, hours: tuple[dt.time, d
 def test_quiet_hours_refuse_what_names_no_window(written: str) -> None:
     with pytest.raises(HoldError):
         parse_window(written)
+
+
+async def test_a_story_from_two_outlets_is_listed_once_in_a_digest(
+    desk: Desk, clock: StepClock
+) -> None:
+    clock.now = at("2026-03-14 06:00")
+    chat = await desk.subscriber(1, "Putin")
+    [topic] = await desk.topics.list(1)
+    await desk.topics.set_mode(1, topic.id, TopicMode.DIGEST)
+    clock.advance(minutes=1)
+    wire = (
+        "Russian President Vladimir Putin and North Korean leader Kim Jong Un signed a"
+        " strategic partnership treaty on Wednesday that includes a pledge of mutual"
+        " assistance if either country is attacked."
+    )
+    await desk.publish(
+        "Putin and Kim sign mutual defence pact", feed_url="https://a.example/rss", summary=wire
+    )
+    clock.advance(minutes=1)
+    await desk.publish(
+        "Russia and North Korea sign defence treaty",
+        feed_url="https://b.example/rss",
+        summary=wire,
+    )
+    await desk.router.route_pending()
+
+    await desk.digests.send_now(chat)
+
+    [digest] = await desk.messages(1, "digest")
+    assert digest.count("• ") == 1
+    assert "Russia and North Korea sign defence treaty" in digest

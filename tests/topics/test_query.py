@@ -162,25 +162,29 @@ def test_phrases_lists_each_phrase_looked_for_once() -> None:
 
 
 def test_an_empty_topic_is_refused() -> None:
-    assert error_for("") == "a topic needs at least one word to look for"
+    assert error_for("") == "A topic needs at least one word to look for."
 
 
 @pytest.mark.parametrize("text", ["   ", "!!!", "🔥🔥", '""', "\x00", "- —", "OR", "AND"])
 def test_a_topic_without_any_word_is_refused(text: str) -> None:
-    assert error_for(text) == "a topic needs at least one word to look for"
+    assert error_for(text) == "A topic needs at least one word to look for."
 
 
 def test_a_search_without_any_word_is_refused_as_a_search() -> None:
-    assert error_for("   ", mode="search") == "a search needs at least one word to look for"
+    assert error_for("   ", mode="search") == "A search needs at least one word to look for."
 
 
 def test_an_unbalanced_quote_is_refused() -> None:
-    assert error_for('"North Korea') == 'unbalanced quote: add the closing "'
-    assert error_for('Korea "South') == 'unbalanced quote: add the closing "'
+    assert error_for('"North Korea') == (
+        'A quote is left open: add the closing ". Did you mean: "North Korea"?'
+    )
+    assert error_for('Korea "South') == (
+        'A quote is left open: add the closing ". Did you mean: Korea "South"?'
+    )
 
 
 def test_a_topic_over_200_characters_is_refused() -> None:
-    assert error_for("a" * (MAX_TOPIC_LENGTH + 1)) == "a topic is at most 200 characters"
+    assert error_for("a" * (MAX_TOPIC_LENGTH + 1)) == "A topic is at most 200 characters."
 
 
 def test_a_topic_of_exactly_200_characters_is_accepted() -> None:
@@ -195,41 +199,70 @@ def test_a_search_may_be_as_long_as_a_telegram_message() -> None:
     text = "x" * MAX_SEARCH_LENGTH
 
     assert search(text).clauses == ((words(text),),)
-    assert error_for(text + "x", mode="search") == "a search is at most 4096 characters"
+    assert error_for(text + "x", mode="search") == "A search is at most 4096 characters."
 
 
 def test_the_length_limit_can_be_chosen() -> None:
-    assert error_for("North Korea", max_length=5) == "a topic is at most 5 characters"
+    assert error_for("North Korea", max_length=5) == "A topic is at most 5 characters."
 
 
 @pytest.mark.parametrize("text", ["Putin OR", "OR Putin", "Putin OR OR Kremlin", "Putin OR -Kim"])
 def test_or_without_words_on_both_sides_is_refused(text: str) -> None:
-    assert error_for(text) == "OR needs words on both sides"
+    assert error_for(text).startswith("OR needs words on both sides.")
 
 
 @pytest.mark.parametrize("text", ["Putin AND", "AND Putin", "Putin AND 🔥", "Putin AND OR Kim"])
 def test_and_without_words_on_both_sides_is_refused(text: str) -> None:
-    assert error_for(text) == "AND needs words on both sides"
+    assert error_for(text).startswith("AND needs words on both sides.")
 
 
 @pytest.mark.parametrize("text", ["-Vietnam", '-"South Korea"', "-Putin OR -Kremlin"])
 def test_a_topic_that_only_excludes_is_refused(text: str) -> None:
     assert error_for(text) == (
-        "a topic can't only exclude words: add a word to look for before the -"
+        "A topic can't only exclude words: add a word to look for before the -."
     )
 
 
 def test_brackets_with_operators_are_refused_rather_than_misread() -> None:
-    assert error_for("(Putin OR Kremlin) AND Vietnam") == (
-        "brackets aren't supported: AND binds tighter than OR, "
-        "so write Putin AND Vietnam OR Kremlin AND Vietnam"
+    assert error_for("(Putin OR Kremlin) AND Xi") == (
+        "Brackets aren't supported: AND binds tighter than OR. "
+        "Did you mean: Putin AND Xi OR Kremlin AND Xi?"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "rewrite"),
+    [
+        ("Putin OR", "Putin"),
+        ("OR Kremlin", "Kremlin"),
+        ("Putin OR OR Kremlin", "Putin OR Kremlin"),
+        ("Putin AND OR Kim", "Putin OR Kim"),
+        (
+            "(Sanctions OR tariffs) AND (Iran OR Russia)",
+            "Sanctions AND Iran OR Sanctions AND Russia OR tariffs AND Iran OR tariffs AND Russia",
+        ),
+        (
+            "North Korea AND (missile OR nuclear test)",
+            "North Korea AND missile OR North Korea AND nuclear test",
+        ),
+    ],
+)
+def test_a_refused_compound_query_suggests_the_same_words_rewritten(
+    text: str, rewrite: str
+) -> None:
+    assert error_for(text).endswith(f" Did you mean: {rewrite}?")
+    assert topic(rewrite).display == rewrite
+
+
+@pytest.mark.parametrize("text", ["-Iran", "Putin AND 🔥", "site:x", "AND"])
+def test_no_rewrite_is_suggested_where_none_is_obvious(text: str) -> None:
+    assert "Did you mean" not in error_for(text)
 
 
 def test_too_many_words_are_refused() -> None:
     text = " ".join(["w"] * (MAX_WORDS + 1))
 
-    assert error_for(text, mode="search") == f"a search can have at most {MAX_WORDS} words"
+    assert error_for(text, mode="search") == f"A search can have at most {MAX_WORDS} words."
     assert search(" ".join(["w"] * MAX_WORDS)).clauses == ((words("w"),),)
 
 
