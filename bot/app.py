@@ -42,6 +42,7 @@ from bot.services.reading import ReadingService
 from bot.services.stats import StatsService
 from bot.services.stories import StoryWindow
 from bot.services.topics import TopicService
+from bot.storage.backends import open_storage, open_storage_read_only
 from bot.storage.chats import ChatRepository
 from bot.storage.database import Database
 from bot.storage.entries import EntryRepository
@@ -95,7 +96,9 @@ class Herald:
 
     async def post_init(self, application: HeraldApplication) -> None:
         settings, clock = self.settings, self.clock
-        self.database = database = await Database.open(settings.database)
+        self.database = database = await open_storage(
+            settings.database, pool_size=settings.database_pool_size
+        )
         # Feeds get their own client: redirects are followed by the fetcher hop by hop, every
         # connection is checked against the address policy, and a slow feed server must
         # never hold a connection the Bot API needs.
@@ -331,7 +334,7 @@ async def _take_update(application: HeraldApplication, data: dict[str, Any]) -> 
 
 async def check_database(settings: Settings) -> None:
     """Open (and migrate) the database once; raises StorageError when it can't be used."""
-    database = await Database.open(settings.database)
+    database = await open_storage(settings.database, pool_size=settings.database_pool_size)
     await database.close()
 
 
@@ -339,7 +342,7 @@ async def check_health(settings: Settings, *, clock: Clock = utc_now) -> HealthR
     """What `herald health` reports: whether a bot on this database is alive."""
     try:
         # Read-only: a health check must never migrate or write the live database.
-        database = await Database.open_read_only(settings.database)
+        database = await open_storage_read_only(settings.database)
     except StorageError as error:
         return HealthReport(False, str(error))
     try:

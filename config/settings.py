@@ -58,7 +58,8 @@ _EXPECTED = {
     "telegram_api_url": "an http(s) URL such as https://api.telegram.org",
     "admin_ids": "comma-separated numeric Telegram user ids, e.g. 12345,67890",
     "feeds": "comma-separated http(s) feed URLs",
-    "database": "a path to the SQLite file, e.g. herald.db",
+    "database": "a path to the SQLite file, e.g. herald.db, or a postgresql:// URL",
+    "database_pool_size": "a whole number of connections from 2 to 100, e.g. 5",
     "poll_interval": "a number of seconds from 1 to 86400 (fractions allowed), e.g. 120",
     "send_rate": "a number of messages per second above 0 and at most 1000, e.g. 30",
     "digest_time": "a time of day as HH:MM, e.g. 08:00",
@@ -132,7 +133,9 @@ class Settings(BaseSettings):
     telegram_api_url: str = DEFAULT_API_URL
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     feeds: Annotated[tuple[str, ...], NoDecode] = (DEFAULT_FEED,)
-    database: Path = Path("herald.db")
+    # A SQLite file, or a postgresql:// URL (kept a string: a Path would fold its //).
+    database: Path | str = Path("herald.db")
+    database_pool_size: int = Field(default=5, ge=2, le=100)
     poll_interval: float = Field(default=120.0, ge=1.0, le=86_400.0)
     send_rate: float = Field(default=30.0, gt=0.0, le=1000.0)
     digest_time: dt.time = dt.time(8, 0)
@@ -166,8 +169,15 @@ class Settings(BaseSettings):
     @field_validator("database", mode="before")
     @classmethod
     def _check_database(cls, value: Any) -> Any:
-        if isinstance(value, str) and not value.strip():
-            raise ValueError("empty")
+        if isinstance(value, str):
+            if not value.strip():
+                raise ValueError("empty")
+            if value.startswith(("postgresql://", "postgres://")):
+                # Not echoed back: the URL may carry a password.
+                return value
+            if "://" in value:
+                raise ValueError("an URL that isn't postgresql://")
+            return Path(value)
         return value
 
     @field_validator("telegram_api_url", mode="before")
@@ -353,11 +363,14 @@ def describe_errors(error: ValidationError) -> str:
             continue
         variable = f"HERALD_{field.upper()}"
         expected = _EXPECTED.get(field, detail["msg"])
-        if field in {"telegram_token", "webhook_secret"}:
+        shown = detail.get("input")
+        if field in {"telegram_token", "webhook_secret"} or (
+            field == "database" and "://" in str(shown)
+        ):
+            # A token, a secret, or a URL that may carry a password: never echoed.
             problems.append(f"{variable} is not valid: expected {expected}")
             continue
         refused = (detail.get("ctx") or {}).get("error")
-        shown = detail.get("input")
         given = f" (got {shown!r})" if isinstance(shown, str | int | float) else ""
         if isinstance(refused, _Refused):
             given = given if refused.echo else ""

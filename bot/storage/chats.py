@@ -27,9 +27,9 @@ def holding(chat: str, now: str) -> str:
     """
     # COALESCE: a comparison with a NULL column is NULL, and NOT NULL would hide the row.
     return (
-        f"({chat}.held_since IS NOT NULL OR COALESCE({chat}.muted_until > {now}, 0)"
-        f" OR COALESCE({chat}.quiet_from <= {now} AND {now} < {chat}.quiet_until, 0)"
-        f" OR COALESCE({chat}.inactive_reason = 'no_rights', 0))"
+        f"({chat}.held_since IS NOT NULL OR COALESCE({chat}.muted_until > {now}, FALSE)"
+        f" OR COALESCE({chat}.quiet_from <= {now} AND {now} < {chat}.quiet_until, FALSE)"
+        f" OR COALESCE({chat}.inactive_reason = 'no_rights', FALSE))"
     )
 
 
@@ -182,16 +182,26 @@ class ChatRepository:
             # The supergroup is known already (someone wrote /start there first): move
             # what is left of the old group across, skipping what the new one has.
             for table in await self._chat_tables(sql):
+                if self._db.dialect == "postgresql":
+                    await sql.execute(
+                        "SELECT herald_move_chat_rows(?, ?, ?)", (table, old_id, new_id)
+                    )
+                    continue
                 await sql.execute(
                     f"UPDATE OR IGNORE {table} SET chat_id = ? WHERE chat_id = ?",
                     (new_id, old_id),
                 )
             await sql.execute("DELETE FROM chats WHERE id = ?", (old_id,))
 
-    @staticmethod
-    async def _chat_tables(sql: aiosqlite.Connection) -> list[str]:
+    async def _chat_tables(self, sql: aiosqlite.Connection) -> list[str]:
+        """The tables whose ``chat_id`` refers to chats, read from the schema itself."""
         cursor = await sql.execute(
-            "SELECT m.name FROM sqlite_master AS m, pragma_foreign_key_list(m.name) AS k"
+            "SELECT DISTINCT r.conrelid::regclass::text FROM pg_constraint AS r"
+            " JOIN pg_attribute AS a ON a.attrelid = r.conrelid AND a.attnum = ANY (r.conkey)"
+            " WHERE r.contype = 'f' AND r.confrelid = 'chats'::regclass"
+            " AND a.attname = 'chat_id'"
+            if self._db.dialect == "postgresql"
+            else "SELECT m.name FROM sqlite_master AS m, pragma_foreign_key_list(m.name) AS k"
             " WHERE m.type = 'table' AND k.\"table\" = 'chats' AND k.\"from\" = 'chat_id'"
         )
         return [row[0] for row in await cursor.fetchall()]

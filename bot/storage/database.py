@@ -102,6 +102,8 @@ class Database:
     a reply.
     """
 
+    dialect = "sqlite"
+
     def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
         self._connection = connection
         self._write_lock = asyncio.Lock()

@@ -11,11 +11,15 @@ import aiosqlite
 
 from bot.domain import Entry
 from bot.storage.database import Database, from_epoch, to_epoch
+from bot.storage.postgres import fulltext as postgres_fulltext
 from bot.topics.fts import document
 
 # Entries indexed in one write transaction: the tokens are made while it holds the writer,
 # so it stays short (a few tens of milliseconds) and other writes slip in between batches.
 INDEX_BATCH = 200
+# On PostgreSQL a batch is one statement each way and no reader waits for it: larger
+# batches save round trips.
+POSTGRES_INDEX_BATCH = 1000
 
 ENTRY_COLUMNS = (
     "e.id, e.feed_id, COALESCE(NULLIF(f.title, ''), f.url) AS feed_title, e.key, e.title,"
@@ -31,10 +35,13 @@ async def delete_entries(
 
     A feed that still lists a deleted entry must not make it new again.
     """
+    if not entry_ids:
+        return  # "IN ()" is SQLite's alone
     marks = ",".join("?" * len(entry_ids))
     await sql.execute(
-        "INSERT OR REPLACE INTO pruned_keys (feed_id, key, pruned_at)"
-        f" SELECT feed_id, key, ? FROM entries WHERE id IN ({marks})",
+        "INSERT INTO pruned_keys (feed_id, key, pruned_at)"
+        f" SELECT feed_id, key, ? FROM entries WHERE id IN ({marks})"
+        " ON CONFLICT (feed_id, key) DO UPDATE SET pruned_at = excluded.pruned_at",
         (to_epoch(now), *entry_ids),
     )
     await sql.execute(f"DELETE FROM entries WHERE id IN ({marks})", tuple(entry_ids))
@@ -127,11 +134,12 @@ class EntryRepository:
         stories = sorted({entry.story for entry in entries})
         if not stories:
             return {}
+        marks = ", ".join("?" * len(stories))
         rows = await self._db.fetchall(
             "SELECT e.story, COALESCE(NULLIF(f.title, ''), f.url) AS name, MIN(e.id) AS first"
-            f" FROM {ENTRY_FROM} WHERE e.story IN (SELECT value FROM json_each(?))"
-            " GROUP BY e.story, e.feed_id ORDER BY first",
-            (json.dumps(stories),),
+            f" FROM {ENTRY_FROM} WHERE e.story IN ({marks})"
+            " GROUP BY e.story, e.feed_id, f.title, f.url ORDER BY first",
+            tuple(stories),
         )
         names: dict[str, list[str]] = {}
         for row in rows:
@@ -225,6 +233,8 @@ class EntryRepository:
     async def index_pending(self) -> int:
         """Index every entry added or edited since the last call, newest first; returns how
         many. Triggers queue them (migration 0011): only Python can make Herald's tokens."""
+        if self._db.dialect == "postgresql":
+            return await postgres_fulltext.index_pending(self._db, batch=POSTGRES_INDEX_BATCH)
         indexed = 0
         while await self._db.fetchvalue("SELECT EXISTS (SELECT 1 FROM entries_fts_pending)"):
             # Reading the queue inside the write transaction: an edit can't slip in between
@@ -277,6 +287,15 @@ class EntryRepository:
         ``seen_before``.
         """
         await self.index_pending()
+        if self._db.dialect == "postgresql":
+            return await self._newest_on_postgres(
+                expression,
+                limit=limit,
+                before_id=before_id,
+                published_since=published_since,
+                seen_since=seen_since,
+                seen_before=seen_before,
+            )
         rows = await self._db.fetchall(
             f"""
             WITH newest AS (
@@ -310,6 +329,16 @@ class EntryRepository:
         newer first on a tie.
         """
         await self.index_pending()
+        if self._db.dialect == "postgresql":
+            found = await postgres_fulltext.newest(
+                self._db,
+                postgres_fulltext.tsquery(expression),
+                limit=window,
+                before=2**62,
+                ranked=True,
+            )
+            # Higher ts_rank is better (bm25 is lower-better): the same order as SQLite's.
+            return [entry_id for entry_id, _ in sorted(found, key=lambda m: (-m[1], -m[0]))]
         rows = await self._db.fetchall(
             """
             WITH recent AS (
@@ -323,6 +352,39 @@ class EntryRepository:
         )
         return [row[0] for row in rows]
 
+    async def _newest_on_postgres(
+        self,
+        expression: str,
+        *,
+        limit: int,
+        before_id: int | None,
+        published_since: dt.datetime | None,
+        seen_since: dt.datetime | None,
+        seen_before: dt.datetime | None,
+    ) -> list[Entry]:
+        found = await postgres_fulltext.newest(
+            self._db,
+            postgres_fulltext.tsquery(expression),
+            limit=limit,
+            before=before_id if before_id is not None else 2**62,
+        )
+        if not found:
+            return []
+        rows = await self._db.fetchall(
+            f"SELECT {ENTRY_COLUMNS} FROM {ENTRY_FROM}"
+            " WHERE e.id IN (SELECT value FROM json_each(:ids))"
+            " AND e.published_at >= :published"
+            " AND e.first_seen_at > :seen AND e.first_seen_at <= :seen_before"
+            " ORDER BY e.id DESC",
+            {
+                "ids": json.dumps([entry_id for entry_id, _ in found]),
+                "published": to_epoch(published_since) if published_since else float("-inf"),
+                "seen": to_epoch(seen_since) if seen_since else float("-inf"),
+                "seen_before": to_epoch(seen_before) if seen_before else float("inf"),
+            },
+        )
+        return [entry_from_row(row) for row in rows]
+
     async def save_search(
         self,
         chat_id: int,
@@ -334,7 +396,8 @@ class EntryRepository:
         """Keep a search for its buttons: the query and, for /search, its result ids."""
         async with self._db.transaction() as sql:
             cursor = await sql.execute(
-                "INSERT INTO searches (chat_id, query, created_at, results) VALUES (?, ?, ?, ?)",
+                "INSERT INTO searches (chat_id, query, created_at, results) VALUES (?, ?, ?, ?)"
+                " RETURNING id",
                 (
                     chat_id,
                     query,
@@ -342,13 +405,14 @@ class EntryRepository:
                     None if results is None else json.dumps(list(results)),
                 ),
             )
-            search_id = cursor.lastrowid
+            row = await cursor.fetchone()
+            assert row is not None
+            search_id = int(row[0])
             # Buttons on old listings stop working after a week; nobody pages that far back.
             await sql.execute(
                 "DELETE FROM searches WHERE created_at < ?",
                 (to_epoch(now - dt.timedelta(days=7)),),
             )
-        assert search_id is not None
         return search_id
 
     async def saved_search(self, search_id: int, chat_id: int) -> str | None:

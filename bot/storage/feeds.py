@@ -210,7 +210,7 @@ class FeedRepository:
                     failing_since = NULL, consecutive_failures = 0, failure_notified = 0,
                     polls = polls + 1,
                     polls_not_modified = polls_not_modified + :not_modified,
-                    baseline_done = baseline_done OR NOT :not_modified,
+                    baseline_done = CASE WHEN :not_modified = 0 THEN 1 ELSE baseline_done END,
                     min_interval = :min_interval,
                     next_poll_at = :next
                 WHERE id = :id
@@ -414,7 +414,7 @@ class FeedRepository:
         rows = await self._db.fetchall(
             "SELECT e.feed_id, COUNT(*) AS recent, MIN(e.published_at) AS oldest,"
             " f.created_at FROM entries AS e JOIN feeds AS f ON f.id = e.feed_id"
-            " WHERE e.published_at >= ? GROUP BY e.feed_id",
+            " WHERE e.published_at >= ? GROUP BY e.feed_id, f.created_at",
             (week_ago,),
         )
         rates = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 
 import aiosqlite
@@ -58,6 +59,8 @@ async def record_delivered(
     sql: aiosqlite.Connection, outbox_ids: Sequence[int], *, now: dt.datetime
 ) -> None:
     """Write the ledger rows for messages Telegram accepted, inside the caller's transaction."""
+    if not outbox_ids:
+        return  # "IN ()" is SQLite's alone
     marks = ",".join("?" * len(outbox_ids))
     await sql.execute(
         f"""
@@ -99,10 +102,11 @@ async def name_source(sql: aiosqlite.Connection, entry: Entry) -> int:
     as is one whose own feed is the entry's, one naming ``MOST_SOURCES`` already, and one
     edited ``MOST_EDITS`` times.
     """
+    # The alerts to name the source on; the lists themselves are judged here, in Python,
+    # so the SQL stays the same on every backend.
     cursor = await sql.execute(
         """
-        INSERT INTO alert_sources (outbox_id, chat_id, sources, due)
-        SELECT o.id, o.chat_id, json_array(:source), 1
+        SELECT o.id, o.chat_id
         FROM entries AS s JOIN outbox AS o ON o.entry_id = s.id JOIN feeds AS f ON f.id = s.feed_id
         WHERE s.story = :story AND s.id != :entry AND o.kind = 'alert' AND o.state = 'sent'
             AND o.message_id IS NOT NULL
@@ -110,21 +114,31 @@ async def name_source(sql: aiosqlite.Connection, entry: Entry) -> int:
             AND NOT EXISTS (
                 SELECT 1 FROM outbox AS m WHERE m.chat_id = o.chat_id AND m.kind = 'alert'
                     AND m.message_id = o.message_id AND m.id != o.id)
-        ON CONFLICT (outbox_id) DO UPDATE SET
-            sources = json_insert(sources, '$[#]', :source),
-            due = edits < :most_edits
-        WHERE NOT EXISTS (SELECT 1 FROM json_each(alert_sources.sources) WHERE value = :source)
-            AND json_array_length(alert_sources.sources) < :most_sources
         """,
-        {
-            "source": entry.feed_title,
-            "story": entry.story,
-            "entry": entry.id,
-            "most_edits": MOST_EDITS,
-            "most_sources": MOST_SOURCES,
-        },
+        {"source": entry.feed_title, "story": entry.story, "entry": entry.id},
     )
-    return cursor.rowcount
+    named = 0
+    for outbox_id, chat_id in list(await cursor.fetchall()):
+        cursor = await sql.execute(
+            "SELECT sources, edits FROM alert_sources WHERE outbox_id = ?", (outbox_id,)
+        )
+        row = await cursor.fetchone()
+        if row is None:
+            await sql.execute(
+                "INSERT INTO alert_sources (outbox_id, chat_id, sources, due) VALUES (?, ?, ?, 1)",
+                (outbox_id, chat_id, json.dumps([entry.feed_title])),
+            )
+            named += 1
+            continue
+        sources, edits = json.loads(row[0]), row[1]
+        if entry.feed_title in sources or len(sources) >= MOST_SOURCES:
+            continue
+        await sql.execute(
+            "UPDATE alert_sources SET sources = ?, due = ? WHERE outbox_id = ?",
+            (json.dumps([*sources, entry.feed_title]), int(edits < MOST_EDITS), outbox_id),
+        )
+        named += 1
+    return named
 
 
 class LedgerRepository:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 
+import psycopg
+
 from bot.storage.database import Database, from_epoch, to_epoch
 from bot.storage.interfaces import StorageError
 
@@ -29,8 +31,8 @@ class MetaRepository:
         """The last heartbeat; raises StorageError when the database can't be read."""
         try:
             value = await self._db.fetchvalue("SELECT value FROM meta WHERE key = ?", (HEARTBEAT,))
-        except sqlite3.Error as error:
-            raise StorageError(str(error)) from error
+        except (sqlite3.Error, psycopg.Error) as error:
+            raise StorageError(str(error).splitlines()[0]) from error
         return None if value is None else from_epoch(float(value))
 
     async def get_int(self, key: str, default: int = 0) -> int:

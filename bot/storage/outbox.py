@@ -231,6 +231,8 @@ class OutboxRepository:
         return None if row is None else tuple(json.loads(row[0]))
 
     async def still_pending(self, outbox_ids: Sequence[int]) -> set[int]:
+        if not outbox_ids:
+            return set()  # "IN ()" is SQLite's alone
         marks = ",".join("?" * len(outbox_ids))
         rows = await self._db.fetchall(
             f"SELECT id FROM outbox WHERE id IN ({marks}) AND state = 'pending'",
@@ -252,8 +254,8 @@ class OutboxRepository:
         rows = await self._db.fetchall(
             f"""
             SELECT {_MESSAGE}, a.sources, a.edits, o.message_id AS sent_as
-            FROM alert_sources AS a JOIN {_MESSAGE_FROM}
-            WHERE o.id = a.outbox_id AND a.due = 1 AND c.inactive_reason IS NULL
+            FROM {_MESSAGE_FROM} JOIN alert_sources AS a ON a.outbox_id = o.id
+            WHERE a.due = 1 AND c.inactive_reason IS NULL
                 AND e.id IS NOT NULL
             ORDER BY a.outbox_id LIMIT ?
             """,
@@ -277,7 +279,8 @@ class OutboxRepository:
                 """
                 UPDATE alert_sources SET
                     shown = :shown, edits = edits + 1,
-                    due = json_array_length(sources) > :shown AND edits + 1 < :most
+                    due = CASE WHEN json_array_length(sources) > :shown AND edits + 1 < :most
+                          THEN 1 ELSE 0 END
                 WHERE outbox_id = :id
                 """,
                 {"shown": shown, "most": MOST_EDITS, "id": outbox_id},
@@ -376,8 +379,10 @@ class OutboxRepository:
         async with self._db.transaction() as sql:
             moved = 0
             for statement in (
-                "UPDATE OR IGNORE topics SET thread_id = 0 WHERE chat_id = ? AND thread_id = ?",
-                # A topic General follows already: the thread's copy goes.
+                # A topic General follows already stays, and its thread's copy goes.
+                "UPDATE topics SET thread_id = 0 WHERE chat_id = ? AND thread_id = ?"
+                " AND NOT EXISTS (SELECT 1 FROM topics AS g WHERE g.chat_id = topics.chat_id"
+                " AND g.thread_id = 0 AND g.canonical = topics.canonical)",
                 "DELETE FROM topics WHERE chat_id = ? AND thread_id = ?",
                 "UPDATE chats SET digest_thread_id = 0 WHERE id = ? AND digest_thread_id = ?",
             ):
@@ -649,7 +654,7 @@ class OutboxRepository:
         return await self._waiting_alerts(chat_id, "for_digest")
 
     async def _waiting_alerts(
-        self, chat_id: int, state: str, *, also: str = "1"
+        self, chat_id: int, state: str, *, also: str = "TRUE"
     ) -> list[tuple[int, Entry, tuple[str, ...]]]:
         rows = await self._db.fetchall(
             f"""

@@ -282,7 +282,7 @@ class TopicRepository:
                     f"""
                     INSERT INTO outbox (chat_id, thread_id, kind, priority, entry_id, topics,
                                         topic_ids, silent, state, not_before, created_at)
-                    SELECT t.chat_id, t.thread_id, 'alert', :priority, :entry,
+                    SELECT c.id, t.thread_id, 'alert', :priority, :entry,
                            json_group_array(t.query), json_group_array(t.id), MIN(t.silent),
                            CASE WHEN {holding("c", ":now")} THEN 'held' ELSE 'pending' END,
                            :now, :now
@@ -292,7 +292,7 @@ class TopicRepository:
                         AND (t.muted_until IS NULL OR t.muted_until <= :now)
                         AND {may_alert("c")}
                         AND NOT {story_reached("t.chat_id", ":story", thread="t.thread_id")}
-                    GROUP BY t.chat_id, t.thread_id
+                    GROUP BY c.id, t.thread_id
                     RETURNING state
                     """,
                     {

@@ -59,8 +59,10 @@ class SubscriptionRepository:
             "  hub = excluded.hub, topic = excluded.topic,"
             "  callback_token = excluded.callback_token, secret = excluded.secret,"
             "  requested_at = excluded.requested_at, error = NULL,"
-            "  state = CASE WHEN state = 'active' AND hub = excluded.hub"
-            "   AND topic = excluded.topic AND expires_at > :now"
+            "  state = CASE WHEN websub_subscriptions.state = 'active'"
+            "   AND websub_subscriptions.hub = excluded.hub"
+            "   AND websub_subscriptions.topic = excluded.topic"
+            "   AND websub_subscriptions.expires_at > :now"
             "   THEN 'active' ELSE 'requested' END",
             {
                 "feed": feed_id,

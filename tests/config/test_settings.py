@@ -187,6 +187,34 @@ def test_private_networks_are_read_as_cidr_ranges(monkeypatch: pytest.MonkeyPatc
     assert settings.poll_concurrency == 200
 
 
+def test_a_postgresql_url_is_kept_whole_and_any_other_value_is_a_sqlite_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = "postgresql://herald:secret@db.internal:5432/herald"
+    monkeypatch.setenv("HERALD_DATABASE", url)
+    monkeypatch.setenv("HERALD_DATABASE_POOL_SIZE", "12")
+
+    settings = load_settings()
+
+    assert settings.database == url
+    assert settings.database_pool_size == 12
+    monkeypatch.setenv("HERALD_DATABASE", "data/herald.db")
+    assert load_settings().database == Path("data/herald.db")
+
+
+def test_a_database_url_of_another_kind_is_refused_without_echoing_its_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HERALD_DATABASE", "mysql://herald:hunter2@db.internal/herald")
+
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+
+    assert "HERALD_DATABASE" in str(error.value)
+    assert "postgresql://" in str(error.value)
+    assert "hunter2" not in str(error.value)
+
+
 @pytest.mark.parametrize(
     ("listen", "address"),
     [

@@ -14,6 +14,7 @@ from bot.domain import ChatKind, ParsedEntry
 from bot.formatting import plain_text
 from bot.storage.database import Database
 from bot.storage.interfaces import PollSuccess
+from tests.conftest import failing_updates
 from tests.services.conftest import StepClock
 from tests.services.newsdesk import Newsdesk
 
@@ -328,14 +329,10 @@ async def test_a_digest_is_queued_and_recorded_together_or_not_at_all(
     clock.advance(minutes=5)
     await desk.publish("Gaza aid arrives")
     # The process dies between queueing the digest and recording it: here, recording fails.
-    await desk.database.execute(
-        "CREATE TRIGGER crash BEFORE UPDATE OF last_digest_at ON chats"
-        " BEGIN SELECT RAISE(ABORT, 'killed'); END"
-    )
     clock.now = dt.datetime(2026, 3, 14, 8, 0, 30, tzinfo=dt.UTC)
-    with pytest.raises(sqlite3.IntegrityError):
-        await desk.digests.send_due()
-    await desk.database.execute("DROP TRIGGER crash")
+    async with failing_updates(desk.database, "chats", "last_digest_at") as crash:
+        with pytest.raises(crash):
+            await desk.digests.send_due()
 
     for _ in range(3):
         await desk.minute_job()

@@ -5,6 +5,7 @@ import contextlib
 import sqlite3
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from bot.storage.database import Database, migrations
@@ -63,7 +64,7 @@ async def test_a_failed_transaction_leaves_nothing_behind(database: Database) ->
                     (title,),
                 )
 
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError)):
         await insert_the_same_chat_twice()
 
     assert await database.fetchvalue("SELECT COUNT(*) FROM chats") == 0

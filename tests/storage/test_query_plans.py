@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
 
 from bot.domain import ChatKind
 from bot.services.reading import ReadingService
@@ -18,6 +22,16 @@ GROWING = {"entries", "outbox", "outbox_items", "ledger", "pruned_keys", "search
 BOUNDED_INDEXES = {"outbox_pending", "outbox_due", "outbox_waiting", "entries_unrouted"}
 _ALIAS = re.compile(r"\b(?:FROM|JOIN)\s+(\w+)(?:\s+AS\s+(\w+))?", re.IGNORECASE)
 _SCAN = re.compile(r"\bSCAN (\w+)(.*)")
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    """SQLite's: these tests read its query plans (EXPLAIN QUERY PLAN)."""
+    db = await Database.open(tmp_path / "herald.db")
+    try:
+        yield db
+    finally:
+        await db.close()
 
 
 async def run_a_day_of_work(desk: Newsdesk, clock: StepClock) -> None:

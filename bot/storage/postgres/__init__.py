@@ -1,0 +1,1 @@
+"""The PostgreSQL backend: a pooled database speaking the repositories' SQL, its migrations."""

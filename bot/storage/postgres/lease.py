@@ -1,0 +1,96 @@
+"""The running lease on PostgreSQL: one Herald process works on a database, others stand by.
+
+A session advisory lock held on a connection of its own. PostgreSQL releases it the moment
+that connection ends: at once when the holder's process dies (the kernel closes its
+socket), and within ``keepalives_idle + keepalives_interval × keepalives_count`` seconds
+(25 s) when its machine or network goes silent, so a standby takes over within 30 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from types import TracebackType
+
+import psycopg
+from psycopg.conninfo import make_conninfo
+
+from bot.storage.interfaces import StorageError
+
+log = logging.getLogger(__name__)
+
+RUNNING_LOCK = 0x6865_7261_6C64_0002
+# How often a standby asks for the lock, in seconds; a blocking pg_advisory_lock would tie
+# its fate to one statement that a dropped connection could leave waiting forever.
+STANDBY_POLL = 1.0
+# TCP keepalives on the lease's connection: a holder that goes silent loses it in 25 s.
+KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 25_000,
+}
+
+
+class Lease:
+    """``async with Lease(url) as lease:`` waits for, then holds, the right to run on ``url``.
+
+    A ``stop`` event set while standing by ends the wait with ``lease.held`` False. Raises
+    StorageError when the server can't be reached.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        waiting: Callable[[], None] = lambda: None,
+        stop: asyncio.Event | None = None,
+    ) -> None:
+        self._url = url
+        self._waiting = waiting
+        self._stop = stop
+        self.held = False
+        self._connection: psycopg.AsyncConnection[tuple[object, ...]] | None = None
+
+    async def __aenter__(self) -> Lease:
+        try:
+            conninfo = make_conninfo(self._url, application_name="herald lease", **KEEPALIVES)
+            self._connection = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
+        except psycopg.Error as error:
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else "failed"
+            raise StorageError(f"cannot connect to PostgreSQL: {reason}") from None
+        told = False
+        while not await self._try():
+            if not told:
+                self._waiting()
+                told = True
+            if self._stop is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), STANDBY_POLL)
+                if self._stop.is_set():
+                    return self  # stopped while standing by: ``held`` stays False
+            else:
+                await asyncio.sleep(STANDBY_POLL)
+        self.held = True
+        return self
+
+    async def _try(self) -> bool:
+        assert self._connection is not None
+        cursor = await self._connection.execute("SELECT pg_try_advisory_lock(%s)", (RUNNING_LOCK,))
+        row = await cursor.fetchone()
+        return bool(row and row[0])
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._connection is not None:
+            # Closing the session releases the lock; a failure here changes nothing.
+            with contextlib.suppress(psycopg.Error):
+                await self._connection.close()
+            self._connection = None
