@@ -387,19 +387,21 @@ def push_status(push: Subscription, poll_interval: dt.timedelta, *, now: dt.date
     return f"⚡ push: {hub} could not be asked: {error}; {usual}"
 
 
+def series(items: Sequence[str], conjunction: str = "and") -> str:
+    """``a``, ``a and b``, ``a, b and c`` (or with another conjunction)."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
 def either(options: Sequence[str]) -> str:
     """``a``, ``a or b``, ``a, b or c``."""
-    if len(options) <= 1:
-        return "".join(options)
-    return f"{', '.join(options[:-1])} or {options[-1]}"
+    return series(options, "or")
 
 
 def either_names(names: Iterable[str]) -> str:
     """Topic names in quotes as a phrase: “Gaza”, “Gaza” and “Iran”, “A”, “B” and “C”."""
-    quoted = [f"“{name}”" for name in names]
-    if len(quoted) <= 1:
-        return "".join(quoted)
-    return f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+    return series([f"“{name}”" for name in names])
 
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
@@ -578,7 +580,7 @@ def topics_changed(
     shown = [_topic_text(topic) for topic in change.topics[:3]]
     if len(change.topics) > 3:
         shown.append(f"{len(change.topics) - 3} more")
-    names = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+    names = series(shown)
     one = len(change.topics) == 1
     if change.action is TopicAction.MUTE:
         assert change.until is not None

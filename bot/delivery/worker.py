@@ -442,11 +442,13 @@ class Deliverer:
         if row.entry.link and row.preview is not LinkPreview.OFF:
             preview = (row.entry.link, row.preview)
         buttons: Keyboard = ()
-        if row.kind is MessageKind.ALERT and row.topic_ids:
+        # No buttons in a channel: anyone reading it could press them.
+        if (
+            row.kind is MessageKind.ALERT
+            and row.topic_ids
+            and row.chat_kind is not ChatKind.CHANNEL
+        ):
             buttons = formatting.alert_buttons(row.id, unfollow=row.chat_kind is ChatKind.PRIVATE)
-        if row.chat_kind is ChatKind.CHANNEL:
-            # Anyone reading a channel could press them.
-            buttons = ()
         return Outgoing(card, preview, buttons, row.silent)
 
     @staticmethod

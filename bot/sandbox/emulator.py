@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -73,6 +73,7 @@ _TRIMMED = " \t\n\r\x0b\x0c"
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
+_Answer = TypeVar("_Answer", CallbackAnswer, InlineAnswer)
 
 ChatRef = int | Chat
 UserRef = int | User
@@ -557,15 +558,8 @@ class BotApiEmulator:
         timeout: float = 5.0,  # noqa: ASYNC109 - the deadline is part of what a test states
     ) -> InlineAnswer:
         """The bot's answer to an inline query."""
-
-        def answer() -> InlineAnswer | None:
-            for candidate in self._world.inline_answers:
-                if candidate.query_id == query_id:
-                    return candidate
-            return None
-
-        return await self.wait_until(
-            answer, timeout=timeout, description=f"answer to inline query {query_id}"
+        return await self._answer_to(
+            self._world.inline_answers, query_id, timeout, f"answer to inline query {query_id}"
         )
 
     async def block_bot(self, user: UserRef) -> None:
@@ -818,16 +812,26 @@ class BotApiEmulator:
         timeout: float = 5.0,  # noqa: ASYNC109 - the deadline is part of what a test states
     ) -> CallbackAnswer:
         """The bot's answer to a pressed button."""
-
-        def answer() -> CallbackAnswer | None:
-            for candidate in self._world.callback_answers:
-                if candidate.query_id == query_id:
-                    return candidate
-            return None
-
-        return await self.wait_until(
-            answer, timeout=timeout, description=f"answer to callback query {query_id}"
+        return await self._answer_to(
+            self._world.callback_answers,
+            query_id,
+            timeout,
+            f"answer to callback query {query_id}",
         )
+
+    async def _answer_to(
+        self,
+        answers: Sequence[_Answer],
+        query_id: str,
+        timeout: float,  # noqa: ASYNC109 - the caller's deadline, passed on
+        description: str,
+    ) -> _Answer:
+        """The first of ``answers`` (growing as the bot answers) to ``query_id``."""
+
+        def answer() -> _Answer | None:
+            return next((a for a in answers if a.query_id == query_id), None)
+
+        return await self.wait_until(answer, timeout=timeout, description=description)
 
     def report(self, *, last: int = 10) -> str:
         """The last messages the bot sent and its last failed requests, for failure output."""

@@ -24,7 +24,7 @@ import psycopg
 from psycopg.rows import RowMaker
 from psycopg_pool import AsyncConnectionPool
 
-from bot.storage.database import BATCH_MAX, BATCH_MIN, BATCH_TARGET, Database, Params, Step
+from bot.storage.database import Database, Params
 from bot.storage.interfaces import StorageError
 from bot.storage.postgres.dialect import translate
 
@@ -258,23 +258,6 @@ class PostgresDatabase(Database):
         """A pooled connection of its own, outside ``transaction()`` (locks, notifications)."""
         async with self._pool.connection() as connection:
             yield connection
-
-    async def in_batches(self, step: Step) -> int:
-        """Run ``step`` in short transactions until it does nothing; returns rows done."""
-        size, done = BATCH_MIN, 0
-        while True:
-            started = time.perf_counter()
-            async with self.transaction() as sql:
-                count = await step(sql, size)
-            done += count
-            if count < size:
-                return done
-            took = time.perf_counter() - started
-            if took < BATCH_TARGET / 2:
-                size = min(size * 2, BATCH_MAX)
-            elif took > BATCH_TARGET:
-                size = max(size // 2, BATCH_MIN)
-            await asyncio.sleep(0)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
         async with self._pool.connection() as connection:
