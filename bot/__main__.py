@@ -26,7 +26,6 @@ from bot.server import HEALTH_PATH, local_url
 from bot.storage.backends import is_postgres_url
 from bot.storage.database import instance_lock
 from bot.storage.interfaces import DatabaseInUseError, StorageError
-from bot.storage.postgres.lease import Lease
 from config import Settings, SettingsError, configure_logging, load_settings, redact
 from config.settings import DEFAULT_API_URL, settings_help
 
@@ -141,7 +140,7 @@ def run(settings: Settings) -> int:
         return 2
     configure_logging(settings.log_level, secrets=[token])
     try:
-        # On PostgreSQL, the running lease takes the SQLite lock's place (_run_until_signalled).
+        # On PostgreSQL, several processes share the work (bot.storage.coordination).
         with (
             contextlib.nullcontext()
             if is_postgres_url(settings.database)
@@ -198,18 +197,9 @@ async def _run_until_signalled(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     # The database first: a bad HERALD_DATABASE is found before Telegram is asked anything.
     await check_database(settings)
-    if not is_postgres_url(settings.database):
-        await run_application(build_application(settings), stop=stop)
-        return
-    # One process works on a PostgreSQL database at a time; others wait to take over.
-    async with Lease(str(settings.database), waiting=_standing_by, stop=stop) as lease:
-        if lease.held:
-            log.info("Herald holds the running lease on the database")
-            await run_application(build_application(settings), stop=stop)
-
-
-def _standing_by() -> None:
-    log.info("Another Herald runs on this database; standing by to take over if it stops")
+    # On PostgreSQL, every process started on the database works with the others
+    # (bot.storage.coordination); on SQLite, the file's lock kept a second one out.
+    await run_application(build_application(settings), stop=stop)
 
 
 if __name__ == "__main__":

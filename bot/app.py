@@ -22,7 +22,7 @@ from telegram.ext import Application, Defaults
 
 import handlers
 from bot import metrics
-from bot.delivery.pacing import Pacer
+from bot.delivery.pacing import Pacer, SharedBudget
 from bot.delivery.sender import PacedRateLimiter, TelegramSender
 from bot.delivery.worker import Deliverer
 from bot.domain import Clock, utc_now
@@ -35,6 +35,7 @@ from bot.services.chats import ChatService
 from bot.services.digests import DigestService
 from bot.services.feeds import FeedService
 from bot.services.health import HealthReport, HealthService
+from bot.services.jobs import JobService
 from bot.services.outbox import OutboxService
 from bot.services.push import PushService
 from bot.services.quiet import QuietService
@@ -42,12 +43,15 @@ from bot.services.reading import ReadingService
 from bot.services.stats import StatsService
 from bot.services.stories import StoryWindow
 from bot.services.topics import TopicService
-from bot.storage.backends import open_storage, open_storage_read_only
+from bot.storage import coordination
+from bot.storage.backends import open_coordinator, open_storage, open_storage_read_only
 from bot.storage.chats import ChatRepository
+from bot.storage.coordination import Coordinator
 from bot.storage.database import Database
 from bot.storage.entries import EntryRepository
 from bot.storage.feeds import FeedRepository
 from bot.storage.interfaces import StorageError
+from bot.storage.leases import LeaseRepository
 from bot.storage.meta import MetaRepository
 from bot.storage.outbox import OutboxRepository
 from bot.storage.topics import TopicRepository
@@ -72,6 +76,9 @@ ALLOWED_UPDATES = [
 ]
 # The meta key of the webhook secret Herald made itself, when HERALD_WEBHOOK_SECRET is unset.
 WEBHOOK_SECRET_KEY = "webhook_secret"
+# How long the webhook remembers, across processes, the update ids it took: Telegram gives
+# up resending an update within a day.
+UPDATES_KEPT = dt.timedelta(days=1)
 
 
 class StartupError(Exception):
@@ -92,13 +99,33 @@ class Herald:
         self.router: AlertRouter | None = None
         self.server: HttpServer | None = None
         self.push: PushService | None = None
+        self.coordinator: Coordinator | None = None
+        self.jobs: JobService | None = None
+        self.topics: TopicService | None = None
+        # Set once this process leads: it sends, routes and (long polling) takes updates.
+        self.leading = asyncio.Event()
+        # run_application's: set to stop the bot (this process lost the lead).
+        self.stop: asyncio.Event | None = None
         self._lag: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def post_init(self, application: HeraldApplication) -> None:
         settings, clock = self.settings, self.clock
         self.database = database = await open_storage(
             settings.database, pool_size=settings.database_pool_size
         )
+        self.coordinator = coordinator = await open_coordinator(database, settings.database)
+        if coordinator.shared:
+            # Together the processes keep to HERALD_SEND_RATE, and a 429 one of them meets
+            # holds the chat for all.
+            rate, burst = self.pacer.rate, max(2.0, self.pacer.rate / 10)
+            self.pacer.shared = SharedBudget(
+                functools.partial(coordinator.grant, rate=rate, burst=burst), burst=burst
+            )
+            self.pacer.on_hold = lambda chat_id, seconds: coordinator.publish(
+                coordination.HOLDS, f"{chat_id} {seconds:.3f}"
+            )
+            coordinator.subscribe(coordination.HOLDS, self._held_elsewhere)
         # Feeds get their own client: redirects are followed by the fetcher hop by hop, every
         # connection is checked against the address policy, and a slow feed server must
         # never hold a connection the Bot API needs.
@@ -115,27 +142,49 @@ class Herald:
         self.deliverer = deliverer = Deliverer(
             outbox, TelegramSender(application.bot), self.pacer, clock=clock
         )
+
+        def wake_sender() -> None:
+            """Something was queued: the leader's deliverer sends it."""
+            deliverer.wake()
+            coordinator.publish(coordination.OUTBOX)
+
+        coordinator.subscribe(coordination.OUTBOX, lambda _: deliverer.wake())
         outbox_service = OutboxService(
             outbox,
             MetaRepository(database),
             admin_ids=settings.admin_ids,
             clock=clock,
-            wake=deliverer.wake,
+            wake=wake_sender,
             keep_sent=dt.timedelta(days=settings.outbox_retention_days),
         )
         topic_repository = TopicRepository(database)
         index = TopicIndex()
-        topics = TopicService(topic_repository, entries, index, clock=clock)
+        self.topics = topics = TopicService(
+            topic_repository,
+            entries,
+            index,
+            clock=clock,
+            announce=lambda ids: coordinator.publish(coordination.TOPICS, ",".join(map(str, ids))),
+        )
         self.router = router = AlertRouter(
             entries,
             topic_repository,
             index,
             clock=clock,
-            wake=deliverer.wake,
+            wake=wake_sender,
             stories=StoryWindow(
                 entries, window=dt.timedelta(hours=settings.cluster_window_hours), clock=clock
             ),
         )
+
+        def route_soon() -> None:
+            """New entries are stored: the leader's router routes them."""
+            router.wake()
+            coordinator.publish(coordination.ENTRIES)
+
+        coordinator.subscribe(coordination.ENTRIES, lambda _: router.wake())
+        coordinator.subscribe(coordination.TOPICS, self._topics_changed_elsewhere)
+        coordinator.on_reconnect(self._resync_topics)
         feeds = FeedService(
             FeedRepository(database),
             entries,
@@ -144,7 +193,7 @@ class Herald:
             retention=dt.timedelta(days=settings.retention_days),
             clock=clock,
             notify_failing=outbox_service.feed_failing,
-            on_new_entries=router.wake,
+            on_new_entries=route_soon,
             concurrency=settings.poll_concurrency,
         )
         # Hubs call back at HERALD_PUBLIC_URL, which only means something with the server on.
@@ -170,17 +219,24 @@ class Herald:
             feeds=feeds,
             health=HealthService(MetaRepository(database), clock=clock),
             outbox=outbox_service,
-            broadcasts=BroadcastService(outbox, chats, entries, clock=clock, wake=deliverer.wake),
+            broadcasts=BroadcastService(outbox, chats, entries, clock=clock, wake=wake_sender),
             stats=StatsService(
                 chats, entries, outbox, topic_repository, deliverer.stats, clock=clock
             ),
             topics=topics,
             reading=ReadingService(entries, clock=clock),
             digests=DigestService(
-                chats, topic_repository, entries, outbox, clock=clock, wake=deliverer.wake
+                chats, topic_repository, entries, outbox, clock=clock, wake=wake_sender
             ),
-            quiet=QuietService(chats, outbox, clock=clock, wake=deliverer.wake),
+            quiet=QuietService(chats, outbox, clock=clock, wake=wake_sender),
+            jobs=JobService(
+                LeaseRepository(database),
+                holder=coordinator.name,
+                clock=clock,
+                leading=self.leading.is_set,
+            ),
         )
+        self.jobs = self.services.jobs
         application.bot_data.services = self.services
         application.bot_data.admin_ids = settings.admin_ids
         await topics.load_index()
@@ -192,13 +248,82 @@ class Herald:
         self._lag = asyncio.create_task(metrics.watch_event_loop(), name="event-loop lag")
         # Listening before any poll: a hub verifies a subscription the moment it is asked.
         await self.start_server(application)
-        deliverer.start()
-        # Entries stored but not routed when the bot last stopped are routed first.
-        router.start()
-        router.wake()
+        # Every process polls feeds; the leader also sends, routes and keeps WebSub leases.
+        if await coordinator.try_lead():
+            self._lead()
+        else:
+            push.managing = False
+            log.info(
+                "Another Herald leads on this database: this one polls feeds, runs jobs and "
+                "takes webhook updates, and stands by to lead"
+            )
+            self._spawn(self._lead_when_free(), "wait to lead")
         feeds.start()
-        push.start()
         log.info("Herald is up as @%s", application.bot.username)
+
+    def _lead(self) -> None:
+        assert self.deliverer
+        assert self.router
+        assert self.push
+        assert self.coordinator
+        if self.coordinator.shared:
+            log.info("This Herald leads: it sends, routes and keeps WebSub leases")
+            # The process that led before may have sent to any chat a moment ago.
+            self.pacer.took_over()
+            self._spawn(self._step_down_when_lost(self.coordinator), "watch the lead")
+        self.deliverer.start()
+        # Entries stored but not routed when the last leader stopped are routed first.
+        self.router.start()
+        self.router.wake()
+        self.push.managing = True
+        self.push.start()
+        self.leading.set()
+
+    async def _lead_when_free(self) -> None:
+        assert self.coordinator is not None
+        await self.coordinator.lead()
+        # What changed while another led is read afresh: topics it learned of may have
+        # been announced before this process listened.
+        await self._resync_topics_now()
+        self._lead()
+
+    async def _step_down_when_lost(self, coordinator: Coordinator) -> None:
+        await coordinator.lost.wait()
+        # Another process leads by now: this one stops, and a restart rejoins as a follower.
+        if self.stop is not None:
+            self.stop.set()
+
+    def _spawn(self, work: Any, name: str) -> None:
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _held_elsewhere(self, payload: str) -> None:
+        chat_id, _, seconds = payload.partition(" ")
+        self.pacer.hold(int(chat_id), float(seconds), told=True)
+
+    def _topics_changed_elsewhere(self, payload: str) -> None:
+        ids = [int(part) for part in payload.split(",") if part.strip().isdigit()]
+        self._spawn(self._sync_topics(ids), "sync topics")
+
+    async def _sync_topics(self, topic_ids: list[int]) -> None:
+        assert self.topics is not None
+        assert self.router is not None
+        added = await self.topics.sync(topic_ids)
+        if added and self.leading.is_set():
+            await self.router.reroute(added)
+
+    def _resync_topics(self) -> None:
+        self._spawn(self._resync_topics_now(), "resync topics")
+
+    async def _resync_topics_now(self) -> None:
+        assert self.topics is not None
+        assert self.router is not None
+        added = await self.topics.reload_index()
+        if added:
+            log.info("Topic index: %d topics learned after a break", len(added))
+            if self.leading.is_set():
+                await self.router.reroute(added)
 
     async def start_server(self, application: HeraldApplication) -> None:
         """Start the HTTP server on HERALD_LISTEN (unless it is off), with the webhook path
@@ -215,10 +340,18 @@ class Herald:
         if self.push is not None and self.push.enabled:
             server.add_websub(self.push)
         if settings.webhook_url:
+            shared = self.coordinator is not None and self.coordinator.shared
+            leases = LeaseRepository(self.database) if self.database is not None else None
             server.add_webhook(
                 urlsplit(settings.webhook_url).path or "/",
                 await self.webhook_secret(),
                 functools.partial(_take_update, application),
+                first_time=(
+                    functools.partial(_first_time, leases, self.clock)
+                    if shared and leases
+                    else None
+                ),
+                forget=leases.forget_update if shared and leases else None,
             )
         # The first heartbeat before the port opens: an orchestrator's probe may come at once.
         await self.services.health.beat()
@@ -252,6 +385,9 @@ class Herald:
             self.server = None
 
     async def post_stop(self, application: HeraldApplication) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._lag is not None:
             self._lag.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -270,6 +406,12 @@ class Herald:
         if self.services is not None:
             # A clean stop says so at once: `herald health` fails now, not minutes later.
             await self.services.health.stopped()
+        if self.jobs is not None:
+            with contextlib.suppress(Exception):
+                await self.jobs.stop()
+        if self.coordinator is not None:
+            # Giving up the lead at once lets another process take it without waiting.
+            await self.coordinator.close()
         log.info("Herald stopped taking updates")
 
     async def post_shutdown(self, application: HeraldApplication) -> None:
@@ -332,6 +474,10 @@ async def _take_update(application: HeraldApplication, data: dict[str, Any]) -> 
     await application.update_queue.put(update)
 
 
+async def _first_time(leases: LeaseRepository, clock: Clock, update_id: int) -> bool:
+    return await leases.take_update(update_id, now=clock(), keep=UPDATES_KEPT)
+
+
 async def check_database(settings: Settings) -> None:
     """Open (and migrate) the database once; raises StorageError when it can't be used."""
     database = await open_storage(settings.database, pool_size=settings.database_pool_size)
@@ -377,6 +523,17 @@ class PollingErrors:
         log.warning("Polling Telegram failed, retrying: %s: %s", type(error).__name__, error)
 
 
+async def _first(wanted: asyncio.Event, stop: asyncio.Event) -> bool:
+    """Wait until ``wanted`` or ``stop`` is set; True when ``wanted`` is."""
+    waits = {asyncio.ensure_future(wanted.wait()), asyncio.ensure_future(stop.wait())}
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
+    return wanted.is_set() and not stop.is_set()
+
+
 async def run_application(application: HeraldApplication, *, stop: asyncio.Event) -> None:
     """Run the bot until ``stop`` is set: the same steps as PTB's run_polling, in our loop.
 
@@ -396,6 +553,7 @@ async def run_application(application: HeraldApplication, *, stop: asyncio.Event
         if stop.is_set():
             return
         herald = herald_of(application)
+        herald.stop = stop
         settings = herald.settings
         if settings.webhook_url:
             try:
@@ -409,18 +567,19 @@ async def run_application(application: HeraldApplication, *, stop: asyncio.Event
                     f"Telegram refused HERALD_WEBHOOK_URL {settings.webhook_url}: {error.message}"
                 ) from None
             log.info("Taking updates at the webhook %s", settings.webhook_url)
-        else:
-            assert application.updater is not None
-            # start_polling deletes any webhook first: Telegram refuses getUpdates while
-            # one is set.
-            await application.updater.start_polling(
-                allowed_updates=ALLOWED_UPDATES, error_callback=PollingErrors().report
-            )
         await application.start()
         # Scheduled once the job queue runs: APScheduler moves a first run that is already
         # past when it starts to the next interval, so a slow start-up would put off the
         # first heartbeat by 30 s and the first prune by 6 hours.
         handlers.schedule_jobs(application)
+        if not settings.webhook_url and await _first(herald.leading, stop):
+            assert application.updater is not None
+            # Long polling: only the leader asks getUpdates, or Telegram answers Conflict.
+            # start_polling deletes any webhook first: Telegram refuses getUpdates while
+            # one is set.
+            await application.updater.start_polling(
+                allowed_updates=ALLOWED_UPDATES, error_callback=PollingErrors().report
+            )
         await stop.wait()
     finally:
         # No more updates come in; those taken are handled before the application stops.

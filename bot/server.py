@@ -6,6 +6,7 @@ service passed in, so this module speaks neither Telegram nor SQL.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import logging
@@ -59,7 +60,15 @@ class HttpServer:
         self._app.router.add_get(METRICS_PATH, self._metrics)
         self._runner: web.AppRunner | None = None
 
-    def add_webhook(self, path: str, secret: str, take_update: TakeUpdate) -> None:
+    def add_webhook(
+        self,
+        path: str,
+        secret: str,
+        take_update: TakeUpdate,
+        *,
+        first_time: Callable[[int], Awaitable[bool]] | None = None,
+        forget: Callable[[int], Awaitable[None]] | None = None,
+    ) -> None:
         """Take Telegram's updates POSTed to ``path`` (the webhook URL's path, raw or
         percent-encoded, matched exactly), each with ``secret`` in its header.
 
@@ -68,6 +77,10 @@ class HttpServer:
         update_id among the last ``RECENT_UPDATES`` taken is acknowledged, not handled again.
         An accepted update is handed to ``take_update`` before the 200,
         so Telegram resends it if Herald stops before taking it.
+
+        With several processes behind one webhook URL, ``first_time(update_id)`` says
+        whether no process took the update yet, and ``forget(update_id)`` undoes that when
+        it could not be taken after all.
         """
 
         # The update_ids taken lately, oldest first.
@@ -108,10 +121,17 @@ class HttpServer:
             if len(recent) > RECENT_UPDATES:
                 del recent[next(iter(recent))]
             try:
+                if first_time is not None and not await first_time(update_id):
+                    metrics.WEBHOOK_UPDATES.labels("duplicate").inc()
+                    log.info("Acknowledged update %d another process took", update_id)
+                    return web.Response(status=200)
                 await take_update(update)
             except BaseException:
                 # Not taken: Telegram's resend must be handled.
                 recent.pop(update_id, None)
+                if forget is not None:
+                    with contextlib.suppress(Exception):
+                        await forget(update_id)
                 raise
             metrics.WEBHOOK_UPDATES.labels("accepted").inc()
             return web.Response(status=200)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram.ext import Application
@@ -33,10 +34,37 @@ async def prune_entries(context: BotContext) -> None:
 JOB_KWARGS = {"misfire_grace_time": None, "coalesce": True}
 # First runs a moment after the job queue starts (schedule() runs right after it does).
 FIRST_RUN = dt.timedelta(seconds=1)
+MINUTE = dt.timedelta(minutes=1)
 PRUNE_EVERY = dt.timedelta(hours=6)
 # Telegram allows about one edit a second in a chat; every two seconds leaves room for
 # the admin's own replies.
 BROADCAST_PROGRESS_EVERY = dt.timedelta(seconds=2)
+
+
+Job = Callable[[BotContext], Coroutine[Any, Any, None]]
+
+
+def once(job: Job, every: dt.timedelta) -> Job:
+    """``job`` run by one process of those sharing the database each time it comes due."""
+
+    async def run(context: BotContext) -> None:
+        if await context.services.jobs.claim(job.__name__, every):
+            await job(context)
+
+    run.__name__ = job.__name__
+    return run
+
+
+def on_the_leader(job: Job) -> Job:
+    """``job`` run by the process that leads: it sends to chats itself, and only the
+    leader's sends are paced per chat together with the outbox's."""
+
+    async def run(context: BotContext) -> None:
+        if context.services.jobs.leading():
+            await job(context)
+
+    run.__name__ = job.__name__
+    return run
 
 
 def schedule(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -49,21 +77,27 @@ def schedule(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     )
     # Feeds are not polled from here: FeedService.run() starts each poll the moment it is
     # due and a slot is free, which a tick of the job queue could only approximate.
+    # Each process beats (the heartbeat says the database has a live bot); the rest run once
+    # across the processes sharing the database.
     # One job for every chat's digest: each chat's next due time lives in the database.
     queue.run_repeating(
-        every_minute,
-        interval=dt.timedelta(minutes=1),
+        once(every_minute, MINUTE),
+        interval=MINUTE,
         first=FIRST_RUN,
         name="digests and quiet hours",
         job_kwargs=JOB_KWARGS,
     )
     queue.run_repeating(
-        report_broadcasts,
+        on_the_leader(report_broadcasts),
         interval=BROADCAST_PROGRESS_EVERY,
         first=FIRST_RUN,
         name="broadcast progress",
         job_kwargs=JOB_KWARGS,
     )
     queue.run_repeating(
-        prune_entries, interval=PRUNE_EVERY, first=FIRST_RUN, name="prune", job_kwargs=JOB_KWARGS
+        once(prune_entries, PRUNE_EVERY),
+        interval=PRUNE_EVERY,
+        first=FIRST_RUN,
+        name="prune",
+        job_kwargs=JOB_KWARGS,
     )

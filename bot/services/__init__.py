@@ -10,6 +10,7 @@ from bot.services.chats import ChatService
 from bot.services.digests import DigestService
 from bot.services.feeds import FeedService
 from bot.services.health import HealthService
+from bot.services.jobs import JobService
 from bot.services.outbox import OutboxService
 from bot.services.quiet import QuietService
 from bot.services.reading import ReadingService
@@ -33,3 +34,4 @@ class Services:
     reading: ReadingService
     digests: DigestService
     quiet: QuietService
+    jobs: JobService

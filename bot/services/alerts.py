@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from bot import metrics
-from bot.domain import Clock
+from bot.domain import Clock, Topic
 from bot.services.stories import StoryWindow
 from bot.storage.interfaces import Entries, Topics
 from bot.topics import TopicIndex, prepare
@@ -15,6 +16,12 @@ from bot.topics import TopicIndex, prepare
 log = logging.getLogger(__name__)
 
 BATCH = 100
+# Topics another process added are matched against the entries first stored since a moment
+# before they were added: that process's clock may run a little ahead of the one that
+# stored them. The alert rule and the ledger keep this from alerting anything twice.
+CLOCK_SKEW = dt.timedelta(seconds=5)
+# The most entries one re-route reads: a few minutes of a busy instance.
+REROUTE_LIMIT = 5_000
 # After a failed pass (a database error, say), the entries wait this long to be tried again.
 RETRY_AFTER = 5.0
 
@@ -101,4 +108,37 @@ class AlertRouter:
                     # An entry that joined a story's cluster may have alerts to edit.
                     if sent or entry is not stored:
                         self._wake()
+        return queued
+
+    async def reroute(self, topics: Sequence[Topic]) -> int:
+        """Match ``topics`` (which another process added) against the routed entries first
+        stored since each was added, and queue what the alert rule lets through; returns
+        how many alerts were queued or held.
+
+        Entries routed before this process learned of the topics would otherwise never
+        reach them; the ledger keeps an entry from reaching a chat twice.
+        """
+        if not topics:
+            return 0
+        wanted = {topic.id for topic in topics}
+        since = min(topic.created_at for topic in topics) - CLOCK_SKEW
+        queued = 0
+        async with self._lock:
+            stored = await self._entries.recent(after_id=0, seen_since=since, limit=REROUTE_LIMIT)
+            for entry, routed in stored:
+                if not routed:
+                    continue  # route_pending takes it, with every topic
+                routing = self._index.match(
+                    prepare(entry.title, entry.summary, link=entry.link, feed_id=entry.feed_id)
+                )
+                topic_ids = [
+                    topic for _, found in routing.items() for topic in found if topic in wanted
+                ]
+                if not topic_ids:
+                    continue
+                sent, held = await self._topics.route(entry, topic_ids, now=self._clock())
+                queued += sent + held
+        if queued:
+            log.info("Topics %s added elsewhere: %d alerts queued", sorted(wanted), queued)
+            self._wake()
         return queued

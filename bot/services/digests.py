@@ -23,6 +23,8 @@ CANDIDATES = 500
 DUE_BATCH = 500
 # A scheduled digest still goes out this long after its local day ended.
 LATE_GRACE = dt.timedelta(hours=1)
+# A digest taken to be queued is due again this long after, should its taker die first.
+RETRY_CLAIMED = dt.timedelta(minutes=5)
 HELD_SECTION = "Held while alerts were paused"
 
 
@@ -119,6 +121,9 @@ class DigestService:
         now = self._clock()
         sent = 0
         for chat, due_at in await self._chats.due_digests(now=now, limit=DUE_BATCH):
+            # Another process sharing the database may be queuing the same digest.
+            if not await self._chats.claim_digest(chat.id, now=now, until=now + RETRY_CLAIMED):
+                continue
             day = local_day(due_at, chat.timezone)
             upcoming = next_digest(chat.digest_time, chat.timezone, after=now)
             _, last_day = await self._chats.digest_cursor(chat.id)

@@ -91,6 +91,8 @@ class PushService:
         self._poll_now: Callable[[int], Awaitable[None]] | None = None
         self._bad_pushes: dict[int, int] = {}
         self._hinted: dict[int, dt.datetime] = {}
+        # Whether this process subscribes at hubs (processes sharing a database: the leader).
+        self.managing = True
 
     @property
     def enabled(self) -> bool:
@@ -149,8 +151,11 @@ class PushService:
         return None if sub is None or sub.state is PushState.UNSUBSCRIBING else sub
 
     def seen(self, feed: Feed, fetched: Fetched) -> None:
-        """A poll fetched ``feed``: subscribe if it names a hub Herald isn't subscribed at."""
-        if not self.enabled or feed.id in self._asking:
+        """A poll fetched ``feed``: subscribe if it names a hub Herald isn't subscribed at.
+
+        Only while ``managing``: of processes sharing a database, the leader subscribes.
+        """
+        if not self.enabled or not self.managing or feed.id in self._asking:
             return
         links = discover(fetched.body, fetched.headers, fetched.url)
         if links.hub is None:

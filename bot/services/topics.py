@@ -7,7 +7,7 @@ import dataclasses
 import datetime as dt
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from bot.domain import (
     AddedTopic,
@@ -62,11 +62,46 @@ class TopicService:
         index: TopicIndex,
         *,
         clock: Clock,
+        announce: Callable[[Sequence[int]], None] | None = None,
     ) -> None:
+        """``announce(topic_ids)`` hears of every topic this service added, removed or
+        put back, for other processes' indexes (``sync``)."""
         self._topics = topics
         self._entries = entries
         self._index = index
         self._clock = clock
+        self._announce = announce
+
+    def _changed(self, topic_ids: Sequence[int]) -> None:
+        if self._announce is not None and topic_ids:
+            self._announce(topic_ids)
+
+    async def sync(self, topic_ids: Iterable[int]) -> list[Topic]:
+        """Bring the index up to date with the stored topics ``topic_ids`` (another process
+        added, removed or put them back); returns those new to the index."""
+        added: list[Topic] = []
+        for topic_id in topic_ids:
+            topic = await self._topics.get(topic_id)
+            if topic is None:
+                self._index.remove(topic_id)
+            elif topic_id not in self._index:
+                self._compile(topic)
+                added.append(topic)
+        return added
+
+    async def reload_index(self) -> list[Topic]:
+        """Compare the index with every stored topic, after messages from other processes
+        may have been missed; returns the topics new to the index."""
+        stored: dict[int, Topic] = {}
+        async for batch in self._topics.every():
+            stored.update((topic.id, topic) for topic in batch)
+        for topic_id in self._index.topic_ids():
+            if topic_id not in stored:
+                self._index.remove(topic_id)
+        added = [topic for topic_id, topic in stored.items() if topic_id not in self._index]
+        for topic in added:
+            self._compile(topic)
+        return added
 
     async def load_index(self) -> int:
         """Compile every stored topic into the index; returns how many."""
@@ -116,6 +151,7 @@ class TopicService:
                 "Remove one with /topic remove <number> first."
             ) from None
         self._index.add(topic.id, chat_id, query)
+        self._changed([topic.id])
         log.info("Chat %s follows topic %s: %s", chat_id, topic.id, topic.canonical)
         return await self._preview(topic, query)
 
@@ -193,6 +229,7 @@ class TopicService:
         if action is TopicAction.UNFOLLOW:
             for topic in change.topics:
                 self._index.remove(topic.id)
+            self._changed([topic.id for topic in change.topics])
         log.info(
             "Chat %s: %s on topics %s", chat_id, action, [topic.id for topic in change.topics]
         )
@@ -212,6 +249,7 @@ class TopicService:
         for topic in restored:
             if topic.id not in self._index:
                 self._compile(topic)
+        self._changed([topic.id for topic in restored])
         return tuple(restored)
 
     async def unmute(self, chat_id: int, topic_id: int | None = None) -> tuple[Topic, ...]:
@@ -241,8 +279,10 @@ class TopicService:
 
     async def forget_chat(self, chat_id: int) -> None:
         """Drop the chat's topics from the index; the database deletes them with the chat."""
-        for topic_id in await self._topics.ids_for_chat(chat_id):
+        topic_ids = await self._topics.ids_for_chat(chat_id)
+        for topic_id in topic_ids:
             self._index.remove(topic_id)
+        self._changed(topic_ids)
 
 
 def _reparse(stored: str) -> Query:

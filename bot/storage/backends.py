@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.storage.coordination import Coordinator, LocalCoordinator
 from bot.storage.database import Database
+from bot.storage.postgres.coordination import PostgresCoordinator
 from bot.storage.postgres.database import PostgresDatabase, is_postgres_url
 
-__all__ = ["is_postgres_url", "open_storage", "open_storage_read_only"]
+__all__ = ["is_postgres_url", "open_coordinator", "open_storage", "open_storage_read_only"]
 
 
 async def open_storage(target: Path | str, *, pool_size: int = 5) -> Database:
@@ -29,3 +31,14 @@ async def open_storage_read_only(target: Path | str) -> Database:
     if is_postgres_url(target):
         return await PostgresDatabase.connect(str(target), pool_size=2, migrate=False)
     return await Database.open_read_only(target)
+
+
+async def open_coordinator(database: Database, target: Path | str) -> Coordinator:
+    """How this process shares the work on ``database`` (opened from ``target``) with
+    others: a ``PostgresCoordinator``, listening already, on PostgreSQL; on SQLite, where one
+    process runs, a ``LocalCoordinator``. Raises StorageError when it can't listen."""
+    if isinstance(database, PostgresDatabase):
+        coordinator = PostgresCoordinator(database, str(target))
+        await coordinator.start()
+        return coordinator
+    return LocalCoordinator()

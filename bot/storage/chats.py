@@ -279,6 +279,19 @@ class ChatRepository:
         )
         return [(_chat(row), from_epoch(row["next_digest_at"])) for row in rows]
 
+    async def claim_digest(
+        self, chat_id: int, *, now: dt.datetime, until: dt.datetime
+    ) -> bool:
+        """Take the chat's due digest to queue it: its next due time moves to ``until``,
+        when it is due again should the taker die first. True for the one process of
+        several that takes it; False when it isn't due (any more)."""
+        changed = await self._db.execute(
+            "UPDATE chats SET next_digest_at = ?"
+            " WHERE id = ? AND digest_enabled = 1 AND next_digest_at <= ?",
+            (to_epoch(until), chat_id, to_epoch(now)),
+        )
+        return changed > 0
+
     async def digest_cursor(self, chat_id: int) -> tuple[dt.datetime | None, str | None]:
         """When the last digest's content ended, and the local day of the last scheduled one."""
         row = await self._db.fetchone(

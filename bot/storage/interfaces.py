@@ -129,6 +129,10 @@ class Chats(Protocol):
         self, *, now: dt.datetime, limit: int
     ) -> list[tuple[Chat, dt.datetime]]: ...
 
+    async def claim_digest(
+        self, chat_id: int, *, now: dt.datetime, until: dt.datetime
+    ) -> bool: ...
+
     async def digest_cursor(self, chat_id: int) -> tuple[dt.datetime | None, str | None]: ...
 
     async def record_digest(
@@ -485,3 +489,13 @@ class Subscriptions(Protocol):
     async def pushed(self, feed_id: int, *, now: dt.datetime) -> None: ...
 
     async def delete(self, feed_id: int) -> None: ...
+
+
+class Leases(Protocol):
+    """Named leases that processes sharing one database take in turn."""
+
+    async def claim(
+        self, name: str, holder: str, *, until: dt.datetime, now: dt.datetime
+    ) -> bool: ...
+
+    async def release(self, holder: str) -> None: ...

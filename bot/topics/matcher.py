@@ -440,6 +440,10 @@ class TopicIndex:
     def __contains__(self, topic_id: object) -> bool:
         return topic_id in self._topics
 
+    def topic_ids(self) -> list[int]:
+        """The ids of every topic the index routes for."""
+        return list(self._topics)
+
     @property
     def distinct_phrases(self) -> int:
         return sum(len(table) for table in self._tables)

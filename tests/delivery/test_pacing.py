@@ -2,7 +2,7 @@
 
 import asyncio
 
-from bot.delivery.pacing import GROUP_MESSAGES, Pacer
+from bot.delivery.pacing import GROUP_MESSAGES, TAKEOVER_CAUTION, Pacer
 
 
 class FakeClock:
@@ -88,3 +88,15 @@ async def test_the_overall_rate_is_never_exceeded() -> None:
     burst = max(2.0, rate / 10)
     for count, moment in enumerate(grants, start=1):
         assert count <= burst + rate * moment + 1e-6
+
+
+def test_after_a_takeover_a_chat_first_sent_to_starts_with_its_budget_spent() -> None:
+    now = [100.0]
+    pacer = Pacer(30, clock=lambda: now[0])
+    assert pacer.chat_wait(7) == 0
+
+    pacer.took_over()
+
+    assert pacer.chat_wait(8) > 0.5  # a private chat the last sender may have just used
+    now[0] += TAKEOVER_CAUTION + 1
+    assert pacer.chat_wait(9) == 0  # caution is over

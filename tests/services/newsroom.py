@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 
 from bot.domain import ChatKind, ParsedEntry
 from bot.services.alerts import AlertRouter
@@ -23,14 +24,25 @@ from tests.services.conftest import StepClock
 class Newsroom:
     """Chats, their topics, a feed, and the router between them."""
 
-    def __init__(self, database: Database, clock: StepClock) -> None:
+    def __init__(
+        self,
+        database: Database,
+        clock: StepClock,
+        *,
+        announce: Callable[[Sequence[int]], None] | None = None,
+    ) -> None:
+        """``announce``: what the topic service tells other processes (``TopicService``)."""
         self.database = database
         self.clock = clock
         self.wakes = 0
         self.index = index = TopicIndex()
         self.chat_repository = ChatRepository(database)
         self.topics = TopicService(
-            TopicRepository(database), EntryRepository(database), index, clock=clock
+            TopicRepository(database),
+            EntryRepository(database),
+            index,
+            clock=clock,
+            announce=announce,
         )
         self.chats = ChatService(
             self.chat_repository, self.topics, default_timezone="UTC", clock=clock

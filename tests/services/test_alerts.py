@@ -241,3 +241,66 @@ async def test_angle_brackets_that_are_no_markup_are_words(newsroom: Newsroom) -
     await newsroom.topics.add(1, "AT&T < Verizon")
 
     assert [topic.query for topic in await newsroom.topics.list(1)] == ["AT&T < Verizon"]
+
+
+async def test_a_topic_added_through_another_process_gets_what_was_routed_before_it_knew(
+    database: Database, clock: StepClock
+) -> None:
+    # Two processes on one database: "leader" routes, the person talks to "other".
+    told: list[int] = []
+    leader = Newsroom(database, clock)
+    other = Newsroom(database, clock, announce=told.extend)
+    await leader.publish("Gaza ceasefire talks resume")  # before the topic: not for it
+    clock.advance(minutes=1)
+    await other.chat(1, "Gaza")
+    clock.advance(seconds=1)
+    await leader.publish("Aid reaches Gaza", "Markets rally")
+    await leader.router.route_pending()  # the leader has not heard of the topic yet
+    assert await leader.alerts() == []
+
+    learned = await leader.topics.sync(told)
+    queued = await leader.router.reroute(learned)
+    again = await leader.router.reroute(learned)
+
+    assert [topic.query for topic in learned] == ["Gaza"]
+    assert queued == 1
+    assert again == 0
+    assert await leader.alerts() == [(1, "Aid reaches Gaza", '["Gaza"]')]
+
+
+async def test_a_topic_removed_through_another_process_leaves_every_index(
+    database: Database, clock: StepClock
+) -> None:
+    told: list[int] = []
+    leader = Newsroom(database, clock)
+    other = Newsroom(database, clock, announce=told.extend)
+    await other.chat(1, "Gaza")
+    await leader.topics.sync(told)
+    told.clear()
+
+    await other.topics.remove(1, "1")
+    await leader.topics.sync(told)
+    clock.advance(minutes=1)
+    await leader.publish("Aid reaches Gaza")
+    await leader.router.route_pending()
+
+    assert told
+    assert await leader.alerts() == []
+
+
+async def test_after_a_break_the_index_is_compared_with_the_stored_topics(
+    database: Database, clock: StepClock
+) -> None:
+    leader = Newsroom(database, clock)
+    other = Newsroom(database, clock)
+    await leader.chat(2, "Kremlin")
+    await other.chat(1, "Gaza")  # announced while the leader wasn't listening
+    await other.topics.remove(2, "1")
+
+    learned = await leader.topics.reload_index()
+    clock.advance(minutes=1)
+    await leader.publish("Aid reaches Gaza", "Kremlin says no")
+    await leader.router.route_pending()
+
+    assert [topic.query for topic in learned] == ["Gaza"]
+    assert await leader.alerts() == [(1, "Aid reaches Gaza", '["Gaza"]')]

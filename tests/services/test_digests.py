@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -415,3 +416,20 @@ async def test_a_story_from_two_outlets_is_listed_once_in_a_digest(
     [digest] = await desk.messages(1, "digest")
     assert digest.count("• ") == 1
     assert "Russia and North Korea sign defence treaty" in digest
+
+
+async def test_two_processes_running_the_minute_job_together_queue_each_digest_once(
+    database: Database, clock: StepClock
+) -> None:
+    here, there = Desk(database, clock), Desk(database, clock)
+    clock.now = at("2026-03-14 07:00")
+    await here.subscriber(1, "sanctions", digest="08:00")
+    clock.advance(minutes=5)
+    await here.publish("New sanctions on Iran")
+    await here.router.route_pending()
+    clock.now = at("2026-03-14 08:00")
+
+    queued = await asyncio.gather(here.digests.send_due(), there.digests.send_due())
+
+    assert sorted(queued) == [0, 1]
+    assert len(await here.messages(1, "digest")) == 1

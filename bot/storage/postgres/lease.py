@@ -1,9 +1,9 @@
-"""The running lease on PostgreSQL: one Herald process works on a database, others stand by.
+"""The leader's lease on PostgreSQL: of the Herald processes on a database, one leads.
 
 A session advisory lock held on a connection of its own. PostgreSQL releases it the moment
 that connection ends: at once when the holder's process dies (the kernel closes its
 socket), and within ``keepalives_idle + keepalives_interval × keepalives_count`` seconds
-(25 s) when its machine or network goes silent, so a standby takes over within 30 s.
+(25 s) when its machine or network goes silent, so another process takes the lead within 30 s.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ KEEPALIVES = {
 
 
 class Lease:
-    """``async with Lease(url) as lease:`` waits for, then holds, the right to run on ``url``.
+    """``async with Lease(url) as lease:`` waits for, then holds, the lead on ``url``;
+    ``connect()`` and ``try_take()`` take it without waiting.
 
     A ``stop`` event set while standing by ends the wait with ``lease.held`` False. Raises
     StorageError when the server can't be reached.
@@ -55,15 +56,22 @@ class Lease:
         self.held = False
         self._connection: psycopg.AsyncConnection[tuple[object, ...]] | None = None
 
-    async def __aenter__(self) -> Lease:
+    async def connect(self) -> None:
+        """Open the lease's own connection; raises StorageError when the server can't be
+        reached."""
+        if self._connection is not None:
+            return
         try:
             conninfo = make_conninfo(self._url, application_name="herald lease", **KEEPALIVES)
             self._connection = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
         except psycopg.Error as error:
             reason = str(error).strip().splitlines()[0] if str(error).strip() else "failed"
             raise StorageError(f"cannot connect to PostgreSQL: {reason}") from None
+
+    async def __aenter__(self) -> Lease:
+        await self.connect()
         told = False
-        while not await self._try():
+        while not await self.try_take():
             if not told:
                 self._waiting()
                 told = True
@@ -74,14 +82,28 @@ class Lease:
                     return self  # stopped while standing by: ``held`` stays False
             else:
                 await asyncio.sleep(STANDBY_POLL)
-        self.held = True
         return self
 
-    async def _try(self) -> bool:
-        assert self._connection is not None
-        cursor = await self._connection.execute("SELECT pg_try_advisory_lock(%s)", (RUNNING_LOCK,))
-        row = await cursor.fetchone()
-        return bool(row and row[0])
+    async def try_take(self) -> bool:
+        """Take the lock if it is free; ``held`` says whether this lease holds it now."""
+        if not self.held:
+            assert self._connection is not None, "connect() first"
+            cursor = await self._connection.execute(
+                "SELECT pg_try_advisory_lock(%s)", (RUNNING_LOCK,)
+            )
+            row = await cursor.fetchone()
+            self.held = bool(row and row[0])
+        return self.held
+
+    async def alive(self) -> bool:
+        """Whether the connection holding the lock still answers (the lock goes with it)."""
+        if self._connection is None or self._connection.closed:
+            return False
+        try:
+            await self._connection.execute("SELECT 1")
+        except psycopg.Error:
+            return False
+        return True
 
     async def __aexit__(
         self,
@@ -94,3 +116,4 @@ class Lease:
             with contextlib.suppress(psycopg.Error):
                 await self._connection.close()
             self._connection = None
+        self.held = False
