@@ -279,9 +279,7 @@ class ChatRepository:
         )
         return [(_chat(row), from_epoch(row["next_digest_at"])) for row in rows]
 
-    async def claim_digest(
-        self, chat_id: int, *, now: dt.datetime, until: dt.datetime
-    ) -> bool:
+    async def claim_digest(self, chat_id: int, *, now: dt.datetime, until: dt.datetime) -> bool:
         """Take the chat's due digest to queue it: its next due time moves to ``until``,
         when it is due again should the taker die first. True for the one process of
         several that takes it; False when it isn't due (any more)."""
