@@ -172,6 +172,8 @@ class Feed:
     created_at: dt.datetime
     # The least interval the server asked for (Cache-Control max-age or Expires), if any.
     min_interval: dt.timedelta | None = None
+    # Until when a process polling the feed holds it (None: nobody polls it now).
+    claimed_until: dt.datetime | None = None
 
     @property
     def name(self) -> str:

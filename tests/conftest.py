@@ -10,7 +10,7 @@ import contextlib
 import datetime as dt
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -19,6 +19,7 @@ import pytest
 from hypothesis import settings
 
 from bot.sandbox.feedserver import FeedServer
+from bot.storage.backends import open_storage
 from bot.storage.database import Database
 from bot.storage.postgres.database import PostgresDatabase
 from tests.postgres import PostgresServer, start_server
@@ -71,6 +72,25 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         yield db
     finally:
         await db.close()
+
+
+OpenAgain = Callable[[], Awaitable[Database]]
+
+
+@pytest.fixture
+async def open_again(database: Database) -> AsyncIterator[OpenAgain]:
+    """Opens the ``database`` fixture's store once more, on connections of its own, as
+    another Herald process would (closing twice is harmless: a test may close one early)."""
+    target = database.url if isinstance(database, PostgresDatabase) else database.path
+    opened: list[Database] = []
+
+    async def open_one() -> Database:
+        opened.append(await open_storage(target, pool_size=2))
+        return opened[-1]
+
+    yield open_one
+    for other in opened:
+        await other.close()
 
 
 @contextlib.asynccontextmanager

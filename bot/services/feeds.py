@@ -35,6 +35,7 @@ from bot.feeds import (
     discover_feed_links,
     parse_feed,
 )
+from bot.feeds.fetcher import DEADLINE_SECONDS
 from bot.services.schedule import PollQueue
 from bot.storage.interfaces import Entries, Feeds, PollSuccess, StoredPoll
 
@@ -55,6 +56,24 @@ MAX_POLLS_PER_HOST = 2
 MAX_IDLE = dt.timedelta(seconds=30)
 RETRY_START = dt.timedelta(seconds=1)
 LATENESS_SAMPLES = 10_000
+# Each process re-reads every feed's next poll time this often: feeds another process added
+# or rescheduled get polled here too, and one whose claimer died is taken over.
+RELOAD_EVERY = dt.timedelta(seconds=60)
+# The slowest parse measured: a feed at the fetcher's 10 MB cap, 0.4 s on a 2-core machine.
+SLOWEST_PARSE = dt.timedelta(seconds=0.5)
+
+
+def claim_lease(concurrency: int) -> dt.timedelta:
+    """How long a poll holds its feed's claim, with ``concurrency`` polls at once.
+
+    Longer than the slowest poll, or another process would poll the feed again meanwhile:
+    the fetch's whole deadline, then the parse, which may wait behind every other poll's on
+    the one parsing thread, then the write; twice that, for a loaded machine. No longer,
+    since a process that dies mid-poll leaves its feeds unpolled until their claims run out
+    (104 s at the default 64 polls at once).
+    """
+    slowest_poll = dt.timedelta(seconds=DEADLINE_SECONDS) + concurrency * SLOWEST_PARSE
+    return 2 * slowest_poll
 
 
 def _seconds(moment: dt.datetime) -> float:
@@ -126,7 +145,14 @@ class FeedService:
     ``run()`` starts a poll the moment a feed is due and a slot is free (at most
     ``concurrency`` at once and ``MAX_POLLS_PER_HOST`` to one host), each as its own task so
     one slow or hanging feed never delays the others. A feed is never polled twice at once.
-    The database holds each feed's next poll time; the queue in memory mirrors it.
+    The database holds each feed's next poll time; the queue in memory mirrors it, read
+    again every ``RELOAD_EVERY``.
+
+    Several processes (several services) may poll the feeds of one database: a poll first
+    claims its feed in the database, for ``claim_lease``, and one that finds the feed
+    claimed, or polled since the queue was read, leaves it to the process that has it. So
+    each due poll happens once, and a feed whose claimer died is polled once its claim runs
+    out.
     """
 
     def __init__(
@@ -153,7 +179,13 @@ class FeedService:
         self._notify_failing = notify_failing
         self._rng = rng or random.Random()
         self._queue = PollQueue(concurrency=concurrency, per_host=MAX_POLLS_PER_HOST)
-        self._loaded = False
+        self.claim_lease = claim_lease(concurrency)
+        self._loaded_at: dt.datetime | None = None
+        # Feeds whose time this process set while a load read the database: the load's
+        # copy of their time is older than the one queued.
+        self._loads: list[set[int]] = []
+        # Feeds asked to be polled now (poll_soon), however far off their next poll is.
+        self._asked: set[int] = set()
         self._polling: dict[int, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
@@ -176,6 +208,8 @@ class FeedService:
         feed = await self._feeds.get(feed_id)
         if feed is None or feed_id in self._polling:
             return
+        self._asked.add(feed.id)
+        self._touched(feed.id)
         self._queue.set(feed.id, feed.url, _seconds(self._clock()))
         self._wake.set()
 
@@ -190,7 +224,7 @@ class FeedService:
                 log.info("Watching %s", url)
         window = min(self._interval, START_UP_SPREAD)
         await self._feeds.spread_overdue(now=now, window=window)
-        if self._loaded:
+        if self._loaded_at is not None:
             await self._load()
 
     def start(self) -> None:
@@ -220,14 +254,19 @@ class FeedService:
                     if delay <= 0:
                         # It came due while this round looked: start it now, not after a nap.
                         continue
+                if self._loaded_at is not None:
+                    reload_at = self._loaded_at + RELOAD_EVERY
+                    delay = max(min(delay, _seconds(reload_at) - _seconds(self._clock())), 0.0)
             # With every slot taken, the next poll to end wakes this up.
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(delay):
                     await self._wake.wait()
 
     async def poll_due(self) -> int:
-        """Start polls for due feeds, as many as the limits allow; returns how many."""
-        if not self._loaded:
+        """Start polls for due feeds, as many as the limits allow; returns how many started
+        (a started poll may find its feed claimed by another process, and leave it)."""
+        loaded_at = self._loaded_at
+        if loaded_at is None or not loaded_at <= self._clock() < loaded_at + RELOAD_EVERY:
             await self._load()
         now = self._clock()
         taken = self._queue.take(_seconds(now))
@@ -237,31 +276,92 @@ class FeedService:
         return len(taken)
 
     async def _load(self) -> None:
-        for feed in await self._feeds.all():
-            if feed.id not in self._polling:
-                self._queue.set(feed.id, feed.url, _seconds(feed.next_poll_at))
-        self._loaded = True
+        """Queue every feed at its next poll time in the database, which other processes
+        may have added or moved; a feed being polled, asked for, or queued anew meanwhile
+        keeps the time it has here."""
+        started = self._clock()
+        touched: set[int] = set()
+        self._loads.append(touched)
+        try:
+            schedule = await self._feeds.schedule()
+        finally:
+            self._loads.remove(touched)
+        for feed_id, url, next_poll_at in schedule:
+            if feed_id in self._polling or feed_id in self._asked or feed_id in touched:
+                continue
+            self._queue.set(feed_id, url, _seconds(next_poll_at))
+        self._loaded_at = started
+
+    def _touched(self, feed_id: int) -> None:
+        for touched in self._loads:
+            touched.add(feed_id)
 
     async def _poll_queued(self, feed_id: int, due: float) -> None:
         next_due: float | None = None
-        moved_to: str | None = None
+        url: str | None = None
+        asked = feed_id in self._asked
+        self._asked.discard(feed_id)
+        claimed_until: dt.datetime | None = None
         try:
-            feed = await self._feeds.get(feed_id)
+            now = self._clock()
+            claimed_until = now + self.claim_lease
+            feed = await self._feeds.claim(feed_id, now=now, until=claimed_until)
             if feed is None:
-                self._queue.discard(feed_id)
+                claimed_until = None
+                next_due = await self._polled_elsewhere(feed_id, now)
+                return
+            url = feed.url
+            if feed.next_poll_at > now and not asked:
+                # Another process polled it after this one read its time: not due yet.
+                await self._feeds.release(feed_id, until=claimed_until)
+                claimed_until = None
+                next_due = _seconds(feed.next_poll_at)
                 return
             self.stats.started += 1
             self.stats.lateness.append(max(_seconds(self._clock()) - due, 0.0))
             result = await self._poll_guarded(feed)
+            # Recorded (which freed the claim), or merged into another feed and removed.
+            claimed_until = None
             if result.next_poll_at is not None:
                 next_due = _seconds(result.next_poll_at)
-            moved_to = result.moved_to
+            url = result.moved_to
         finally:
+            if claimed_until is not None:
+                # Cancelled (close(), remove()), or the outcome could not be recorded.
+                await self._release(feed_id, claimed_until)
             if next_due is None:
                 next_due = _seconds(self._clock() + self._interval)
-            self._queue.done(feed_id, next_due, moved_to)
+            self._touched(feed_id)
+            self._queue.done(feed_id, next_due, url)
             self._polling.pop(feed_id, None)
             self._wake.set()
+
+    async def _polled_elsewhere(self, feed_id: int, now: dt.datetime) -> float | None:
+        """When to look again at a feed another process has claimed (epoch seconds), or
+        None when the feed is gone (and leaves the queue)."""
+        feed = await self._feeds.get(feed_id)
+        if feed is None:
+            self._queue.discard(feed_id)
+            return None
+        if feed.next_poll_at > now:
+            return _seconds(feed.next_poll_at)
+        if feed.claimed_until is not None and feed.claimed_until > now:
+            # Its claimer is polling it: by the claim's end its result is in, or it died.
+            return _seconds(feed.claimed_until)
+        # Claimed and freed again while this process looked: look again soon.
+        return _seconds(now + RETRY_START)
+
+    async def _release(self, feed_id: int, claimed_until: dt.datetime) -> None:
+        try:
+            await self._feeds.release(feed_id, until=claimed_until)
+        except Exception:
+            # The database is gone or failing: the claim runs out by itself.
+            log.warning(
+                "Could not free feed %s for other processes; its claim ends at %s",
+                feed_id,
+                claimed_until.isoformat(),
+                exc_info=True,
+            )
 
     async def wait_idle(self) -> None:
         """Wait for the polls under way to finish."""
@@ -368,6 +468,7 @@ class FeedService:
             return False
         await self._feeds.add_alias(feed.url, other.id)
         await self._feeds.remove(feed.id)
+        self._touched(feed.id)
         self._queue.discard(feed.id)
         log.info(
             "Feed %s (%s) moved to %s, which feed %s already is: one feed now",
@@ -515,6 +616,7 @@ class FeedService:
         if fetched.moved_to is not None and fetched.moved_to != url:
             await self._feeds.add_alias(url, feed.id)
         stored = await self._store(feed, fetched, parsed, now, next_poll_at)
+        self._touched(feed.id)
         self._queue.set(feed.id, feed.url, _seconds(next_poll_at))
         self._wake.set()
         refreshed = await self._feeds.get(feed.id)
@@ -546,6 +648,8 @@ class FeedService:
         task = self._polling.get(feed_id)
         if task is not None:
             task.cancel()
+        self._touched(feed_id)
+        self._asked.discard(feed_id)
         self._queue.discard(feed_id)
         await self._feeds.remove(feed_id)
         log.info("Feed %s removed: %s", feed.id, feed.url)

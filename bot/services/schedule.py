@@ -51,7 +51,9 @@ class PollQueue:
         self._gone.discard(feed_id)
         self._host[feed_id] = host_of(url)
         place = self._where.get(feed_id)
-        if place is None or place[0] is not _Place.FLYING:
+        # Unchanged, it keeps its place: re-reading every feed's time from the database
+        # neither grows the heap with copies nor unparks a feed waiting behind its host.
+        if place is None or (place[0] is not _Place.FLYING and place[1] != due):
             self._wait(feed_id, due)
 
     def discard(self, feed_id: int) -> None:

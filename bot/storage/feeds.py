@@ -17,7 +17,8 @@ from bot.storage.interfaces import PollSuccess, StoredPoll
 _COLUMNS = (
     "id, url, title, etag, last_modified, content_hash, next_poll_at, last_polled_at,"
     " last_success_at, last_error, last_error_at, failing_since, consecutive_failures,"
-    " failure_notified, polls, polls_not_modified, baseline_done, created_at, min_interval"
+    " failure_notified, polls, polls_not_modified, baseline_done, created_at, min_interval,"
+    " claimed_until"
 )
 # SQLite allows 32766 bound parameters; lookups by key go in slices well below that.
 _CHUNK = 500
@@ -50,6 +51,7 @@ def _feed(row: Any) -> Feed:
         min_interval=(
             None if row["min_interval"] is None else dt.timedelta(seconds=row["min_interval"])
         ),
+        claimed_until=_maybe(row["claimed_until"]),
     )
 
 
@@ -100,6 +102,11 @@ class FeedRepository:
         rows = await self._db.fetchall(f"SELECT {_COLUMNS} FROM feeds ORDER BY id")
         return [_feed(row) for row in rows]
 
+    async def schedule(self) -> list[tuple[int, str, dt.datetime]]:
+        """Every feed's id, URL and next poll time: what a poll queue is built from."""
+        rows = await self._db.fetchall("SELECT id, url, next_poll_at FROM feeds ORDER BY id")
+        return [(row["id"], row["url"], from_epoch(row["next_poll_at"])) for row in rows]
+
     async def due(self, now: dt.datetime, *, limit: int) -> list[Feed]:
         rows = await self._db.fetchall(
             f"SELECT {_COLUMNS} FROM feeds WHERE next_poll_at <= ? ORDER BY next_poll_at LIMIT ?",
@@ -110,6 +117,36 @@ class FeedRepository:
     async def next_due_at(self) -> dt.datetime | None:
         value = await self._db.fetchvalue("SELECT MIN(next_poll_at) FROM feeds")
         return _maybe(value)
+
+    async def claim(self, feed_id: int, *, now: dt.datetime, until: dt.datetime) -> Feed | None:
+        """Claim the feed for one poll until ``until``; its fresh row, or None when another
+        process holds an unexpired claim on it (or there is no such feed).
+
+        One conditional UPDATE: of processes claiming at once, exactly one wins (SQLite
+        serialises the writers; on PostgreSQL the loser waits on the row lock, then finds
+        the claim taken). The poll's recorded outcome (``record_success``,
+        ``record_failure``) frees the claim; a claim whose ``until`` has passed (its holder
+        died) may be taken.
+        """
+        async with self._db.transaction() as sql:
+            cursor = await sql.execute(
+                "UPDATE feeds SET claimed_until = ?"
+                " WHERE id = ? AND (claimed_until IS NULL OR claimed_until <= ?)"
+                f" RETURNING {_COLUMNS}",
+                (to_epoch(until), feed_id, to_epoch(now)),
+            )
+            row = await cursor.fetchone()
+        return None if row is None else _feed(row)
+
+    async def release(self, feed_id: int, *, until: dt.datetime) -> bool:
+        """Free the claim taken until ``until`` without recording a poll; False when the
+        feed holds no such claim (the poll recorded its outcome, or the claim ran out and
+        another process took the feed)."""
+        changed = await self._db.execute(
+            "UPDATE feeds SET claimed_until = NULL WHERE id = ? AND claimed_until = ?",
+            (feed_id, to_epoch(until)),
+        )
+        return changed > 0
 
     async def remove(self, feed_id: int) -> bool:
         """Delete the feed and its entries, the entries in short batches; False if unknown."""
@@ -143,6 +180,8 @@ class FeedRepository:
     async def record_failure(
         self, feed_id: int, error: str, *, now: dt.datetime, next_poll_at: dt.datetime
     ) -> Feed | None:
+        """Record a failed poll, freeing the feed's claim; the feed as it is now, or None
+        when it is gone."""
         async with self._db.transaction() as sql:
             await sql.execute(
                 """
@@ -150,7 +189,7 @@ class FeedRepository:
                     last_polled_at = :now, last_error = :error, last_error_at = :now,
                     failing_since = COALESCE(failing_since, :now),
                     consecutive_failures = consecutive_failures + 1,
-                    polls = polls + 1, next_poll_at = :next
+                    polls = polls + 1, next_poll_at = :next, claimed_until = NULL
                 WHERE id = :id
                 """,
                 {
@@ -176,7 +215,8 @@ class FeedRepository:
         now: dt.datetime,
         keep_after: dt.datetime,
     ) -> StoredPoll:
-        """Store a successful poll: the feed's state and its entries, in one transaction.
+        """Store a successful poll: the feed's state and its entries, in one transaction,
+        freeing the feed's claim.
 
         Entries new to the store wait to be routed to topics, except on the feed's first
         successful poll, which only builds the archive. Entries edited in place are
@@ -212,7 +252,7 @@ class FeedRepository:
                     polls_not_modified = polls_not_modified + :not_modified,
                     baseline_done = CASE WHEN :not_modified = 0 THEN 1 ELSE baseline_done END,
                     min_interval = :min_interval,
-                    next_poll_at = :next
+                    next_poll_at = :next, claimed_until = NULL
                 WHERE id = :id
                 """,
                 {
