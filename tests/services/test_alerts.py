@@ -243,13 +243,21 @@ async def test_angle_brackets_that_are_no_markup_are_words(newsroom: Newsroom) -
     assert [topic.query for topic in await newsroom.topics.list(1)] == ["AT&T < Verizon"]
 
 
+class Processes:
+    """Two processes on one database: ``leader`` routes, people talk to ``other``, and
+    ``told`` holds the topic ids ``other`` announced."""
+
+    def __init__(self, database: Database, clock: StepClock) -> None:
+        self.told: list[int] = []
+        self.leader = Newsroom(database, clock)
+        self.other = Newsroom(database, clock, announce=self.told.extend)
+
+
 async def test_a_topic_added_through_another_process_gets_what_was_routed_before_it_knew(
     database: Database, clock: StepClock
 ) -> None:
-    # Two processes on one database: "leader" routes, the person talks to "other".
-    told: list[int] = []
-    leader = Newsroom(database, clock)
-    other = Newsroom(database, clock, announce=told.extend)
+    processes = Processes(database, clock)
+    told, leader, other = processes.told, processes.leader, processes.other
     await leader.publish("Gaza ceasefire talks resume")  # before the topic: not for it
     clock.advance(minutes=1)
     await other.chat(1, "Gaza")
@@ -271,9 +279,8 @@ async def test_a_topic_added_through_another_process_gets_what_was_routed_before
 async def test_a_topic_removed_through_another_process_leaves_every_index(
     database: Database, clock: StepClock
 ) -> None:
-    told: list[int] = []
-    leader = Newsroom(database, clock)
-    other = Newsroom(database, clock, announce=told.extend)
+    processes = Processes(database, clock)
+    told, leader, other = processes.told, processes.leader, processes.other
     await other.chat(1, "Gaza")
     await leader.topics.sync(told)
     told.clear()
