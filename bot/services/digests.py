@@ -24,7 +24,7 @@ DUE_BATCH = 500
 # A scheduled digest still goes out this long after its local day ended.
 LATE_GRACE = dt.timedelta(hours=1)
 # A digest taken to be queued is due again this long after, should its taker die first.
-RETRY_CLAIMED = dt.timedelta(minutes=5)
+RETRY_CLAIMED = dt.timedelta(minutes=1)
 HELD_SECTION = "Held while alerts were paused"
 
 
