@@ -20,6 +20,7 @@ from bot.app import (
     build_application,
     check_database,
     check_health,
+    herald_of,
     run_application,
 )
 from bot.server import HEALTH_PATH, local_url
@@ -146,7 +147,13 @@ def run(settings: Settings) -> int:
             if is_postgres_url(settings.database)
             else instance_lock(Path(settings.database))
         ):
-            asyncio.run(_run_until_signalled(settings))
+            if not asyncio.run(_run_until_signalled(settings)):
+                print(
+                    "herald: this process lost the lead on HERALD_DATABASE (the connection "
+                    "holding it broke) and stopped; started again, it rejoins",
+                    file=sys.stderr,
+                )
+                return 1
     except InvalidToken:
         where = (
             "Telegram"
@@ -190,7 +197,9 @@ def _bot_api_failure(settings: Settings, message: str) -> str:
     return f"cannot reach the Bot API at {url}: {message[:200]}"
 
 
-async def _run_until_signalled(settings: Settings) -> None:
+async def _run_until_signalled(settings: Settings) -> bool:
+    """Run until SIGINT or SIGTERM; False when the bot stopped of itself instead (it lost
+    the lead on a shared database)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -199,7 +208,9 @@ async def _run_until_signalled(settings: Settings) -> None:
     await check_database(settings)
     # On PostgreSQL, every process started on the database works with the others
     # (bot.storage.coordination); on SQLite, the file's lock kept a second one out.
-    await run_application(build_application(settings), stop=stop)
+    application = build_application(settings)
+    await run_application(application, stop=stop)
+    return not herald_of(application).stepped_down
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from bot import metrics
 from bot.delivery.pacing import Pacer, SharedBudget
 from bot.delivery.sender import PacedRateLimiter, TelegramSender
 from bot.delivery.worker import Deliverer
-from bot.domain import Clock, utc_now
+from bot.domain import Clock, first_line, utc_now
 from bot.feeds import AddressPolicy, HttpFeedFetcher, feed_client
 from bot.server import HttpServer
 from bot.services import Services
@@ -106,6 +106,8 @@ class Herald:
         self.leading = asyncio.Event()
         # run_application's: set to stop the bot (this process lost the lead).
         self.stop: asyncio.Event | None = None
+        # This process led, lost the lead to a broken connection, and stopped.
+        self.stepped_down = False
         self._lag: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -123,9 +125,15 @@ class Herald:
                 functools.partial(coordinator.grant, rate=rate, burst=burst), burst=burst
             )
             self.pacer.on_hold = lambda chat_id, seconds: coordinator.publish(
-                coordination.HOLDS, f"{chat_id} {seconds:.3f}"
+                coordination.HOLDS, coordination.hold_item(chat_id, seconds)
+            )
+            # Replies go out from whichever process took the update: each tells the others
+            # which chat it sent to, so a chat's pacing holds across processes.
+            self.pacer.on_spend = lambda chat_id: coordinator.publish(
+                coordination.SENT, str(chat_id)
             )
             coordinator.subscribe(coordination.HOLDS, self._held_elsewhere)
+            coordinator.subscribe(coordination.SENT, self._sent_elsewhere)
         # Feeds get their own client: redirects are followed by the fetcher hop by hop, every
         # connection is checked against the address policy, and a slow feed server must
         # never hold a connection the Bot API needs.
@@ -184,6 +192,10 @@ class Herald:
 
         coordinator.subscribe(coordination.ENTRIES, lambda _: router.wake())
         coordinator.subscribe(coordination.TOPICS, self._topics_changed_elsewhere)
+        # What other processes said while listening broke is gone: look again at what
+        # may wait to be routed and sent, and compare the topic index with the database.
+        coordinator.on_reconnect(router.wake)
+        coordinator.on_reconnect(deliverer.wake)
         coordinator.on_reconnect(self._resync_topics)
         feeds = FeedService(
             FeedRepository(database),
@@ -281,40 +293,56 @@ class Herald:
 
     async def _lead_when_free(self) -> None:
         assert self.coordinator is not None
+        assert self.push is not None
         await self.coordinator.lead()
-        # What changed while another led is read afresh: topics it learned of may have
-        # been announced before this process listened.
-        await self._resync_topics_now()
         self._lead()
+        # What changed while another led is read afresh: topics announced before this
+        # process listened, subscriptions the last leader made.
+        self._resync_topics()
+        await _retrying("Reading the WebSub subscriptions", self.push.reload)
 
     async def _step_down_when_lost(self, coordinator: Coordinator) -> None:
         await coordinator.lost.wait()
-        # Another process leads by now: this one stops, and a restart rejoins as a follower.
+        # Another process may lead by now: this one sends no more, stops, and exits with
+        # an error so that its supervisor restarts it, to rejoin as a follower.
+        self.stepped_down = True
+        if self.deliverer is not None:
+            await self.deliverer.stop(grace=0)
         if self.stop is not None:
             self.stop.set()
 
     def _spawn(self, work: Any, name: str) -> None:
         task = asyncio.create_task(work, name=name)
         self._tasks.add(task)
+        task.add_done_callback(_log_failure)
         task.add_done_callback(self._tasks.discard)
 
     def _held_elsewhere(self, payload: str) -> None:
-        chat_id, _, seconds = payload.partition(" ")
-        self.pacer.hold(int(chat_id), float(seconds), told=True)
+        for chat_id, seconds in coordination.holds(payload):
+            self.pacer.hold(chat_id, seconds, told=True)
+
+    def _sent_elsewhere(self, payload: str) -> None:
+        for chat_id in coordination.ids(payload):
+            self.pacer.spend_chat(chat_id, told=True)
 
     def _topics_changed_elsewhere(self, payload: str) -> None:
-        ids = [int(part) for part in payload.split(",") if part.strip().isdigit()]
-        self._spawn(self._sync_topics(ids), "sync topics")
+        self._spawn(self._sync_topics(coordination.ids(payload)), "sync topics")
 
     async def _sync_topics(self, topic_ids: list[int]) -> None:
         assert self.topics is not None
         assert self.router is not None
-        added = await self.topics.sync(topic_ids)
-        if added and self.leading.is_set():
-            await self.router.reroute(added)
+        topics, router = self.topics, self.router
+
+        async def sync() -> None:
+            added = await topics.sync(topic_ids)
+            if added and self.leading.is_set():
+                await router.reroute(added)
+
+        # A topic missing from the index would never alert: the database must answer.
+        await _retrying(f"Learning of topics {topic_ids}", sync)
 
     def _resync_topics(self) -> None:
-        self._spawn(self._resync_topics_now(), "resync topics")
+        self._spawn(_retrying("Comparing the topic index", self._resync_topics_now), "resync")
 
     async def _resync_topics_now(self) -> None:
         assert self.topics is not None
@@ -403,11 +431,14 @@ class Herald:
             await self.services.feeds.close()
         if self.router is not None:
             await self.router.close()
-        if self.services is not None:
-            # A clean stop says so at once: `herald health` fails now, not minutes later.
-            await self.services.health.stopped()
-        if self.jobs is not None:
-            with contextlib.suppress(Exception):
+        shared = self.coordinator is not None and self.coordinator.shared
+        with contextlib.suppress(Exception):  # the database may be what went away
+            if self.services is not None and not shared:
+                # A clean stop says so at once: `herald health` fails now, not minutes
+                # later. Processes sharing a database share the heartbeat, which the
+                # others go on beating.
+                await self.services.health.stopped()
+            if self.jobs is not None:
                 await self.jobs.stop()
         if self.coordinator is not None:
             # Giving up the lead at once lets another process take it without waiting.
@@ -472,6 +503,33 @@ async def _take_update(application: HeraldApplication, data: dict[str, Any]) -> 
         log.warning("Ignored update %s that is not readable: %s", data.get("update_id"), error)
         return
     await application.update_queue.put(update)
+
+
+# Between tries of work the database must answer for, in seconds.
+RETRY_EVERY = 2.0
+
+
+async def _retrying(what: str, work: Any) -> None:
+    """``await work()`` until it succeeds, saying once that it failed and once that it
+    succeeded after all."""
+    failed = False
+    while True:
+        try:
+            await work()
+        except Exception as error:
+            if not failed:
+                log.warning("%s failed (%s); trying again", what, first_line(error))
+                failed = True
+            await asyncio.sleep(RETRY_EVERY)
+            continue
+        if failed:
+            log.info("%s succeeded after all", what)
+        return
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("%s failed: %s", task.get_name(), first_line(error))
 
 
 async def _first_time(leases: LeaseRepository, clock: Clock, update_id: int) -> bool:

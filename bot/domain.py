@@ -426,3 +426,10 @@ class Subscription:
         """Whether the hub pushes this feed now: verified, and the lease not over."""
         expires = self.expires_at
         return self.state is PushState.ACTIVE and expires is not None and now < expires
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message (database errors run over several), for one
+    log line or reply; the error's type name when it has no message."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -125,6 +125,12 @@ class HttpServer:
                     metrics.WEBHOOK_UPDATES.labels("duplicate").inc()
                     log.info("Acknowledged update %d another process took", update_id)
                     return web.Response(status=200)
+            except Exception as error:
+                # The database can't say: Telegram sends the update again later.
+                recent.pop(update_id, None)
+                log.warning("Update %d left for Telegram to resend: %s", update_id, error)
+                return web.Response(status=503, text="try again\n")
+            try:
                 await take_update(update)
             except BaseException:
                 # Not taken: Telegram's resend must be handled.

@@ -82,16 +82,18 @@ class Pacer:
         clock: Clock = time.monotonic,
         shared: SharedBudget | None = None,
         on_hold: Callable[[int, float], None] | None = None,
+        on_spend: Callable[[int], None] | None = None,
     ) -> None:
         """``rate`` messages a second overall; with ``shared``, each of them is also drawn
         from a budget that other processes spend too. ``on_hold(chat_id, seconds)`` hears
-        of each 429 ``hold`` records (to tell other processes). Raises ValueError for a
-        rate not above 0."""
+        of each 429 ``hold`` records, and ``on_spend(chat_id)`` of each message sent (to
+        tell other processes). Raises ValueError for a rate not above 0."""
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
         self.shared = shared
         self.on_hold = on_hold
+        self.on_spend = on_spend
         self._clock = clock
         # A small burst, a tenth of a second's worth: enough to make up for timers that fire
         # late, far too little for a receiver counting any one-second window to see more
@@ -130,8 +132,11 @@ class Pacer:
                 wait = max(wait, budget.window[0] + GROUP_WINDOW - now)
         return wait
 
-    def spend_chat(self, chat_id: int) -> None:
-        """Record a message to ``chat_id``; call only when ``chat_wait`` is 0."""
+    def spend_chat(self, chat_id: int, *, told: bool = False) -> None:
+        """Record a message to ``chat_id``; call only when ``chat_wait`` is 0.
+
+        ``told``: another process sent it and said so; it is not passed on again.
+        """
         now = self._clock()
         budget = self._budget(chat_id, now)
         budget.last_used = now
@@ -139,6 +144,8 @@ class Pacer:
             budget.bucket.take(now)
         if budget.window is not None:
             budget.window.append(now)
+        if self.on_spend is not None and not told:
+            self.on_spend(chat_id)
 
     def hold(self, chat_id: int, seconds: float, *, told: bool = False) -> None:
         """Telegram said 429 for this chat: send it nothing for ``seconds``.

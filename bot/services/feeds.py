@@ -25,6 +25,7 @@ from bot.domain import (
     HeraldError,
     ParsedFeed,
     Subscription,
+    first_line,
 )
 from bot.feeds import (
     FeedFetcher,
@@ -325,6 +326,9 @@ class FeedService:
             if result.next_poll_at is not None:
                 next_due = _seconds(result.next_poll_at)
             url = result.moved_to
+        except Exception as error:
+            # The database failed (a restart, say): tried again after the poll interval.
+            log.warning("Feed %s: its poll could not start: %s", feed_id, first_line(error))
         finally:
             if claimed_until is not None:
                 # Cancelled (close(), remove()), or the outcome could not be recorded.

@@ -117,6 +117,10 @@ class PushService:
         self._ingest = ingest
         self._cache = {sub.feed_id: sub for sub in await self._subscriptions.all()}
 
+    async def reload(self) -> None:
+        """Read the subscriptions again (another process made or renewed them)."""
+        self._cache = {sub.feed_id: sub for sub in await self._subscriptions.all()}
+
     def start(self) -> None:
         """Renew leases in the background until close()."""
         if self._runner is None and self.enabled:

@@ -17,14 +17,36 @@ import socket
 from collections.abc import Callable
 from typing import Protocol
 
-# What processes tell each other. The payloads are short texts; see each publisher.
-ENTRIES = "herald_entries"  # new entries stored: the leader routes them
-OUTBOX = "herald_outbox"  # messages queued: the leader sends them
-TOPICS = "herald_topics"  # comma-separated topic ids added, changed or removed
-HOLDS = "herald_holds"  # "<chat id> <seconds>": Telegram said 429 for that chat
-CHANNELS = (ENTRIES, OUTBOX, TOPICS, HOLDS)
+# What processes tell each other. A payload is a list of items joined by commas (several
+# published in a row may arrive as one); an empty one is a signal.
+ENTRIES = "herald_entries"  # signal: new entries stored, the leader routes them
+OUTBOX = "herald_outbox"  # signal: messages queued, the leader sends them
+TOPICS = "herald_topics"  # topic ids added, changed or removed
+HOLDS = "herald_holds"  # "<chat id>:<seconds>": Telegram said 429 for that chat
+SENT = "herald_sent"  # chat ids just sent to: their pacing budgets are spent everywhere
+CHANNELS = (ENTRIES, OUTBOX, TOPICS, HOLDS, SENT)
 
 Listener = Callable[[str], None]
+
+
+def hold_item(chat_id: int, seconds: float) -> str:
+    """The ``HOLDS`` item for a 429 in ``chat_id`` lasting ``seconds``."""
+    return f"{chat_id}:{seconds:.3f}"
+
+
+def holds(payload: str) -> list[tuple[int, float]]:
+    """(chat id, seconds) of each item of a ``HOLDS`` payload; raises ValueError for one
+    that isn't such an item."""
+    found = []
+    for item in payload.split(","):
+        chat_id, _, seconds = item.partition(":")
+        found.append((int(chat_id), float(seconds)))
+    return found
+
+
+def ids(payload: str) -> list[int]:
+    """The ids of a ``TOPICS`` or ``SENT`` payload; raises ValueError for a non-number."""
+    return [int(item) for item in payload.split(",") if item]
 
 
 def process_name() -> str:

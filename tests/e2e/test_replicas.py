@@ -14,7 +14,7 @@ import httpx
 from aiohttp import web
 
 from bot.domain import ChatKind
-from bot.sandbox.emulator import BotApiEmulator, FloodLimits, Rate
+from bot.sandbox.emulator import BotApiEmulator, Chat, FloodLimits, Rate
 from bot.sandbox.feedserver import FeedItem, FeedServer
 from bot.storage.chats import ChatRepository
 from bot.storage.postgres.database import PostgresDatabase
@@ -26,6 +26,7 @@ AUDIENCE = 400
 # a process killed mid-send may have had Telegram take those without recording it.
 IN_FLIGHT = 8
 FEEDS = 12
+HELP_ASKED = 8
 POLL_INTERVAL = 2.0
 
 
@@ -238,6 +239,16 @@ async def test_behind_a_load_balancer_every_herald_takes_webhook_updates_once(
                 description="the Gaza alert in every chat",
             )
 
+            # Quick commands in one chat are answered by both processes in turn, and paced
+            # together: the chat's budget is spent in both whoever sends.
+            for _ in range(HELP_ASKED):
+                await emulator.user_says(chats[1], people[1], "/help")
+            await emulator.wait_until(
+                lambda: _answered(emulator, chats[1]) >= HELP_ASKED,
+                timeout=30,
+                description="every /help answered",
+            )
+
             # Telegram resending an update: the process it now reaches doesn't handle it again.
             secret = await _webhook_secret(postgres_url)
             update = _start_update(people[0].id, people[0].first_name)
@@ -258,6 +269,11 @@ async def test_behind_a_load_balancer_every_herald_takes_webhook_updates_once(
     welcomes = [m for m in emulator.messages(chats[0]) if "Herald" in m.text]
     assert len(welcomes) == 1
     assert emulator.flood_rejections == 0
+
+
+def _answered(emulator: BotApiEmulator, chat: Chat) -> int:
+    """How many /help replies ``chat`` got."""
+    return sum("pushes news" in message.text for message in emulator.messages(chat))
 
 
 def _accepted(metrics: str) -> float:
@@ -288,3 +304,63 @@ def _start_update(user_id: int, name: str) -> dict[str, object]:
             "entities": [{"offset": 0, "length": 6, "type": "bot_command"}],
         },
     }
+
+
+async def test_after_every_database_session_is_cut_another_herald_leads_and_answers(
+    emulator: BotApiEmulator, tmp_path: Path, postgres_url: str
+) -> None:
+    # What a PostgreSQL restart does to running processes: every session ends at once.
+    ada = emulator.add_user("Ada")
+    chat = emulator.private_chat(ada)
+
+    def start() -> contextlib.AbstractAsyncContextManager[HeraldProcess]:
+        return running_herald(emulator, tmp_path, HERALD_DATABASE=postgres_url)
+
+    async with start() as first, start() as second:
+        await _until(lambda: "Another Herald leads" in second.log, "the second follows", 30)
+        await ask(emulator, chat, ada, "/start")
+
+        await _cut_every_session(postgres_url)
+        exit_code = await asyncio.wait_for(first.process.wait(), 10)
+        await _until(lambda: "This Herald leads" in second.log, "the second leads", 30)
+        await emulator.user_says(chat, ada, "/help")
+        help_reply = await emulator.wait_for_message(
+            chat, lambda message: "pushes news as it breaks" in message.text, timeout=30
+        )
+        await ask(emulator, chat, ada, "/topic Gaza")
+        topics = await ask(emulator, chat, ada, "/topic")
+
+    assert exit_code == 1
+    assert "lost the lead" in first.log
+    assert help_reply is not None
+    assert "Gaza" in topics.text
+    assert "Traceback" not in second.log
+
+
+async def _cut_every_session(url: str) -> None:
+    database = await PostgresDatabase.connect(url)
+    try:
+        await database.fetchall(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await database.close()
+
+
+async def test_one_herald_stopping_leaves_the_other_healthy(
+    emulator: BotApiEmulator, tmp_path: Path, postgres_url: str
+) -> None:
+    def start() -> contextlib.AbstractAsyncContextManager[HeraldProcess]:
+        return running_herald(emulator, tmp_path, HERALD_DATABASE=postgres_url)
+
+    async with start() as first, start() as second:
+        await _until(lambda: "Another Herald leads" in second.log, "the second follows", 30)
+        url = await second.http_url()
+
+        assert await first.stop() == 0
+        async with httpx.AsyncClient(trust_env=False) as client:
+            health = await client.get(url + "/healthz")
+        await _until(lambda: "This Herald leads" in second.log, "the second leads", 10)
+
+    assert health.status_code == 200

@@ -114,29 +114,35 @@ async def test_processes_sharing_the_send_budget_keep_to_the_rate_together(
     assert busiest <= rate + burst
 
 
-async def test_a_429_met_by_one_process_holds_the_chat_in_the_others(
+async def test_a_429_or_a_send_in_one_process_spends_the_chat_in_the_others(
     postgres_url: str,
 ) -> None:
     async with process(postgres_url) as first, process(postgres_url) as second:
-        pacers = {}
-        for name, coordinator in (("first", first), ("second", second)):
-            pacer = Pacer(30)
-            pacer.on_hold = lambda chat_id, s, c=coordinator: c.publish(
-                coordination.HOLDS, f"{chat_id} {s}"
-            )
-            pacers[name] = pacer
-        second.subscribe(
-            coordination.HOLDS,
-            lambda payload: pacers["second"].hold(
-                int(payload.split()[0]), float(payload.split()[1]), told=True
-            ),
+        here, there = Pacer(30), Pacer(30)
+        here.on_hold = lambda chat_id, s: first.publish(
+            coordination.HOLDS, coordination.hold_item(chat_id, s)
         )
+        here.on_spend = lambda chat_id: first.publish(coordination.SENT, str(chat_id))
 
-        pacers["first"].hold(42, 10.0)
-        await _soon(lambda: pacers["second"].chat_wait(42) > 0)
+        def held(payload: str) -> None:
+            for chat_id, seconds in coordination.holds(payload):
+                there.hold(chat_id, seconds, told=True)
 
-        assert pacers["second"].chat_wait(42) > 8
-        assert pacers["second"].chat_wait(43) == 0
+        def sent(payload: str) -> None:
+            for chat_id in coordination.ids(payload):
+                there.spend_chat(chat_id, told=True)
+
+        second.subscribe(coordination.HOLDS, held)
+        second.subscribe(coordination.SENT, sent)
+
+        here.hold(42, 10.0)
+        for _ in range(3):
+            here.spend_chat(7)  # three replies from this process to one private chat
+        await _soon(lambda: there.chat_wait(42) > 0 and there.chat_wait(7) > 0)
+
+        assert there.chat_wait(42) > 8
+        assert there.chat_wait(7) > 1.5  # its burst spent, and more: wait for the next
+        assert there.chat_wait(43) == 0
 
 
 async def test_of_processes_claiming_a_job_together_exactly_one_runs_it(
@@ -180,3 +186,67 @@ async def test_an_update_is_taken_by_one_process_and_forgotten_if_not_handled(
 
     assert sorted(first) == [False, False, False, True]
     assert again
+
+
+async def _cut(url: str, application_name: str, *, keep_lock_holders: bool) -> int:
+    """End the server sessions named ``application_name`` (as a restart or a network cut
+    would), sparing those holding an advisory lock if asked; how many were ended."""
+    database = await PostgresDatabase.connect(url)
+    try:
+        rows = await database.fetchall(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND application_name = ?"
+            + (
+                " AND pid NOT IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory')"
+                if keep_lock_holders
+                else ""
+            ),
+            (application_name,),
+        )
+    finally:
+        await database.close()
+    return len(rows)
+
+
+async def test_a_process_waiting_to_lead_leads_after_its_connection_was_cut(
+    postgres_url: str,
+) -> None:
+    async with process(postgres_url) as first, process(postgres_url) as second:
+        assert await first.try_lead()
+        waiting = asyncio.create_task(second.lead())
+        await asyncio.sleep(0.3)
+        assert await _cut(postgres_url, "herald lease", keep_lock_holders=True) == 1
+        await asyncio.sleep(1.5)  # its next try meets the broken connection
+        assert not waiting.done()
+
+        await first.close()
+        await asyncio.wait_for(waiting, 5)
+
+
+async def test_a_leader_whose_lease_connection_breaks_knows_it_lost_the_lead(
+    postgres_url: str,
+) -> None:
+    async with process(postgres_url) as first, process(postgres_url) as second:
+        assert await first.try_lead()
+
+        await _cut(postgres_url, "herald lease", keep_lock_holders=False)
+        await asyncio.wait_for(first.lost.wait(), 3)
+
+        assert await second.try_lead()
+
+
+async def test_after_listening_broke_messages_flow_again_and_the_break_is_reported(
+    postgres_url: str,
+) -> None:
+    async with process(postgres_url) as first, process(postgres_url) as second:
+        heard: list[str] = []
+        resumed = asyncio.Event()
+        second.subscribe(coordination.TOPICS, heard.append)
+        second.on_reconnect(resumed.set)
+
+        await _cut(postgres_url, "herald listen", keep_lock_holders=False)
+        await asyncio.wait_for(resumed.wait(), 10)
+        first.publish(coordination.TOPICS, "5")
+        await _soon(lambda: bool(heard))
+
+    assert heard == ["5"]

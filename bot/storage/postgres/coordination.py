@@ -11,21 +11,25 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import itertools
 import logging
 from collections.abc import Callable
 
 import psycopg
-from psycopg.conninfo import make_conninfo
 
+from bot.domain import first_line
 from bot.storage.coordination import CHANNELS, Listener, process_name
 from bot.storage.interfaces import StorageError
 from bot.storage.postgres.database import PostgresDatabase
-from bot.storage.postgres.lease import KEEPALIVES, STANDBY_POLL, Lease
+from bot.storage.postgres.lease import STANDBY_POLL, Lease, watched_conninfo
 
 log = logging.getLogger(__name__)
 
-# How often the leader checks that its lease's connection still answers, in seconds.
-LEASE_CHECK = 2.0
+# How often the leader checks that its lease's connection still answers, in seconds: the
+# longest it may go on sending after another process could have taken the lead.
+LEASE_CHECK = 0.5
+# NOTIFY payloads are limited to 8,000 bytes; items are joined up to this many.
+PAYLOAD_BYTES = 7_000
 # After a broken listening connection, the wait before opening it again, in seconds.
 RELISTEN_AFTER = 1.0
 
@@ -79,13 +83,12 @@ class PostgresCoordinator:
 
     async def _connect(self) -> psycopg.AsyncConnection[tuple[object, ...]]:
         try:
-            conninfo = make_conninfo(self._url, application_name="herald listen", **KEEPALIVES)
+            conninfo = watched_conninfo(self._url, "herald listen")
             connection = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
             for channel in CHANNELS:
                 await connection.execute(f"LISTEN {channel}")
         except psycopg.Error as error:
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else "failed"
-            raise StorageError(f"cannot listen on PostgreSQL: {reason}") from None
+            raise StorageError(f"cannot listen on PostgreSQL: {first_line(error)}") from None
         return connection
 
     async def _listen(self, connection: psycopg.AsyncConnection[tuple[object, ...]]) -> None:
@@ -96,7 +99,10 @@ class PostgresCoordinator:
                     async for notify in connection.notifies():
                         self._deliver(notify.channel, notify.payload)
                 except psycopg.Error as error:
-                    log.warning("Listening to other Herald processes broke (%s); resuming", error)
+                    log.warning(
+                        "Listening to other Herald processes broke (%s); resuming",
+                        first_line(error),
+                    )
                 with contextlib.suppress(psycopg.Error):
                     await connection.close()
                 connection = await self._reconnect()
@@ -108,12 +114,16 @@ class PostgresCoordinator:
                 await connection.close()
 
     async def _reconnect(self) -> psycopg.AsyncConnection[tuple[object, ...]]:
+        failures = 0
         while True:
             await asyncio.sleep(RELISTEN_AFTER)
             try:
                 return await self._connect()
             except StorageError as error:
-                log.warning("%s; trying again", error)
+                # Once at first, then once a minute while the database stays away.
+                if failures % 60 == 0:
+                    log.warning("%s; trying again every second", error)
+                failures += 1
 
     def _deliver(self, channel: str, message: str) -> None:
         origin, _, payload = message.partition("|")
@@ -145,22 +155,42 @@ class PostgresCoordinator:
         self._outgoing.append((channel, payload))
         self._send.set()
 
+    def _next_batch(self) -> tuple[str, str, int]:
+        """The first queued channel, its payloads queued in a row joined by commas (as
+        many as fit one notification), and how many they are."""
+        channel, payload = self._outgoing[0]
+        taken = 1
+        for other, more in itertools.islice(self._outgoing, 1, None):
+            if other != channel or not payload or len(payload) + len(more) > PAYLOAD_BYTES:
+                break
+            payload = f"{payload},{more}"
+            taken += 1
+        return channel, payload, taken
+
     async def _publish_forever(self) -> None:
+        failing = False
         while True:
             await self._send.wait()
             self._send.clear()
             while self._outgoing:
-                channel, payload = self._outgoing[0]
+                channel, payload, taken = self._next_batch()
                 try:
                     async with self._database.session() as connection:
                         await connection.execute(
                             "SELECT pg_notify(%s, %s)", (channel, f"{self.name}|{payload}")
                         )
                 except psycopg.Error as error:
-                    log.warning("Telling other Herald processes failed (%s); retrying", error)
+                    if not failing:
+                        log.warning(
+                            "Telling other Herald processes failed (%s); retrying",
+                            first_line(error),
+                        )
+                        failing = True
                     await asyncio.sleep(RELISTEN_AFTER)
                     continue
-                self._outgoing.popleft()
+                failing = False
+                for _ in range(taken):
+                    self._outgoing.popleft()
                 if not payload:
                     self._signalled.discard(channel)
 
@@ -175,8 +205,17 @@ class PostgresCoordinator:
 
     async def lead(self) -> None:
         # Asked again every STANDBY_POLL: a blocking pg_advisory_lock would tie the wait to
-        # one statement that a dropped connection could leave waiting forever.
-        while not await self.try_lead():  # noqa: ASYNC110
+        # one statement that a dropped connection could leave waiting forever. A database
+        # that went away (a restart) is asked again until it is back.
+        failures = 0
+        while True:
+            try:
+                if await self.try_lead():
+                    return
+            except StorageError as error:
+                if failures % 60 == 0:
+                    log.warning("Waiting to lead: %s; trying again every second", error)
+                failures += 1
             await asyncio.sleep(STANDBY_POLL)
 
     def _watch_lease(self) -> None:

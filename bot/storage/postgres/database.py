@@ -175,7 +175,11 @@ class PostgresDatabase(Database):
             min_size=1,
             max_size=max(pool_size, 2),
             open=False,
+            # A connection the server dropped (a restart) is replaced when next taken, so
+            # a restart costs the work under way, not the next query of each connection.
+            check=AsyncConnectionPool.check_connection,
             kwargs={
+                "application_name": "herald",
                 "autocommit": True,
                 "row_factory": _rows,
                 "cursor_factory": psycopg.AsyncClientCursor,

@@ -15,8 +15,9 @@ from collections.abc import Callable
 from types import TracebackType
 
 import psycopg
-from psycopg.conninfo import make_conninfo
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from bot.domain import first_line
 from bot.storage.interfaces import StorageError
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,23 @@ KEEPALIVES = {
     "keepalives_count": 3,
     "tcp_user_timeout": 25_000,
 }
+# The same on the server's side of it, so the server too ends a silent holder's session,
+# and its lock, within 25 s (libpq's keepalives only make the client notice).
+SERVER_KEEPALIVES = (
+    "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3"
+    " -c tcp_user_timeout=25000"
+)
+
+
+def watched_conninfo(url: str, application_name: str) -> str:
+    """``url`` with keepalives on both ends, for a connection whose end must be noticed."""
+    options = conninfo_to_dict(url).get("options") or ""
+    return make_conninfo(
+        url,
+        application_name=application_name,
+        options=f"{options} {SERVER_KEEPALIVES}".strip(),
+        **KEEPALIVES,
+    )
 
 
 class Lease:
@@ -59,14 +77,14 @@ class Lease:
     async def connect(self) -> None:
         """Open the lease's own connection; raises StorageError when the server can't be
         reached."""
-        if self._connection is not None:
+        if self._connection is not None and not self._connection.closed:
             return
+        self.held = False
         try:
-            conninfo = make_conninfo(self._url, application_name="herald lease", **KEEPALIVES)
+            conninfo = watched_conninfo(self._url, "herald lease")
             self._connection = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
         except psycopg.Error as error:
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else "failed"
-            raise StorageError(f"cannot connect to PostgreSQL: {reason}") from None
+            raise StorageError(f"cannot connect to PostgreSQL: {first_line(error)}") from None
 
     async def __aenter__(self) -> Lease:
         await self.connect()
@@ -85,13 +103,22 @@ class Lease:
         return self
 
     async def try_take(self) -> bool:
-        """Take the lock if it is free; ``held`` says whether this lease holds it now."""
+        """Take the lock if it is free; ``held`` says whether this lease holds it now.
+
+        A broken connection is opened again first; raises StorageError when it can't be.
+        """
         if not self.held:
-            assert self._connection is not None, "connect() first"
-            cursor = await self._connection.execute(
-                "SELECT pg_try_advisory_lock(%s)", (RUNNING_LOCK,)
-            )
-            row = await cursor.fetchone()
+            await self.connect()
+            assert self._connection is not None
+            try:
+                cursor = await self._connection.execute(
+                    "SELECT pg_try_advisory_lock(%s)", (RUNNING_LOCK,)
+                )
+                row = await cursor.fetchone()
+            except psycopg.Error as error:
+                with contextlib.suppress(psycopg.Error):
+                    await self._connection.close()
+                raise StorageError(f"cannot take the lead: {first_line(error)}") from None
             self.held = bool(row and row[0])
         return self.held
 
