@@ -280,8 +280,6 @@ class Herald:
         assert self.coordinator
         if self.coordinator.shared:
             log.info("This Herald leads: it sends, routes and keeps WebSub leases")
-            # The process that led before may have sent to any chat a moment ago.
-            self.pacer.took_over()
             self._spawn(self._step_down_when_lost(self.coordinator), "watch the lead")
         self.deliverer.start()
         # Entries stored but not routed when the last leader stopped are routed first.
@@ -295,6 +293,8 @@ class Herald:
         assert self.coordinator is not None
         assert self.push is not None
         await self.coordinator.lead()
+        # The process that led before may have sent to any chat a moment ago.
+        self.pacer.took_over()
         self._lead()
         # What changed while another led is read afresh: topics announced before this
         # process listened, subscriptions the last leader made.
