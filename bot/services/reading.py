@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 LATEST_DEFAULT = 5
 LATEST_MAX = 20
 SEARCH_PAGE = 5
-# /search ranks the newest this-many matches (see Entries.search_ids).
+# /search ranks the newest this-many matches (see Entries.ranked_matches).
 SEARCH_WINDOW = 2000
 # /latest with a query reads candidates newest first, this many at a time, and at most
 # LATEST_CANDIDATES a request: a query nearly every entry matches but the matcher then
@@ -181,7 +181,9 @@ class ReadingService:
             page = found[offset : offset + INLINE_PAGE]
             more = len(found) > offset + INLINE_PAGE and offset + INLINE_PAGE < INLINE_MAX
             return InlinePage(tuple(page), offset + INLINE_PAGE if more else None)
-        results = await self._ranked(parse_query(text, mode="search"))
+        results = [
+            entry_id for entry_id, _ in await self._ranked(parse_query(text, mode="search"))
+        ]
         wanted = results[offset : offset + INLINE_PAGE]
         by_id = {entry.id: entry for entry in await self._entries.many(wanted)}
         more = len(results) > offset + INLINE_PAGE and offset + INLINE_PAGE < INLINE_MAX
@@ -195,9 +197,7 @@ class ReadingService:
         A story several entries tell (a cluster) is one result: its best-ranked entry.
         """
         query = parse_query(text, mode="search")
-        results = await self._ranked(query)
-        stories = await self._entries.stories_of(results)
-        results = _one_per_story_ids(results, stories)
+        results = _one_per_story_ids(await self._ranked(query))
         search_id = await self._entries.save_search(
             chat_id, text, now=self._clock(), results=results
         )
@@ -215,19 +215,19 @@ class ReadingService:
             raise ReadingError(error.user_message) from None
         return await self._page(query, search_id, results, max(page, 0))
 
-    async def _ranked(self, query: Query) -> list[int]:
-        """Every result id of the query, best first (see ``Entries.search_ids``)."""
+    async def _ranked(self, query: Query) -> list[tuple[int, str]]:
+        """Every result of the query, best first: (entry id, story); see
+        ``Entries.ranked_matches``."""
         fts = expression(query)
         if fts is None:
             return []
-        ranked = await self._entries.search_ids(fts, window=SEARCH_WINDOW)
+        ranked = await self._entries.ranked_matches(fts, window=SEARCH_WINDOW)
         if not needs_check(query):
             return ranked
         # Exact phrases: FTS5 stems every term, so the matcher confirms each result.
-        confirmed = {
-            entry.id for entry in await self._entries.many(ranked) if _confirmed(query, entry)
-        }
-        return [entry_id for entry_id in ranked if entry_id in confirmed]
+        entries = await self._entries.many([entry_id for entry_id, _ in ranked])
+        confirmed = {entry.id for entry in entries if _confirmed(query, entry)}
+        return [(entry_id, story) for entry_id, story in ranked if entry_id in confirmed]
 
     async def _page(
         self, query: Query, search_id: int, results: list[int], page: int
@@ -260,13 +260,12 @@ def _one_per_story(entries: list[Entry]) -> list[Entry]:
     return kept
 
 
-def _one_per_story_ids(entry_ids: list[int], stories: Mapping[int, str]) -> list[int]:
-    """The first id of each story, in order; ids without a story (pruned) go."""
+def _one_per_story_ids(ranked: list[tuple[int, str]]) -> list[int]:
+    """The first entry id of each story, in order, from (entry id, story) pairs."""
     seen: set[str] = set()
     kept = []
-    for entry_id in entry_ids:
-        story = stories.get(entry_id)
-        if story is not None and story not in seen:
+    for entry_id, story in ranked:
+        if story not in seen:
             seen.add(story)
             kept.append(entry_id)
     return kept

@@ -119,16 +119,6 @@ class EntryRepository:
             )
         return [entry_from_row(row) for row in rows]
 
-    async def stories_of(self, entry_ids: Sequence[int]) -> dict[int, str]:
-        """The story each of these entries tells, by entry id (pruned ones left out)."""
-        if not entry_ids:
-            return {}
-        rows = await self._db.fetchall(
-            "SELECT id, story FROM entries WHERE id IN (SELECT value FROM json_each(?))",
-            (json.dumps(list(entry_ids)),),
-        )
-        return {row[0]: row[1] for row in rows}
-
     async def other_sources(self, entries: Sequence[Entry]) -> dict[int, tuple[str, ...]]:
         """For each entry, the other feeds that told its story, in the order they did."""
         stories = sorted({entry.story for entry in entries})
@@ -320,13 +310,15 @@ class EntryRepository:
         )
         return [entry_from_row(row) for row in rows]
 
-    async def search_ids(self, expression: str, *, window: int) -> list[int]:
-        """Ids of the entries the FTS5 ``expression`` finds, best first, among its newest.
+    async def ranked_matches(self, expression: str, *, window: int) -> list[tuple[int, str]]:
+        """(entry id, story) of the entries the FTS5 ``expression`` finds, best first,
+        among its newest ``window``.
 
         Ranking every match of a common word over a million entries would take far longer
         than a reply may; news readers want recent stories anyway, so bm25 (title weighted
         four times the text, the source not at all) orders the newest ``window`` matches,
-        newer first on a tie.
+        newer first on a tie. Each comes with its story, for /search to keep one entry a
+        story (pruned entries are left out).
         """
         await self.index_pending()
         if self._db.dialect == "postgresql":
@@ -338,7 +330,8 @@ class EntryRepository:
                 ranked=True,
             )
             # Higher ts_rank is better (bm25 is lower-better): the same order as SQLite's.
-            return [entry_id for entry_id, _ in sorted(found, key=lambda m: (-m[1], -m[0]))]
+            found.sort(key=lambda match: (-match.rank, -match.entry_id))
+            return [(match.entry_id, match.story) for match in found]
         rows = await self._db.fetchall(
             """
             WITH recent AS (
@@ -346,11 +339,12 @@ class EntryRepository:
                 WHERE entries_fts MATCH :expression
                 ORDER BY rowid DESC LIMIT :window
             )
-            SELECT rowid FROM recent ORDER BY score, rowid DESC
+            SELECT recent.rowid, e.story FROM recent JOIN entries AS e ON e.id = recent.rowid
+            ORDER BY recent.score, recent.rowid DESC
             """,
             {"expression": expression, "window": window},
         )
-        return [row[0] for row in rows]
+        return [(row[0], row[1]) for row in rows]
 
     async def _newest_on_postgres(
         self,
@@ -377,7 +371,7 @@ class EntryRepository:
             " AND e.first_seen_at > :seen AND e.first_seen_at <= :seen_before"
             " ORDER BY e.id DESC",
             {
-                "ids": json.dumps([entry_id for entry_id, _ in found]),
+                "ids": json.dumps([match.entry_id for match in found]),
                 "published": to_epoch(published_since) if published_since else float("-inf"),
                 "seen": to_epoch(seen_since) if seen_since else float("-inf"),
                 "seen_before": to_epoch(seen_before) if seen_before else float("inf"),

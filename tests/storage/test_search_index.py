@@ -145,3 +145,56 @@ async def test_a_word_never_finds_an_entry_by_its_source(database: Database) -> 
 
     assert await found(entries, "news") == []
     assert await found(entries, "example") == []
+
+
+async def test_the_newest_matches_are_found_however_far_apart_their_ids(
+    database: Database,
+) -> None:
+    # PostgreSQL reads the index in windows of ids; these fall in buckets of every size.
+    ids = [1, 2, 300, 5_000, 70_000, 1_000_000, 2**24 + 3, 2**26 + 7]
+    await database.execute(
+        "INSERT INTO feeds (id, url, next_poll_at, created_at)"
+        " VALUES (1, 'https://a.example', 0, 0)"
+    )
+    for entry_id in [*ids, *(n + 100 for n in ids)]:
+        await database.execute(
+            "INSERT INTO entries (id, feed_id, key, title, summary, link, author, published_at,"
+            " first_seen_at, updated_at, routed, story)"
+            " VALUES (?, 1, ?, ?, '', 'https://news.example/1', '', 0, 0, 0, 1, ?)",
+            (
+                entry_id,
+                str(entry_id),
+                f"{'Grain' if entry_id in ids else 'Oil'} deal {entry_id}",
+                f"story {entry_id}",
+            ),
+        )
+    entries = EntryRepository(database)
+    grain = candidates(parse_query("grain", mode="search"))
+    assert grain is not None
+
+    newest = await entries.newest_matches(grain, limit=3)
+    older = await entries.newest_matches(grain, limit=10, before_id=70_000)
+    ranked = await entries.ranked_matches(grain, window=6)
+
+    assert [entry.id for entry in newest] == [2**26 + 7, 2**24 + 3, 1_000_000]
+    assert [entry.id for entry in older] == [5_000, 300, 2, 1]
+    assert sorted(ranked, reverse=True) == [(n, f"story {n}") for n in reversed(ids[2:])]
+
+
+async def test_a_search_tells_the_story_an_entry_joined_since_it_was_indexed(
+    database: Database,
+) -> None:
+    entries = EntryRepository(database)
+    await store(database, ("Grain deal signed", ""), ("Grain deal: the details", ""))
+    grain = candidates(parse_query("grain", mode="search"))
+    assert grain is not None
+    [(first, _), (second, _)] = sorted(await entries.ranked_matches(grain, window=10))
+
+    # As the router does when it finds the second entry tells the first one's story.
+    await database.execute(
+        "UPDATE entries SET story = (SELECT story FROM entries WHERE id = ?) WHERE id = ?",
+        (first, second),
+    )
+
+    [(_, one), (_, other)] = await entries.ranked_matches(grain, window=10)
+    assert one == other

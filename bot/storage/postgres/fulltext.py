@@ -10,7 +10,9 @@ AND, OR, NOT, parentheses) are rewritten here as ``tsquery`` literals of the sam
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from typing import NamedTuple
 
 from bot.storage.database import Database
 from bot.topics.fts import Document, document
@@ -152,6 +154,9 @@ def tsquery(expression: str) -> str:
 async def index_pending(database: Database, *, batch: int) -> int:
     """Index every queued entry, newest first; how many. Processes share the queue:
     ``SKIP LOCKED`` gives each the rows no other is indexing."""
+    # Every search asks first; an empty queue is one read, not a write transaction.
+    if not await database.fetchvalue("SELECT EXISTS (SELECT 1 FROM entries_fts_pending)"):
+        return 0
     indexed = 0
     # Each batch starts below the last: the rows just deleted stay in the queue's index as
     # dead entries until a vacuum, and a scan from the top would wade through all of them.
@@ -159,75 +164,146 @@ async def index_pending(database: Database, *, batch: int) -> int:
     while True:
         async with database.transaction() as sql:
             cursor = await sql.execute(
-                "SELECT p.entry_id, e.title, e.summary, e.link, e.feed_id"
+                "SELECT p.entry_id, e.title, e.summary, e.link, e.feed_id, e.story"
                 " FROM entries_fts_pending AS p JOIN entries AS e ON e.id = p.entry_id"
                 " WHERE p.entry_id < ?"
                 " ORDER BY p.entry_id DESC LIMIT ? FOR UPDATE OF p SKIP LOCKED",
                 (below, batch),
             )
             rows = list(await cursor.fetchall())
-            if rows:
-                below = rows[-1]["entry_id"]
-            documents = [
-                (
-                    row["entry_id"],
-                    tsvector(
-                        document(
-                            row["title"], row["summary"], link=row["link"], feed_id=row["feed_id"]
-                        )
-                    ),
+            if not rows:
+                return indexed
+            below = rows[-1]["entry_id"]
+            vectors = [
+                tsvector(
+                    document(
+                        row["title"], row["summary"], link=row["link"], feed_id=row["feed_id"]
+                    )
                 )
                 for row in rows
             ]
-            ids = [entry_id for entry_id, _ in documents]
+            ids = [row["entry_id"] for row in rows]
             await sql.execute(
-                "INSERT INTO entries_fts (entry_id, document)"
-                " SELECT id, CAST(text AS tsvector)"
-                " FROM unnest(CAST(? AS BIGINT[]), CAST(? AS TEXT[])) AS d (id, text)"
-                " ON CONFLICT (entry_id) DO UPDATE SET document = excluded.document",
-                (ids, [vector for _, vector in documents]),
+                "INSERT INTO entries_fts (entry_id, story, document)"
+                " SELECT id, story, CAST(text AS tsvector)"
+                " FROM unnest(CAST(? AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]))"
+                " AS d (id, story, text)"
+                " ON CONFLICT (entry_id)"
+                " DO UPDATE SET story = excluded.story, document = excluded.document",
+                (ids, [row["story"] for row in rows], vectors),
             )
             await sql.execute(
                 "DELETE FROM entries_fts_pending WHERE entry_id = ANY (CAST(? AS BIGINT[]))",
                 (ids,),
             )
-        indexed += len(documents)
+        indexed += len(rows)
         if len(rows) < batch:
             return indexed
 
 
-# The first window of entry ids a search reads, newest first; each next one is four times
-# wider. A common word fills its page from the newest few thousand entries without
-# touching the rest; a rare one is found through the GIN index, window by window.
+# Bucket sizes (bit shifts of the entry id) as migration 0005's herald_fts_buckets makes
+# them: each four times the last, so a few buckets of one size tile any window.
+BUCKET_SHIFTS = (8, 10, 12, 14, 16, 18, 20, 22, 24)
+# The first window of entry ids a search reads, newest first (or twice the matches it
+# wants, if more): a common word fills its page from the newest few thousand entries.
 FIRST_WINDOW = 4096
+# A window is at most this many times wider than all read before it: the density of
+# matches the next width is estimated from is then read from enough of the archive.
+MAX_GROWTH = 8
+
+
+def bucket(shift: int, number: int) -> int:
+    """The bucket of entry ids ``number << shift`` up to the next, as herald_fts_buckets."""
+    return number << 5 | shift
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Window:
+    """Entry ids ``floor`` up to ``top`` (excluded), and the buckets that hold them all."""
+
+    floor: int
+    top: int
+    buckets: tuple[int, ...]
+
+
+def _tiling(low: int, high: int) -> list[int]:
+    """Buckets exactly covering [low, high), largest first; both multiples of the finest."""
+    found = []
+    while high > low:
+        for shift in reversed(BUCKET_SHIFTS):
+            size = 1 << shift
+            if high % size == 0 and high - size >= low:
+                found.append(bucket(shift, (high - size) >> shift))
+                high -= size
+                break
+    return found
+
+
+def window(top: int, width: int, lowest: int) -> Window:
+    """About ``width`` ids below ``top``, down to ``lowest`` at the least.
+
+    The floor is rounded down to buckets a quarter of the width or less, so a handful of
+    them (and one of the smallest for a ``top`` between bucket bounds) hold the window.
+    """
+    finest = BUCKET_SHIFTS[0]
+    aligned = top >> finest << finest
+    partial = [bucket(finest, aligned >> finest)] if aligned < top else []
+    shift = max([s for s in BUCKET_SHIFTS if 4 << s <= width], default=finest)
+    floor = min(aligned, max(top - width, 0) >> shift << shift)
+    if floor <= lowest:
+        floor = lowest >> finest << finest
+    return Window(max(floor, lowest), top, tuple(partial + _tiling(floor, aligned)))
+
+
+def next_width(*, found: int, read: int, wanted: int) -> int:
+    """How many ids the next window spans, having ``found`` matches among the newest
+    ``read`` ids and ``wanted`` more to find: sized from the density so far, with a tenth
+    to spare, but at most ``MAX_GROWTH`` times ``read``, as a word can be far denser in
+    older entries (last month's news) than in the newest."""
+    if not found:
+        return MAX_GROWTH * read
+    return max(FIRST_WINDOW, min(MAX_GROWTH * read, int(1.1 * wanted * read / found)))
+
+
+class Match(NamedTuple):
+    entry_id: int
+    rank: float  # ts_rank, higher is better; 0 unless ranked
+    story: str
 
 
 async def newest(
     database: Database, query: str, *, limit: int, before: int, ranked: bool = False
-) -> list[tuple[int, float]]:
-    """The ``limit`` newest entries below id ``before`` that the tsquery ``query`` finds:
-    (entry id, ts_rank or 0), newest first.
+) -> list[Match]:
+    """The ``limit`` newest entries below id ``before`` that the tsquery ``query`` finds,
+    newest first.
 
     Reading every match and sorting it would cost a common word hundreds of thousands of
-    rows: the index is read in widening windows of ids, from the newest, until ``limit``
-    matches are found or the archive ends.
+    rows: the index is read in windows of ids, from the newest, each sized from how dense
+    the matches were in the ones before, until ``limit`` matches are found or the archive
+    ends. GIN intersects the query with the window's buckets, so only matches inside the
+    window are read back from the table (as few as the search needs, give or take a tenth).
     """
     bounds = await database.fetchone("SELECT MIN(entry_id), MAX(entry_id) FROM entries_fts")
     if bounds is None or bounds[0] is None or limit <= 0:
         return []
     lowest, top = int(bounds[0]), min(before, int(bounds[1]) + 1)
     score = f"ts_rank('{RANK_WEIGHTS}'::float4[], document, CAST(:query AS tsquery))"
-    found: list[tuple[int, float]] = []
-    width = max(FIRST_WINDOW, 4 * limit)
+    found: list[Match] = []
+    width, read = max(FIRST_WINDOW, 2 * limit), 0
     while len(found) < limit and top > lowest:
-        floor = max(top - width, lowest)
+        span = window(top, width, lowest)
         rows = await database.fetchall(
-            f"SELECT entry_id, {score if ranked else '0'} FROM entries_fts"
+            f"SELECT entry_id, {score if ranked else '0'}, story FROM entries_fts"
             " WHERE document @@ CAST(:query AS tsquery)"
-            " AND entry_id >= :floor AND entry_id < :top"
-            " ORDER BY entry_id DESC LIMIT :left",
-            {"query": query, "floor": floor, "top": top, "left": limit - len(found)},
+            " AND herald_fts_buckets(entry_id) && CAST(:buckets AS BIGINT[])"
+            " AND entry_id >= :floor AND entry_id < :top",
+            {"query": query, "buckets": list(span.buckets), "floor": span.floor, "top": span.top},
         )
-        found.extend((int(row[0]), float(row[1])) for row in rows)
-        top, width = floor, width * 4
+        rows.sort(key=lambda row: -int(row[0]))
+        found.extend(
+            Match(int(row[0]), float(row[1]), row[2]) for row in rows[: limit - len(found)]
+        )
+        read += top - span.floor
+        top = span.floor
+        width = next_width(found=len(found), read=read, wanted=limit - len(found))
     return found
