@@ -76,6 +76,8 @@ ALLOWED_UPDATES = [
 ]
 # The meta key of the webhook secret Herald made itself, when HERALD_WEBHOOK_SECRET is unset.
 WEBHOOK_SECRET_KEY = "webhook_secret"
+# The task of a process waiting to lead.
+WAIT_TO_LEAD = "wait to lead"
 # How long the webhook remembers, across processes, the update ids it took: Telegram gives
 # up resending an update within a day.
 UPDATES_KEPT = dt.timedelta(days=1)
@@ -264,12 +266,11 @@ class Herald:
         if await coordinator.try_lead():
             self._lead()
         else:
-            push.managing = False
             log.info(
                 "Another Herald leads on this database: this one polls feeds, runs jobs and "
                 "takes webhook updates, and stands by to lead"
             )
-            self._spawn(self._lead_when_free(), "wait to lead")
+            self._spawn(self._lead_when_free(), WAIT_TO_LEAD)
         feeds.start()
         log.info("Herald is up as @%s", application.bot.username)
 
@@ -285,7 +286,6 @@ class Herald:
         # Entries stored but not routed when the last leader stopped are routed first.
         self.router.start()
         self.router.wake()
-        self.push.managing = True
         self.push.start()
         self.leading.set()
 
@@ -306,10 +306,20 @@ class Herald:
         # Another process may lead by now: this one sends no more, stops, and exits with
         # an error so that its supervisor restarts it, to rejoin as a follower.
         self.stepped_down = True
+        self.leading.clear()
         if self.deliverer is not None:
-            await self.deliverer.stop(grace=0)
+            self.deliverer.halt()
         if self.stop is not None:
             self.stop.set()
+        if self.router is not None:
+            await self.router.close()
+
+    def stopping(self) -> None:
+        """The bot is stopping: a process waiting to lead waits no more (it would lead
+        until it exits, keeping the lead from one that stays)."""
+        for task in self._tasks:
+            if task.get_name() == WAIT_TO_LEAD:
+                task.cancel()
 
     def _spawn(self, work: Any, name: str) -> None:
         task = asyncio.create_task(work, name=name)
@@ -640,6 +650,7 @@ async def run_application(application: HeraldApplication, *, stop: asyncio.Event
             )
         await stop.wait()
     finally:
+        herald_of(application).stopping()
         # No more updates come in; those taken are handled before the application stops.
         await herald_of(application).stop_server()
         if application.updater is not None and application.updater.running:

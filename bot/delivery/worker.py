@@ -215,6 +215,14 @@ class Deliverer:
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="deliver outbox")
 
+    def halt(self) -> None:
+        """Stop at once: no new message, and those in flight cancelled (this process may
+        no longer send; a cancelled send Telegram took is sent again by the next sender)."""
+        self._stopping = True
+        self._wake.set()
+        for task in [*self._in_flight.values(), *([self._task] if self._task else [])]:
+            task.cancel()
+
     async def stop(self, *, grace: float = 5.0) -> None:
         """Stop taking new messages; give those in flight ``grace`` seconds to finish."""
         self._stopping = True

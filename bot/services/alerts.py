@@ -136,7 +136,9 @@ class AlertRouter:
                 ]
                 if not topic_ids:
                     continue
-                sent, held = await self._topics.route(entry, topic_ids, now=self._clock())
+                sent, held = await self._topics.route(
+                    entry, topic_ids, now=self._clock(), again=True
+                )
                 queued += sent + held
         if queued:
             log.info("Topics %s added elsewhere: %d alerts queued", sorted(wanted), queued)

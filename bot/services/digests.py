@@ -121,10 +121,16 @@ class DigestService:
         now = self._clock()
         sent = 0
         for chat, due_at in await self._chats.due_digests(now=now, limit=DUE_BATCH):
-            # Another process sharing the database may be queuing the same digest.
-            if not await self._chats.claim_digest(chat.id, now=now, until=now + RETRY_CLAIMED):
-                continue
             day = local_day(due_at, chat.timezone)
+            # Another process sharing the database may be queuing the same digest. Should
+            # this one die first, the digest is due again soon, on the same local day where
+            # that day isn't over: its due time names the day it is for.
+            retry = now + RETRY_CLAIMED
+            day_over = end_of_day(day, chat.timezone)
+            if now < day_over:
+                retry = min(retry, day_over - dt.timedelta(microseconds=1))
+            if not await self._chats.claim_digest(chat.id, now=now, until=retry):
+                continue
             upcoming = next_digest(chat.digest_time, chat.timezone, after=now)
             _, last_day = await self._chats.digest_cursor(chat.id)
             if last_day == day.isoformat() or now >= end_of_day(day, chat.timezone) + LATE_GRACE:

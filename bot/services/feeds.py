@@ -351,7 +351,9 @@ class FeedService:
             return _seconds(feed.next_poll_at)
         if feed.claimed_until is not None and feed.claimed_until > now:
             # Its claimer is polling it: by the claim's end its result is in, or it died.
-            return _seconds(feed.claimed_until)
+            # Looked at again after a poll interval at most, so that a feed whose poller
+            # died between polls is taken up within one interval.
+            return _seconds(min(feed.claimed_until, now + self._interval))
         # Claimed and freed again while this process looked: look again soon.
         return _seconds(now + RETRY_START)
 

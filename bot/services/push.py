@@ -91,8 +91,6 @@ class PushService:
         self._poll_now: Callable[[int], Awaitable[None]] | None = None
         self._bad_pushes: dict[int, int] = {}
         self._hinted: dict[int, dt.datetime] = {}
-        # Whether this process subscribes at hubs (processes sharing a database: the leader).
-        self.managing = True
 
     @property
     def enabled(self) -> bool:
@@ -157,9 +155,10 @@ class PushService:
     def seen(self, feed: Feed, fetched: Fetched) -> None:
         """A poll fetched ``feed``: subscribe if it names a hub Herald isn't subscribed at.
 
-        Only while ``managing``: of processes sharing a database, the leader subscribes.
+        Of processes sharing a database, the one that polled the feed (its claim keeps the
+        others from polling it meanwhile) subscribes; the leader renews.
         """
-        if not self.enabled or not self.managing or feed.id in self._asking:
+        if not self.enabled or feed.id in self._asking:
             return
         links = discover(fetched.body, fetched.headers, fetched.url)
         if links.hub is None:
@@ -432,7 +431,12 @@ class PushService:
         return sub.requested_at + wait
 
     async def renew_due(self) -> int:
-        """Renew every lease whose renewal time has come; returns how many were asked."""
+        """Renew every lease whose renewal time has come; returns how many were asked.
+
+        The subscriptions are read afresh first: another process sharing the database may
+        have made or renewed some since.
+        """
+        await self.reload()
         now = self._clock()
         asked = 0
         for sub in list(self._cache.values()):

@@ -462,7 +462,7 @@ class Topics(Protocol):
     async def ids_for_chat(self, chat_id: int) -> list[int]: ...
 
     async def route(
-        self, entry: Entry, topic_ids: Sequence[int], *, now: dt.datetime
+        self, entry: Entry, topic_ids: Sequence[int], *, now: dt.datetime, again: bool = False
     ) -> tuple[int, int]: ...
 
 

@@ -250,7 +250,7 @@ class TopicRepository:
         return [row[0] for row in rows]
 
     async def route(
-        self, entry: Entry, topic_ids: Sequence[int], *, now: dt.datetime
+        self, entry: Entry, topic_ids: Sequence[int], *, now: dt.datetime, again: bool = False
     ) -> tuple[int, int]:
         """Queue the entry's alerts and mark it routed, in one transaction: (sent, held).
 
@@ -266,9 +266,20 @@ class TopicRepository:
         its catch-up message instead; a muted topic alerts nothing, and an alert whose
         topics are all silent is sent silently. Chats are read from the topics table, so a
         chat that moved (a group become supergroup) is found at its new id.
+
+        The entry is claimed first: of processes routing it at once (a leader that lost
+        the lead and the next), only the one that marks it routed queues its alerts; the
+        others get (0, 0). ``again``: the entry was routed already, and is matched now
+        against topics learned since (``AlertRouter.reroute``).
         """
         added_by = alertable_until(entry)
         async with self._db.transaction() as sql:
+            if not again:
+                claimed = await sql.execute(
+                    "UPDATE entries SET routed = 1 WHERE id = ? AND routed = 0", (entry.id,)
+                )
+                if not claimed.rowcount:
+                    return 0, 0
             # The story the router found the entry tells (its cluster's), before anything
             # carrying the entry copies it.
             joined = await sql.execute(
@@ -307,6 +318,5 @@ class TopicRepository:
                 states = [row[0] for row in await cursor.fetchall()]
             else:
                 states = []
-            await sql.execute("UPDATE entries SET routed = 1 WHERE id = ?", (entry.id,))
         held = states.count("held")
         return len(states) - held, held

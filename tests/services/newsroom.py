@@ -64,6 +64,10 @@ class Newsroom:
         self.topic_repository = TopicRepository(database)
         self._keys = 0
 
+    def index_ids(self) -> list[int]:
+        """Every topic id the router's index holds."""
+        return self.index.topic_ids()
+
     def _wake(self) -> None:
         self.wakes += 1
 

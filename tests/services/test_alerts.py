@@ -14,6 +14,7 @@ from bot.services.topics import MAX_TOPICS, TopicError
 from bot.storage.database import Database
 from bot.storage.entries import EntryRepository
 from bot.storage.interfaces import PollSuccess
+from bot.storage.postgres.database import PostgresDatabase
 from bot.storage.topics import TopicRepository
 from bot.topics import InvalidQueryError
 from tests.services.conftest import StepClock
@@ -311,3 +312,36 @@ async def test_after_a_break_the_index_is_compared_with_the_stored_topics(
 
     assert [topic.query for topic in learned] == ["Gaza"]
     assert await leader.alerts() == [(1, "Aid reaches Gaza", '["Gaza"]')]
+
+
+async def test_an_entry_another_process_is_routing_right_now_is_not_routed_again(
+    postgres_url: str, clock: StepClock
+) -> None:
+    # A leader that lost the lead may still be routing an entry while the next one starts.
+    database = await PostgresDatabase.connect(postgres_url)
+    elsewhere = await PostgresDatabase.connect(postgres_url)
+    try:
+        newsroom = Newsroom(database, clock)
+        for chat_id in range(1, 6):
+            await newsroom.chat(chat_id, "Gaza")
+        clock.advance(minutes=1)
+        [entry_id] = await newsroom.publish("Aid reaches Gaza")
+        [entry] = await newsroom.entries.unrouted(limit=10)
+        async with elsewhere.session() as connection, connection.transaction():
+            # The other process has taken the entry and is queuing its alerts.
+            await connection.execute(
+                "UPDATE entries SET routed = 1 WHERE id = %s AND routed = 0", (entry_id,)
+            )
+            here = asyncio.create_task(
+                newsroom.topic_repository.route(entry, newsroom.index_ids(), now=clock())
+            )
+            await asyncio.sleep(0.3)
+            assert not here.done()  # waiting for the other's transaction
+        sent, held = await here
+        alerts = await newsroom.alerts()
+    finally:
+        await elsewhere.close()
+        await database.close()
+
+    assert (sent, held) == (0, 0)
+    assert alerts == []

@@ -187,3 +187,22 @@ async def test_herald_health_reads_the_heartbeat_on_postgresql_without_migrating
     assert not unmigrated.healthy
     assert "cannot read the database" in unmigrated.detail
     assert tables == {}
+
+
+@pytest.mark.parametrize(
+    ("url", "password"),
+    [
+        ("postgresql://herald:S3CRETpw@[::1/herald", "S3CRETpw"),
+        ("postgresql://herald:S3CR%ZZETpw@127.0.0.1:1/herald", "S3CR%ZZETpw"),
+        ("postgresql://herald@127.0.0.1:1/herald?password=S3CRETpw", "S3CRETpw"),
+        ("postgresql://herald:S3CR%21Tpw@127.0.0.1:1/herald", "S3CR!Tpw"),
+    ],
+)
+async def test_a_database_url_that_fails_is_named_without_its_password(
+    url: str, password: str
+) -> None:
+    with pytest.raises(StorageError) as refused:
+        await PostgresDatabase.connect(url)
+
+    assert password not in str(refused.value)
+    assert "cannot connect to PostgreSQL" in str(refused.value)

@@ -212,6 +212,7 @@ class PostgresCoordinator:
             try:
                 if await self.try_lead():
                     return
+                failures = 0  # the database answers: a later outage is reported again
             except StorageError as error:
                 if failures % 60 == 0:
                     log.warning("Waiting to lead: %s; trying again every second", error)

@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import unquote
 
 import aiosqlite
 import psycopg
@@ -27,6 +28,7 @@ from psycopg_pool import AsyncConnectionPool
 from bot.storage.database import Database, Params
 from bot.storage.interfaces import StorageError
 from bot.storage.postgres.dialect import translate
+from config.logging import redact
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +171,7 @@ class PostgresDatabase(Database):
             probe = await psycopg.AsyncConnection.connect(url)
             await probe.close()
         except psycopg.Error as error:
-            raise StorageError(f"cannot connect to PostgreSQL: {_reason(error)}") from None
+            raise StorageError(f"cannot connect to PostgreSQL: {_reason(error, url)}") from None
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             url,
             min_size=1,
@@ -190,7 +192,7 @@ class PostgresDatabase(Database):
             await pool.open(wait=True, timeout=10.0)
         except (psycopg.Error, TimeoutError) as error:
             await pool.close()
-            raise StorageError(f"cannot connect to PostgreSQL: {_reason(error)}") from None
+            raise StorageError(f"cannot connect to PostgreSQL: {_reason(error, url)}") from None
         database = cls(pool, url)
         if not migrate:
             return database
@@ -284,10 +286,23 @@ class PostgresDatabase(Database):
             await connection.executemany(sql, rows)
 
 
-def _reason(error: BaseException) -> str:
-    # psycopg's messages name host, port and user, never the password.
+def _reason(error: BaseException, url: str) -> str:
+    """The error's first line without the URL's password: libpq names host, port and user,
+    but echoes a URL it can't parse, or the part of it that broke, whole."""
     text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
+    return redact(text[0] if text else type(error).__name__, url_secrets(url))
+
+
+def url_secrets(url: str) -> list[str]:
+    """What of a ``postgresql://`` URL must not be shown: the URL itself and its password,
+    as written and percent-decoded, from the user part or a ``password=`` parameter."""
+    secrets = [url]
+    rest = url.partition("://")[2]
+    if "@" in rest:
+        secrets.append(rest.rpartition("@")[0].partition(":")[2])
+    secrets.extend(re.findall(r"password=([^&\s\"']+)", url))
+    secrets += [unquote(secret) for secret in secrets]
+    return sorted({secret for secret in secrets if secret}, key=len, reverse=True)
 
 
 async def drop_everything(url: str) -> None:
