@@ -123,12 +123,12 @@ class DigestService:
         for chat, due_at in await self._chats.due_digests(now=now, limit=DUE_BATCH):
             day = local_day(due_at, chat.timezone)
             # Another process sharing the database may be queuing the same digest. Should
-            # this one die first, the digest is due again soon, on the same local day where
-            # that day isn't over: its due time names the day it is for.
-            retry = now + RETRY_CLAIMED
+            # this one die first, the digest is due again soon, on its own local day: its
+            # due time names the day it is for. A digest whose day is already over (a late
+            # run) is due again at once, the day's last moment being past; the job's lease
+            # keeps two runs of it from overlapping then.
             day_over = end_of_day(day, chat.timezone)
-            if now < day_over:
-                retry = min(retry, day_over - dt.timedelta(microseconds=1))
+            retry = min(now + RETRY_CLAIMED, day_over - dt.timedelta(microseconds=1))
             if not await self._chats.claim_digest(chat.id, now=now, until=retry):
                 continue
             upcoming = next_digest(chat.digest_time, chat.timezone, after=now)

@@ -205,7 +205,14 @@ class PushService:
             if refusal is not None:
                 await self._failed(feed_id, hub, topic, f"not subscribing: {refusal}")
                 return
-        known = self._cache.get(feed_id)
+        # Read from the database, not this process's copy: another process sharing it may
+        # have subscribed since, and its callback and secret must be kept.
+        known = await self._subscriptions.for_feed(feed_id)
+        if known is not None and known.hub == hub and known.topic == topic:
+            renew_at = self._renew_at(known)
+            if known.state is PushState.ACTIVE and (renew_at is None or renew_at > self._clock()):
+                self._cache[feed_id] = known
+                return
         # A renewal keeps the callback and secret, so pushes signed meanwhile still verify.
         token = known.callback_token if known is not None else secrets.token_urlsafe(24)
         secret = ""

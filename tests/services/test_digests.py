@@ -461,3 +461,25 @@ async def test_a_2359_digest_whose_taker_died_is_sent_after_midnight_for_its_own
     assert "Gaza ceasefire holds" in first
     assert "Gaza talks resume" in second
     assert "Gaza ceasefire holds" not in second
+
+
+async def test_a_late_2359_digest_whose_taker_died_after_midnight_is_for_its_own_day(
+    desk: Desk, clock: StepClock
+) -> None:
+    clock.now = at("2026-03-14 06:00")
+    await desk.subscriber(1, "Gaza", digest="23:59")
+    await desk.publish("Gaza ceasefire holds")
+    await desk.router.route_pending()
+    clock.now = at("2026-03-15 00:00:20")  # Herald was down over midnight
+    async with failing_updates(desk.database, "chats", "last_digest_at") as crash:
+        with pytest.raises(crash):
+            await desk.digests.send_due()
+
+    sent = await desk.tick_minutes(1)
+    clock.now = at("2026-03-15 12:00:30")
+    await desk.publish("Gaza talks resume")
+    await desk.router.route_pending()
+    again = await desk.tick_minutes(12 * 60)
+
+    assert sent == [at("2026-03-15 00:01:20")]
+    assert again == [at("2026-03-15 23:59:30")]

@@ -454,3 +454,31 @@ async def test_a_hub_at_a_refused_address_is_retried_hourly_not_in_a_loop(
     assert (retried, again) == (1, 0)
     assert caplog.text.count("not subscribing: 10.0.0.1 is a private address") == 2
     assert hub.forms == []
+
+
+async def test_a_process_that_didnt_subscribe_keeps_the_subscription_another_made(
+    database: Database, push: PushService, feed: Feed, hub: Hub, clock: StepClock
+) -> None:
+    # Another process on the database, started before the subscription was made.
+    policy = AddressPolicy([ipaddress.ip_network("203.0.113.0/24")])
+    async with httpx.AsyncClient(transport=httpx.MockTransport(hub)) as client:
+        other = PushService(
+            SubscriptionRepository(database), client, policy, base_url=BASE, clock=clock
+        )
+
+        async def ingest(feed_id: int, body: bytes, content_type: str | None, url: str) -> None:
+            raise AssertionError("nothing is pushed in this test")
+
+        await other.load(ingest)
+        token = await subscribe_and_verify(push, feed, hub, lease=10 * 86_400)
+        clock.advance(hours=1)
+
+        other.seen(feed, fetched())  # it polls the feed, whose hub it has no copy of
+        await other.wait_idle()
+        await other.close()
+
+    stored = await SubscriptionRepository(database).for_feed(feed.id)
+    assert len(hub.forms) == 1  # no second subscription under a new callback
+    assert stored is not None
+    assert stored.callback_token == token
+    assert other.live(feed.id)

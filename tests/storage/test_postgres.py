@@ -196,6 +196,7 @@ async def test_herald_health_reads_the_heartbeat_on_postgresql_without_migrating
         ("postgresql://herald:S3CR%ZZETpw@127.0.0.1:1/herald", "S3CR%ZZETpw"),
         ("postgresql://herald@127.0.0.1:1/herald?password=S3CRETpw", "S3CRETpw"),
         ("postgresql://herald:S3CR%21Tpw@127.0.0.1:1/herald", "S3CR!Tpw"),
+        ("postgresql://herald:S3cret@Pw0rd@127.0.0.1:1/herald", "Pw0rd"),
     ],
 )
 async def test_a_database_url_that_fails_is_named_without_its_password(

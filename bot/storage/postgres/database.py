@@ -299,7 +299,10 @@ def url_secrets(url: str) -> list[str]:
     secrets = [url]
     rest = url.partition("://")[2]
     if "@" in rest:
-        secrets.append(rest.rpartition("@")[0].partition(":")[2])
+        password = rest.rpartition("@")[0].partition(":")[2]
+        # A raw "@" in the password: libpq takes the host from the first "@", and an
+        # error naming that host would show the part of the password after it.
+        secrets += [password, *password.split("@")]
     secrets.extend(re.findall(r"password=([^&\s\"']+)", url))
     secrets += [unquote(secret) for secret in secrets]
     return sorted({secret for secret in secrets if secret}, key=len, reverse=True)
