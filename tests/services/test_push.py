@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -56,8 +57,11 @@ def hub() -> Hub:
     return Hub()
 
 
-@pytest.fixture
-async def push(database: Database, hub: Hub, clock: StepClock) -> AsyncIterator[PushService]:
+@contextlib.asynccontextmanager
+async def push_service(
+    database: Database, hub: Hub, clock: StepClock
+) -> AsyncIterator[PushService]:
+    """A process's PushService on ``database``, asking ``hub``."""
     policy = AddressPolicy([ipaddress.ip_network("203.0.113.0/24")])
     async with httpx.AsyncClient(transport=httpx.MockTransport(hub)) as client:
         service = PushService(
@@ -70,6 +74,12 @@ async def push(database: Database, hub: Hub, clock: StepClock) -> AsyncIterator[
         await service.load(ingest)
         yield service
         await service.close()
+
+
+@pytest.fixture
+async def push(database: Database, hub: Hub, clock: StepClock) -> AsyncIterator[PushService]:
+    async with push_service(database, hub, clock) as service:
+        yield service
 
 
 @pytest.fixture
@@ -460,25 +470,16 @@ async def test_a_process_that_didnt_subscribe_keeps_the_subscription_another_mad
     database: Database, push: PushService, feed: Feed, hub: Hub, clock: StepClock
 ) -> None:
     # Another process on the database, started before the subscription was made.
-    policy = AddressPolicy([ipaddress.ip_network("203.0.113.0/24")])
-    async with httpx.AsyncClient(transport=httpx.MockTransport(hub)) as client:
-        other = PushService(
-            SubscriptionRepository(database), client, policy, base_url=BASE, clock=clock
-        )
-
-        async def ingest(feed_id: int, body: bytes, content_type: str | None, url: str) -> None:
-            raise AssertionError("nothing is pushed in this test")
-
-        await other.load(ingest)
+    async with push_service(database, hub, clock) as other:
         token = await subscribe_and_verify(push, feed, hub, lease=10 * 86_400)
         clock.advance(hours=1)
 
         other.seen(feed, fetched())  # it polls the feed, whose hub it has no copy of
         await other.wait_idle()
-        await other.close()
+        live = other.live(feed.id)
 
     stored = await SubscriptionRepository(database).for_feed(feed.id)
     assert len(hub.forms) == 1  # no second subscription under a new callback
     assert stored is not None
     assert stored.callback_token == token
-    assert other.live(feed.id)
+    assert live
