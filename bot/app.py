@@ -11,6 +11,7 @@ import logging
 import os
 import secrets
 import time
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,7 +26,7 @@ from bot import metrics
 from bot.delivery.pacing import Pacer, SharedBudget
 from bot.delivery.sender import PacedRateLimiter, TelegramSender
 from bot.delivery.worker import Deliverer
-from bot.domain import Clock, first_line, utc_now
+from bot.domain import Clock, Topic, first_line, utc_now
 from bot.feeds import AddressPolicy, HttpFeedFetcher, feed_client
 from bot.server import HttpServer
 from bot.services import Services
@@ -102,7 +103,6 @@ class Herald:
         self.server: HttpServer | None = None
         self.push: PushService | None = None
         self.coordinator: Coordinator | None = None
-        self.jobs: JobService | None = None
         self.topics: TopicService | None = None
         # Set once this process leads: it sends, routes and (long polling) takes updates.
         self.leading = asyncio.Event()
@@ -250,7 +250,6 @@ class Herald:
                 leading=self.leading.is_set,
             ),
         )
-        self.jobs = self.services.jobs
         application.bot_data.services = self.services
         application.bot_data.admin_ids = settings.admin_ids
         await topics.load_index()
@@ -321,7 +320,7 @@ class Herald:
             if task.get_name() == WAIT_TO_LEAD:
                 task.cancel()
 
-    def _spawn(self, work: Any, name: str) -> None:
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(work, name=name)
         self._tasks.add(task)
         task.add_done_callback(_log_failure)
@@ -340,13 +339,10 @@ class Herald:
 
     async def _sync_topics(self, topic_ids: list[int]) -> None:
         assert self.topics is not None
-        assert self.router is not None
-        topics, router = self.topics, self.router
+        topics = self.topics
 
         async def sync() -> None:
-            added = await topics.sync(topic_ids)
-            if added and self.leading.is_set():
-                await router.reroute(added)
+            await self._learned(await topics.sync(topic_ids))
 
         # A topic missing from the index would never alert: the database must answer.
         await _retrying(f"Learning of topics {topic_ids}", sync)
@@ -356,12 +352,16 @@ class Herald:
 
     async def _resync_topics_now(self) -> None:
         assert self.topics is not None
-        assert self.router is not None
         added = await self.topics.reload_index()
         if added:
             log.info("Topic index: %d topics learned after a break", len(added))
-            if self.leading.is_set():
-                await self.router.reroute(added)
+        await self._learned(added)
+
+    async def _learned(self, added: list[Topic]) -> None:
+        """Topics new to the index: the leader matches them against what it routed."""
+        assert self.router is not None
+        if added and self.leading.is_set():
+            await self.router.reroute(added)
 
     async def start_server(self, application: HeraldApplication) -> None:
         """Start the HTTP server on HERALD_LISTEN (unless it is off), with the webhook path
@@ -378,18 +378,18 @@ class Herald:
         if self.push is not None and self.push.enabled:
             server.add_websub(self.push)
         if settings.webhook_url:
-            shared = self.coordinator is not None and self.coordinator.shared
-            leases = LeaseRepository(self.database) if self.database is not None else None
+            # Processes sharing the database record the updates they take, for each other.
+            leases = (
+                LeaseRepository(self.database)
+                if self.database is not None and self.coordinator and self.coordinator.shared
+                else None
+            )
             server.add_webhook(
                 urlsplit(settings.webhook_url).path or "/",
                 await self.webhook_secret(),
                 functools.partial(_take_update, application),
-                first_time=(
-                    functools.partial(_first_time, leases, self.clock)
-                    if shared and leases
-                    else None
-                ),
-                forget=leases.forget_update if shared and leases else None,
+                first_time=functools.partial(_first_time, leases, self.clock) if leases else None,
+                forget=leases.forget_update if leases else None,
             )
         # The first heartbeat before the port opens: an orchestrator's probe may come at once.
         await self.services.health.beat()
@@ -448,8 +448,8 @@ class Herald:
                 # later. Processes sharing a database share the heartbeat, which the
                 # others go on beating.
                 await self.services.health.stopped()
-            if self.jobs is not None:
-                await self.jobs.stop()
+            if self.services is not None:
+                await self.services.jobs.stop()
         if self.coordinator is not None:
             # Giving up the lead at once lets another process take it without waiting.
             await self.coordinator.close()
@@ -519,7 +519,7 @@ async def _take_update(application: HeraldApplication, data: dict[str, Any]) -> 
 RETRY_EVERY = 2.0
 
 
-async def _retrying(what: str, work: Any) -> None:
+async def _retrying(what: str, work: Callable[[], Awaitable[None]]) -> None:
     """``await work()`` until it succeeds, saying once that it failed and once that it
     succeeded after all."""
     failed = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 
@@ -250,3 +251,35 @@ async def test_after_listening_broke_messages_flow_again_and_the_break_is_report
         await _soon(lambda: bool(heard))
 
     assert heard == ["5"]
+
+
+async def test_the_lead_of_a_killed_process_passes_to_one_waiting(postgres_url: str) -> None:
+    holder = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "import asyncio, sys\n"
+        "from bot.storage.postgres.lease import Lease\n"
+        "async def main():\n"
+        "    lease = Lease(sys.argv[1])\n"
+        "    assert await lease.try_take()\n"
+        "    print('held', flush=True)\n"
+        "    await asyncio.sleep(3600)\n"
+        "asyncio.run(main())\n",
+        postgres_url,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout is not None
+        assert await asyncio.wait_for(holder.stdout.readline(), 30) == b"held\n"
+        async with process(postgres_url) as waiting:
+            leading = asyncio.create_task(waiting.lead())
+            await asyncio.sleep(0.5)
+            assert not leading.done()
+
+            holder.kill()
+
+            await asyncio.wait_for(leading, 10)
+    finally:
+        if holder.returncode is None:
+            holder.kill()
+        await holder.wait()

@@ -1,11 +1,10 @@
-"""The PostgreSQL backend itself: its schema against SQLite's, migrations, the running lease."""
+"""The PostgreSQL backend itself: its schema against SQLite's, migrations, connecting."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import sqlite3
-import sys
 from pathlib import Path
 
 import psycopg
@@ -17,7 +16,6 @@ from bot.storage.database import Database
 from bot.storage.interfaces import StorageError
 from bot.storage.meta import MetaRepository
 from bot.storage.postgres.database import PostgresDatabase, migrations
-from bot.storage.postgres.lease import Lease
 from config import Settings
 from tests.postgres import PostgresServer
 
@@ -103,66 +101,6 @@ async def test_an_unreachable_server_is_refused_in_one_line_without_the_password
     assert "hunter2" not in str(error.value)
     assert "\n" not in str(error.value)
     assert '"127.0.0.1", port 9 failed' in str(error.value)
-
-
-async def test_a_second_process_stands_by_until_the_running_one_lets_go(
-    postgres_url: str,
-) -> None:
-    waiting = asyncio.Event()
-    async with Lease(postgres_url) as first:
-        standby = asyncio.create_task(_hold(Lease(postgres_url, waiting=waiting.set)))
-        await asyncio.wait_for(waiting.wait(), 10)
-        assert first.held
-        assert not standby.done()
-
-    assert await asyncio.wait_for(standby, 10) is True
-
-
-async def test_a_standby_asked_to_stop_leaves_without_the_lease(postgres_url: str) -> None:
-    stop = asyncio.Event()
-    async with Lease(postgres_url):
-        standby = asyncio.create_task(_hold(Lease(postgres_url, stop=stop)))
-        await asyncio.sleep(0.2)
-        stop.set()
-
-        assert await asyncio.wait_for(standby, 10) is False
-
-
-async def test_the_lease_of_a_killed_process_passes_to_the_standby(
-    postgres_url: str, tmp_path: Path
-) -> None:
-    holder = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        "import asyncio, sys\n"
-        "from bot.storage.postgres.lease import Lease\n"
-        "async def main():\n"
-        "    async with Lease(sys.argv[1]):\n"
-        "        print('held', flush=True)\n"
-        "        await asyncio.sleep(3600)\n"
-        "asyncio.run(main())\n",
-        postgres_url,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    try:
-        assert holder.stdout is not None
-        assert await asyncio.wait_for(holder.stdout.readline(), 30) == b"held\n"
-        standby = asyncio.create_task(_hold(Lease(postgres_url)))
-        await asyncio.sleep(0.5)
-        assert not standby.done()
-
-        holder.kill()
-
-        assert await asyncio.wait_for(standby, 10) is True
-    finally:
-        if holder.returncode is None:
-            holder.kill()
-        await holder.wait()
-
-
-async def _hold(lease: Lease) -> bool:
-    async with lease:
-        return lease.held
 
 
 async def test_herald_health_reads_the_heartbeat_on_postgresql_without_migrating(

@@ -252,4 +252,4 @@ class PostgresCoordinator:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._listening = self._sending = self._watch = None
-        await self._lease.__aexit__(None, None, None)
+        await self._lease.close()

@@ -25,6 +25,7 @@ import psycopg
 from psycopg.rows import RowMaker
 from psycopg_pool import AsyncConnectionPool
 
+from bot.domain import first_line
 from bot.storage.database import Database, Params
 from bot.storage.interfaces import StorageError
 from bot.storage.postgres.dialect import translate
@@ -289,8 +290,7 @@ class PostgresDatabase(Database):
 def _reason(error: BaseException, url: str) -> str:
     """The error's first line without the URL's password: libpq names host, port and user,
     but echoes a URL it can't parse, or the part of it that broke, whole."""
-    text = str(error).strip().splitlines()
-    return redact(text[0] if text else type(error).__name__, url_secrets(url))
+    return redact(first_line(error), url_secrets(url))
 
 
 def url_secrets(url: str) -> list[str]:

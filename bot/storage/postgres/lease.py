@@ -8,11 +8,7 @@ socket), and within ``keepalives_idle + keepalives_interval × keepalives_count`
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
-from collections.abc import Callable
-from types import TracebackType
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -20,11 +16,8 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from bot.domain import first_line
 from bot.storage.interfaces import StorageError
 
-log = logging.getLogger(__name__)
-
 RUNNING_LOCK = 0x6865_7261_6C64_0002
-# How often a standby asks for the lock, in seconds; a blocking pg_advisory_lock would tie
-# its fate to one statement that a dropped connection could leave waiting forever.
+# How often a process waiting to lead asks for the lock, in seconds (Coordinator.lead).
 STANDBY_POLL = 1.0
 # TCP keepalives on the lease's connection: a holder that goes silent loses it in 25 s.
 KEEPALIVES = {
@@ -54,23 +47,11 @@ def watched_conninfo(url: str, application_name: str) -> str:
 
 
 class Lease:
-    """``async with Lease(url) as lease:`` waits for, then holds, the lead on ``url``;
-    ``connect()`` and ``try_take()`` take it without waiting.
+    """The lead on ``url``: ``try_take()`` takes it if no other process holds it, and it is
+    held until ``close()`` or until the connection holding it ends (``alive()`` says)."""
 
-    A ``stop`` event set while standing by ends the wait with ``lease.held`` False. Raises
-    StorageError when the server can't be reached.
-    """
-
-    def __init__(
-        self,
-        url: str,
-        *,
-        waiting: Callable[[], None] = lambda: None,
-        stop: asyncio.Event | None = None,
-    ) -> None:
+    def __init__(self, url: str) -> None:
         self._url = url
-        self._waiting = waiting
-        self._stop = stop
         self.held = False
         self._connection: psycopg.AsyncConnection[tuple[object, ...]] | None = None
 
@@ -85,22 +66,6 @@ class Lease:
             self._connection = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
         except psycopg.Error as error:
             raise StorageError(f"cannot connect to PostgreSQL: {first_line(error)}") from None
-
-    async def __aenter__(self) -> Lease:
-        await self.connect()
-        told = False
-        while not await self.try_take():
-            if not told:
-                self._waiting()
-                told = True
-            if self._stop is not None:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), STANDBY_POLL)
-                if self._stop.is_set():
-                    return self  # stopped while standing by: ``held`` stays False
-            else:
-                await asyncio.sleep(STANDBY_POLL)
-        return self
 
     async def try_take(self) -> bool:
         """Take the lock if it is free; ``held`` says whether this lease holds it now.
@@ -132,14 +97,10 @@ class Lease:
             return False
         return True
 
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def close(self) -> None:
+        """Give the lead up, if held: closing the session releases the lock."""
         if self._connection is not None:
-            # Closing the session releases the lock; a failure here changes nothing.
+            # A failure here changes nothing: the lock goes with the session either way.
             with contextlib.suppress(psycopg.Error):
                 await self._connection.close()
             self._connection = None
