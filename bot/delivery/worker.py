@@ -41,6 +41,9 @@ MAX_RETRY_DELAY = dt.timedelta(minutes=10)
 MAX_ATTEMPTS = 20
 GIVE_UP_AFTER = dt.timedelta(days=1)
 IDLE_RECHECK = 1.0
+# An alert's next edit naming other outlets waits this long after its last one began, so
+# outlets arriving close together are named in one edit of the few an alert may have.
+EDIT_SPACING = dt.timedelta(seconds=10)
 # While sends Telegram confirmed can't be recorded, delivery pauses and retries the write
 # after this long, doubling up to the maximum.
 RECORD_RETRY = 0.5
@@ -199,6 +202,9 @@ class Deliverer:
         self._clock = clock
         self._slots = asyncio.Semaphore(concurrency)
         self._in_flight: dict[int, asyncio.Task[None]] = {}
+        # Alerts edited lately: outbox id → when the edit began (also keeps an edit read
+        # just before the last one ended from going out twice).
+        self._edited_at: dict[int, dt.datetime] = {}
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -282,9 +288,16 @@ class Deliverer:
             launched += 1
         # Edits naming a story's other outlets come after what is new, through the same
         # pacing: each is a message's worth of the chat's and the bot's budget.
+        self._edited_at = {
+            alert: began for alert, began in self._edited_at.items() if now - began < EDIT_SPACING
+        }
         for edit in await self._store.due_edits(limit=BATCH) if not self._stopping else []:
             chat_id = edit.alert.chat_id
             if chat_id in self._in_flight:
+                continue
+            began = self._edited_at.get(edit.alert.id)
+            if began is not None:
+                soonest = min(soonest, (began + EDIT_SPACING - now).total_seconds())
                 continue
             wait = self._pacer.chat_wait(chat_id)
             if wait > 0:
@@ -360,7 +373,8 @@ class Deliverer:
         """Edit a sent alert to name its story's other outlets; one try, as it is only a
         courtesy: a failure other than a 429 gives the edit up."""
         alert = edit.alert
-        outgoing = self._card(alert, self._clock())
+        self._edited_at[alert.id] = self._clock()
+        outgoing = self._card(alert, self._edited_at[alert.id])
         try:
             await self._sender.edit(
                 alert.chat_id,

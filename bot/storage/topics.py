@@ -255,8 +255,9 @@ class TopicRepository:
         """Queue the entry's alerts and mark it routed, in one transaction: (sent, held).
 
         The entry's ``story`` is stored first: the router may have found it joins a
-        cluster, whose story it then takes, and the alerts that story's chats were sent
-        are to name the entry's feed (``name_source``).
+        cluster, whose story it then takes; and the alerts that story's chats were sent
+        for other entries are to name the entry's feed (``name_source``), whether the
+        router found the story or storage gave it (the same link from another feed).
 
         ``topic_ids`` are the topics the entry matched. Each chat gets one alert listing its
         matched instant topics that the alert rule (``alertable_until``) lets through, if
@@ -286,7 +287,9 @@ class TopicRepository:
                 "UPDATE entries SET story = ? WHERE id = ? AND story != ?",
                 (entry.story, entry.id, entry.story),
             )
-            if joined.rowcount:
+            # An entry that came with its story already (another feed's entry with its
+            # link) names its feed too, once: when first routed.
+            if joined.rowcount or not again:
                 await name_source(sql, entry)
             if added_by is not None and topic_ids:
                 cursor = await sql.execute(

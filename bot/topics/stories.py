@@ -74,8 +74,24 @@ _TRACKING = frozenset(
         "smid",
         "outputtype",
         "amp",
+        "cmp",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "ncid",
+        "sr_share",
+        "guccounter",
+        "guce_referrer",
+        "guce_referrer_sig",
     }
 )
+# Hosts that forward a reader to the link in a parameter (Google's redirect, which Google
+# Alerts' feeds link through): the page is that link.
+_REDIRECTS = {"google.com": "/url"}
+# Google's AMP cache serves a page of host H at ``<H with dashes>.cdn.ampproject.org/c/s/H/...``
+# ("s" for https); the page is H's.
+_AMP_CACHE = ".cdn.ampproject.org"
+_PERCENT = re.compile(r"%[0-9a-fA-F]{2}")
 _MOBILE_HOSTS = ("www.", "m.", "mobile.", "amp.")
 # Fragments that point inside a page or say who sent the reader: WordPress's comment anchors
 # and the parameters AT Internet (``xtor``) and Google Analytics write after ``#``. Every
@@ -90,14 +106,20 @@ _SLUG = re.compile(r"[-_]|\d")
 def canonical_url(link: str) -> str:
     """The link with what varies between copies of one page taken out; "" for no link.
 
-    Lower-case scheme and host, ``https`` for ``http``; ``www.``, ``m.``, ``mobile.`` and
-    ``amp.`` hosts are their site's; an AMP copy's path is the page's: a last segment
-    ``amp`` after an article's name (``/2026/06/pact-signed/amp``, or after any segment on
-    an ``amp.`` host), a last segment's ``.amp`` ending; tracking parameters (``utm_*``,
+    Lower-case scheme and host, ``https`` for ``http``, an international host in Punycode;
+    ``www.``, ``m.``, ``mobile.`` and ``amp.`` hosts are their site's; a link through
+    Google's redirect (``google.com/url?url=...``) or AMP cache (``*.cdn.ampproject.org``)
+    is the page it leads to; an AMP copy's path is the page's: a last segment ``amp``
+    after an article's name (``/2026/06/pact-signed/amp``, or after any segment on an
+    ``amp.`` host), an ``amp`` segment just before an article's name
+    (``/news/amp/world-123``), a last segment's ``.amp`` ending (``story.amp``,
+    ``story.amp.html``), an ``output=amp`` parameter; tracking parameters (``utm_*``,
     ``fbclid``, ``gclid`` and the like, see ``_TRACKING``) go, as do a comment anchor or a
     tracking fragment (``#comments``, ``#xtor=RSS-1``), while any other fragment stays; the
-    parameters left are sorted; a trailing slash goes. "" too for a link with no host, or
-    with no path, query or fragment (a site's front page): they name no one story.
+    parameters left are kept byte for byte (a value in a legacy encoding stays itself) and
+    sorted; percent-escapes are in upper case (RFC 3986, 6.2.2.1); a trailing slash goes.
+    "" too for a link with no host, or with no path, query or fragment (a site's front
+    page): they name no one story.
     """
     if not link:
         return ""
@@ -108,25 +130,19 @@ def canonical_url(link: str) -> str:
         return link
     if not parts.netloc:
         return "" if parts.scheme.lower() in ("http", "https", "") else link
-    host = (parts.hostname or "").lower()
+    host = _ascii_host((parts.hostname or "").lower())
+    forwarded = _forwarded(host, parts)
+    if forwarded is not None:
+        return canonical_url(forwarded)
     amp_host = host.startswith("amp.")
     for prefix in _MOBILE_HOSTS:
         if host.startswith(prefix) and host.count(".") > 1:
             host = host[len(prefix) :]
-    segments = parts.path.rstrip("/").split("/")
-    if (
-        len(segments) > 2
-        and segments[-1] == "amp"
-        and (amp_host or _SLUG.search(segments[-2]) is not None)
-    ):
-        segments.pop()
-    if len(segments) > 1 and segments[-1].endswith(".amp") and len(segments[-1]) > 4:
-        segments[-1] = segments[-1][: -len(".amp")]
-    path = "/".join(segments).rstrip("/")
+    path = _page_path(_PERCENT.sub(_upper, parts.path), amp_host=amp_host)
     query = sorted(
-        (name, value)
-        for name, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-        if not name.lower().startswith("utm_") and name.lower() not in _TRACKING
+        _PERCENT.sub(_upper, parameter)
+        for parameter in parts.query.split("&")
+        if parameter and not _tracking(parameter)
     )
     fragment = parts.fragment
     if fragment.lower() in _ANCHORS or fragment.lower().startswith(_TRACKING_FRAGMENTS):
@@ -134,8 +150,72 @@ def canonical_url(link: str) -> str:
     if not host or not (path or query or fragment):
         return ""
     scheme = "https" if parts.scheme.lower() in ("http", "https") else parts.scheme.lower()
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
     netloc = host if port in (None, 80, 443) else f"{host}:{port}"
-    return urllib.parse.urlunsplit((scheme, netloc, path, urllib.parse.urlencode(query), fragment))
+    return urllib.parse.urlunsplit((scheme, netloc, path, "&".join(query), fragment))
+
+
+def _ascii_host(host: str) -> str:
+    """The host in ASCII: an international name in Punycode (IDNA), as it was if it has no
+    such form."""
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
+
+
+def _forwarded(host: str, parts: urllib.parse.SplitResult) -> str | None:
+    """The link a redirect or an AMP cache link leads to, or None for any other link."""
+    site = host.removeprefix("www.")
+    if _REDIRECTS.get(site) == parts.path:
+        for name, value in urllib.parse.parse_qsl(parts.query):
+            if name in ("url", "q") and value.startswith(("http://", "https://")):
+                return value
+        return None
+    if host.endswith(_AMP_CACHE):
+        segments = parts.path.split("/")  # "", "c", "s", host, ...
+        if len(segments) > 3 and segments[1] in ("c", "v", "i"):
+            secure = segments[2] == "s"
+            rest = segments[3 if secure else 2 :]
+            scheme = "https" if secure else "http"
+            return f"{scheme}://{'/'.join(rest)}" + (f"?{parts.query}" if parts.query else "")
+    return None
+
+
+def _page_path(path: str, *, amp_host: bool) -> str:
+    """The path of the page an AMP copy's path is a copy of; any other path, as it is."""
+    segments = path.rstrip("/").split("/")
+    if (
+        len(segments) > 2
+        and segments[-1] == "amp"
+        and (amp_host or _SLUG.search(segments[-2]) is not None)
+    ):
+        segments.pop()
+    elif len(segments) > 3 and segments[-2] == "amp" and _SLUG.search(segments[-1]) is not None:
+        del segments[-2]
+    last = segments[-1]
+    if len(segments) > 1 and last.endswith(".amp") and len(last) > len(".amp"):
+        segments[-1] = last.removesuffix(".amp")
+    elif len(segments) > 1 and last.endswith(".amp.html") and len(last) > len(".amp.html"):
+        segments[-1] = last.removesuffix(".amp.html") + ".html"
+    return "/".join(segments).rstrip("/")
+
+
+def _tracking(parameter: str) -> bool:
+    """Whether a query parameter ("name=value", as written) says who sent the reader, or
+    asks for an AMP copy."""
+    written, _, value = parameter.partition("=")
+    name = urllib.parse.unquote_plus(written).lower()
+    if name == "output":
+        return urllib.parse.unquote_plus(value).lower() == "amp"
+    return name.startswith("utm_") or name in _TRACKING
+
+
+def _upper(escape: re.Match[str]) -> str:
+    return escape.group().upper()
 
 
 def shingles(title: str, text: str) -> set[str]:
@@ -182,8 +262,15 @@ _FUNCTION_WORDS = frozenset(
 )
 # What ``stem`` puts between a word's stem and its derivational suffix ("isra·eli").
 _DERIVATION_MARK = "\u00b7"
-# Stems this long or longer agree with a longer stem they begin ("russia", "russian").
+# Stems this long or longer agree with a longer stem they begin when what follows makes a
+# word of the same place or people ("russia", "russian"; "israel", "israeli"), and only then:
+# Kent is not Kentucky, nor India Indiana, nor Niger Nigeria.
 _SHORTEST_PREFIX = 4
+_NAME_ENDINGS = frozenset(
+    {"n", "an", "ian", "i", "is", "s", "es", "ese", "ish", "er", "ers", "ern", "ic"}
+)
+# Digits grouped in thousands ("1,500", "12.000.000"): one number, written without them.
+_THOUSANDS = re.compile(r"\d{1,3}(?:([.,])\d{3})(?:\1\d{3})*")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -250,13 +337,16 @@ def _signature(found: set[str]) -> np.ndarray:
 
 
 def _numbers(text: str) -> frozenset[str]:
-    """Each number written in ``text``, in ASCII digits, thousands separators and all."""
+    """Each number written in ``text``, in ASCII digits, without thousands separators
+    ("1,500", "1.500" and "1500" are one number) and with "." for a decimal comma."""
     found: set[str] = set()
     for number in _NUMBER.findall(text):
         if not number.isascii():
             number = "".join(
                 str(unicodedata.decimal(character, character)) for character in number
             )
+        if _THOUSANDS.fullmatch(number):
+            number = number.replace(",", "").replace(".", "")
         found.add(number.replace(",", "."))
     return frozenset(found)
 
@@ -277,17 +367,23 @@ def _names(text: str, stemming: Stemming) -> frozenset[tuple[str, str]]:
 
 
 def _mentions(words: frozenset[str], name: tuple[str, str]) -> bool:
-    """Whether ``words`` hold the name, as written or stemmed, or a longer word it begins
-    or a shorter one that begins it ("Russia" and "Russian", "Israel" and "Israeli")."""
+    """Whether ``words`` hold the name, as written or stemmed, or the same name with an
+    ending (``_NAME_ENDINGS``) either way: "Russia" and "Russian", "Israel" and "Israeli",
+    "Ukraine" (stem "ukrain") and "Ukrainian"."""
     token, stemmed = name
     if token in words or stemmed in words:
         return True
-    if len(token) < _SHORTEST_PREFIX:
-        return False
+    forms = {form for form in (token, stemmed) if len(form) >= _SHORTEST_PREFIX}
     return any(
-        len(other) >= _SHORTEST_PREFIX and (other.startswith(token) or token.startswith(other))
+        len(other) >= _SHORTEST_PREFIX and (_derived(form, other) or _derived(other, form))
         for other in words
+        for form in forms
     )
+
+
+def _derived(name: str, word: str) -> bool:
+    """Whether ``word`` is ``name`` with an ending that keeps it the same place or people."""
+    return word.startswith(name) and word[len(name) :] in _NAME_ENDINGS
 
 
 def same_story(first: Fingerprint, second: Fingerprint, *, threshold: float = SAME_STORY) -> bool:
@@ -349,16 +445,17 @@ class StoryIndex:
     """The stories of the last ``window``: each entry's fingerprint, story and canonical link.
 
     A new entry is the same story as a member of another feed whose link is its link once
-    canonical; else as the most similar member of another feed that tells the same story
-    by its words (``same_story``), if that member's story has no member of the new entry's
-    feed and started within ``window`` before it. A feed's own entries are never one story
-    by their link (its front page, a live blog's posts: storage's story key handles one
-    link given twice) nor by their words: they share its boilerplate ("This is a developing
-    story", a sign-off), not a story; and no chain of look-alikes makes them one either.
-    Signatures sit in one matrix that a lookup compares with the new one in a single
-    vectorised pass: under a millisecond and 7 MB for 5,000 members
-    (bench/cluster_bench.py), where datasketch's ``MinHashLSH`` took 90 MB for its buckets
-    and saved a fraction of that. Members first seen before the window leave at ``expire``.
+    canonical, if that member's story has no member of the new entry's feed; else as the
+    most similar member of another feed that tells the same story by its words
+    (``same_story``), if that member's story has no member of the new entry's feed and
+    started within ``window`` before it. A feed's own entries are never one story by their
+    link (its front page, a live blog's posts: storage's story key handles one link given
+    twice) nor by their words: they share its boilerplate ("This is a developing story", a
+    sign-off), not a story; and no chain of look-alikes makes them one either. Signatures
+    sit in one matrix that a lookup compares with the new one in a single vectorised pass:
+    under a millisecond and 7 MB for 5,000 members (bench/cluster_bench.py), where
+    datasketch's ``MinHashLSH`` took 90 MB for its buckets and saved a fraction of that.
+    Members first seen before the window leave at ``expire``.
     """
 
     def __init__(self, window: dt.timedelta, *, threshold: float = SAME_STORY) -> None:
@@ -396,7 +493,7 @@ class StoryIndex:
         if canonical:
             for entry_id in self._by_link.get(canonical, ()):
                 member = self._members[entry_id]
-                if member.feed != feed:
+                if member.feed != feed and not self._stories[member.story].feeds[feed]:
                     return entry_id, member.story
         if not self._members or np.array_equal(entry.signature, EMPTY):
             return None

@@ -15,6 +15,7 @@ WIRE_TEXT = (
     " partnership treaty on Wednesday that includes a pledge of mutual assistance if either"
     " country is attacked"
 )
+PACT_TITLE = "Putin and Kim sign mutual defence pact in Pyongyang"
 
 
 def item(title: str, summary: str, link: str, *, minutes_ago: float = -0.1) -> FeedItem:
@@ -114,6 +115,40 @@ async def test_the_same_story_from_two_feeds_is_one_alert_edited_to_name_both(
     assert "Kim Jong Un meets Putin at Russian space base" in latest
     assert found.count("defence") == 1
     assert "also " in found
+
+
+async def test_the_same_link_from_another_feed_is_named_on_the_alert(
+    emulator: BotApiEmulator, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """Two feeds carrying one page under their own headlines: one alert, naming both."""
+    feed_server.publish_rss("/wire.xml", [], title="Wire World")
+    feed_server.publish_rss("/papers.xml", [], title="Daily Papers")
+    user = emulator.add_user("Ada")
+    chat = emulator.private_chat(user)
+    feeds = f"{feed_server.url('/wire.xml')},{feed_server.url('/papers.xml')}"
+    link = "https://wire.example/world/putin-kim-pact"
+
+    async with running_herald(emulator, tmp_path, HERALD_FEEDS=feeds, HERALD_POLL_INTERVAL="1"):
+        await follow(emulator, chat, user, "Putin")
+        before = len(emulator.messages(chat))
+        feed_server.publish_rss(
+            "/wire.xml", [item(PACT_TITLE, WIRE_TEXT + ".", link)], title="Wire World"
+        )
+        await emulator.wait_until(
+            lambda: len(emulator.messages(chat)) > before, timeout=15, description="the alert"
+        )
+        copy = item("Putin visits Kim", "Headline only.", link, minutes_ago=-1)
+        feed_server.publish_rss("/papers.xml", [copy], title="Daily Papers")
+        alert = emulator.messages(chat)[before]
+        await emulator.wait_until(
+            lambda: "Also: Daily Papers" in alert.text,
+            timeout=15,
+            description="the alert edited to name the second feed",
+        )
+        await settled(tmp_path)
+
+    assert len(emulator.messages(chat)) == before + 1
+    assert alert.text.startswith(PACT_TITLE)
 
 
 # Different stories that look alike: both reach the chat, and the first alert is not edited.

@@ -211,6 +211,29 @@ async def test_an_alert_is_edited_a_few_times_at_most(desk: Newsdesk, clock: Ste
     assert "post.example" not in desk.sender.edits[-1][2]
 
 
+async def test_outlets_arriving_close_together_are_named_in_one_edit(
+    desk: Newsdesk, clock: StepClock
+) -> None:
+    """An alert's next edit waits a little, so a burst of copies costs one edit, not one
+    each, and the few edits an alert may have name every outlet of the burst."""
+    await alerted(desk, clock)
+    await copy_from(desk, clock, WIRE, PACT_AGAIN)
+    assert len(desk.sender.edits) == 1
+
+    for feed_url in (PAPERS, GAZETTE):
+        clock.advance(seconds=2)
+        await desk.publish(PACT_AGAIN, feed_url=feed_url, summary=PACT_AGAIN_TEXT)
+        await desk.deliver()
+    assert len(desk.sender.edits) == 1
+    clock.advance(seconds=10)
+    await desk.deliver()
+
+    assert len(desk.sender.edits) == 2
+    assert desk.sender.edits[-1][2].endswith(
+        "Also: https://wire.example/rss, https://papers.example/rss, https://gazette.example/rss</i>"
+    )
+
+
 async def test_a_copy_from_the_alerts_own_feed_is_its_own_alert_not_an_edit(
     desk: Newsdesk, clock: StepClock
 ) -> None:

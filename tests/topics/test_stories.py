@@ -51,6 +51,30 @@ SPACEPORT = (
         ("https://example.com/article?id=7&gclid=x", "https://example.com/article?id=7"),
         ("https://example.com/a?b=2&a=1", "https://example.com/a?a=1&b=2"),
         ("https://EXAMPLE.com:443/Story", "https://example.com/Story"),
+        # AMP copies: a parameter, an ".amp.html" page, an "amp" folder before the
+        # article's name, Google's AMP cache.
+        ("https://example.com/world/story?output=amp", "https://example.com/world/story"),
+        ("https://example.com/world/story-1.amp.html", "https://example.com/world/story-1.html"),
+        ("https://www.bbc.co.uk/news/amp/world-123", "https://bbc.co.uk/news/world-123"),
+        (
+            "https://www-bbc-co-uk.cdn.ampproject.org/c/s/www.bbc.co.uk/news/amp/world-123",
+            "https://bbc.co.uk/news/world-123",
+        ),
+        # A redirect through Google (Google Alerts' feeds) is the page it leads to.
+        (
+            "https://www.google.com/url?rct=j&sa=t&url=https://example.com/world/story"
+            "%3Futm_source%3Dalert&ct=ga&cd=CAEYACoTM&usg=AOvVaw1",
+            "https://example.com/world/story",
+        ),
+        # One host, in Unicode or in Punycode; one byte, in either case of hex.
+        ("https://www.bücher.example/a", "https://xn--bcher-kva.example/a"),
+        ("https://example.com/caf%c3%a9?q=%c3%a9", "https://example.com/caf%C3%A9?q=%C3%A9"),
+        # More trackers: Guardian, HubSpot, Marketo, Yahoo, Verizon.
+        (
+            "https://example.com/a?CMP=share_btn_tw&_hsenc=p2&mkt_tok=x&ncid=rss&guccounter=1",
+            "https://example.com/a",
+        ),
+        ("http://[::1]:8080/a?utm_source=x", "https://[::1]:8080/a"),
         ("", ""),
     ],
 )
@@ -73,6 +97,12 @@ def test_copies_of_one_page_have_one_canonical_link(link: str, canonical: str) -
         ("https://example.com/products/amp", "https://example.com/products"),
         ("https://example.com/amp", "https://example.com/"),
         ("https://example.com/a/amp/b", "https://example.com/a/b"),
+        # Query values in a legacy encoding (Windows-1251 "Путин" and "Киева"), byte for byte.
+        (
+            "http://news.example.ru/view.php?tag=%CF%F3%F2%E8%ED",
+            "http://news.example.ru/view.php?tag=%CA%E8%E5%E2%E0",
+        ),
+        ("https://example.com/a?output=rss", "https://example.com/a?output=atom"),
     ],
 )
 def test_links_to_different_pages_stay_different(one: str, other: str) -> None:
@@ -212,6 +242,27 @@ def test_a_feeds_own_entries_are_never_one_story_by_their_words_or_their_link() 
     assert index.find(fingerprint(*talks), "", feed=2, at=NOW) == (1, "a")
     assert index.find(fingerprint("Other", ""), "https://a.example/1", feed=1, at=NOW) is None
     assert index.find(fingerprint("Other", ""), "https://a.example/1", feed=2, at=NOW) == (1, "a")
+
+
+def test_a_feeds_next_post_never_joins_its_own_story_through_another_feeds_link() -> None:
+    """A live blog's post, linked by another feed, then the blog's next post: a new story."""
+    live = "https://live.example/live/turkey-quake"
+    index = index_with((1, "post-1", ("Quake: rescuers reach school", ""), f"{live}?p=1#x"))
+    index.add(2, "post-1", fingerprint("Live: Turkey quake", ""), f"{live}?p=1", NOW, feed=2)
+
+    post = fingerprint("Quake: aftershock hits Malatya", "")
+    assert index.find(post, f"{live}?p=1&utm_content=2", feed=1, at=NOW) is None
+    assert index.find(post, f"{live}?p=1&utm_content=2", feed=3, at=NOW) == (2, "post-1")
+
+
+def test_a_number_with_or_without_thousands_separators_is_one_number() -> None:
+    text = (
+        "Rescuers said on Tuesday that the number of people evacuated from the flooded"
+        " valley had risen overnight, with more shelters opening in nearby towns."
+    )
+    first = fingerprint("Floods: 1,500 evacuated in Valencia", text)
+    assert same_story(first, fingerprint("Floods: 1500 evacuated in Valencia", text))
+    assert not same_story(first, fingerprint("Floods: 2,500 evacuated in Valencia", text))
 
 
 BOILERPLATE = (
@@ -387,6 +438,11 @@ TEMPLATED = {
         ),
     ),
     "a new death toll": (toll(12, "Tuesday"), toll(40, "Wednesday")),
+    # A name beginning another is another place, unless what follows makes a word of the
+    # same place ("Russian", "Israeli").
+    "Kent and Kentucky": (warning("Kent", "Saturday"), warning("Kentucky", "Saturday")),
+    "India and Indiana": (warning("India", "Saturday"), warning("Indiana", "Saturday")),
+    "Niger and Nigeria": (warning("Niger", "Saturday"), warning("Nigeria", "Saturday")),
 }
 
 
