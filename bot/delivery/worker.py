@@ -288,8 +288,11 @@ class Deliverer:
             launched += 1
         # Edits naming a story's other outlets come after what is new, through the same
         # pacing: each is a message's worth of the chat's and the bot's budget.
+        # A clock set back lets an edit go rather than hold it until the clock catches up.
         self._edited_at = {
-            alert: began for alert, began in self._edited_at.items() if now - began < EDIT_SPACING
+            alert: began
+            for alert, began in self._edited_at.items()
+            if dt.timedelta(0) <= now - began < EDIT_SPACING
         }
         for edit in await self._store.due_edits(limit=BATCH) if not self._stopping else []:
             chat_id = edit.alert.chat_id

@@ -10,6 +10,7 @@ import re
 import unicodedata
 import urllib.parse
 
+import idna
 import numpy as np
 
 from bot.topics.normalize import Stemming, analyse, entry_stemming, stems, tokenize
@@ -92,6 +93,14 @@ _REDIRECTS = {"google.com": "/url"}
 # ("s" for https); the page is H's.
 _AMP_CACHE = ".cdn.ampproject.org"
 _PERCENT = re.compile(r"%[0-9a-fA-F]{2}")
+# Redirects and caches followed for one link at most; a link nested deeper is taken as the
+# page it names after that many.
+_MOST_HOPS = 4
+# The escaped delimiters of a redirect's raw target: "?", "=", "&" and "#".
+_DELIMITER = re.compile(r"%(3[fFdD]|26|23)")
+# What a redirect's target, once its own encoding is undone, keeps as written: RFC 3986's
+# reserved characters, and "%" so that the target's own escapes stay escapes.
+_URL_CHARACTERS = ":/?#[]@!$&'()*+,;=%~"
 _MOBILE_HOSTS = ("www.", "m.", "mobile.", "amp.")
 # Fragments that point inside a page or say who sent the reader: WordPress's comment anchors
 # and the parameters AT Internet (``xtor``) and Google Analytics write after ``#``. Every
@@ -103,7 +112,7 @@ _TRACKING_FRAGMENTS = ("xtor=", "utm_", "at_medium=", "at_campaign=")
 _SLUG = re.compile(r"[-_]|\d")
 
 
-def canonical_url(link: str) -> str:
+def canonical_url(link: str, *, _hops: int = 0) -> str:
     """The link with what varies between copies of one page taken out; "" for no link.
 
     Lower-case scheme and host, ``https`` for ``http``, an international host in Punycode;
@@ -131,9 +140,9 @@ def canonical_url(link: str) -> str:
     if not parts.netloc:
         return "" if parts.scheme.lower() in ("http", "https", "") else link
     host = _ascii_host((parts.hostname or "").lower())
-    forwarded = _forwarded(host, parts)
+    forwarded = _forwarded(host, parts) if _hops < _MOST_HOPS else None
     if forwarded is not None:
-        return canonical_url(forwarded)
+        return canonical_url(forwarded, _hops=_hops + 1)
     amp_host = host.startswith("amp.")
     for prefix in _MOBILE_HOSTS:
         if host.startswith(prefix) and host.count(".") > 1:
@@ -157,31 +166,45 @@ def canonical_url(link: str) -> str:
 
 
 def _ascii_host(host: str) -> str:
-    """The host in ASCII: an international name in Punycode (IDNA), as it was if it has no
-    such form."""
+    """The host in ASCII: an international name in Punycode by IDNA 2008 with UTS #46
+    mapping (RFC 5891; the ``idna`` package), as browsers resolve it; as it was if it has
+    no such form."""
     if host.isascii():
         return host
     try:
-        return host.encode("idna").decode("ascii")
-    except UnicodeError:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
         return host
 
 
 def _forwarded(host: str, parts: urllib.parse.SplitResult) -> str | None:
-    """The link a redirect or an AMP cache link leads to, or None for any other link."""
+    """The link a redirect or an AMP cache link leads to, or None for any other link.
+
+    A redirect's target is taken as written when it is written raw
+    (``url=https://...``), but for the escaped "?", "=", "&" and "#" that start and part
+    its own query and fragment; and with one level of escapes undone when it is encoded
+    (``url=https%3A%2F%2F...``), its bytes kept whatever their encoding.
+    """
     site = host.removeprefix("www.")
     if _REDIRECTS.get(site) == parts.path:
-        for name, value in urllib.parse.parse_qsl(parts.query):
-            if name in ("url", "q") and value.startswith(("http://", "https://")):
-                return value
+        for parameter in parts.query.split("&"):
+            name, _, value = parameter.partition("=")
+            if name not in ("url", "q"):
+                continue
+            if value.lower().startswith(("http://", "https://")):
+                return _DELIMITER.sub(lambda escape: chr(int(escape[1], 16)), value)
+            target = urllib.parse.unquote_to_bytes(value.replace("+", " "))
+            if target.lower().startswith((b"http://", b"https://")):
+                return urllib.parse.quote_from_bytes(target, safe=_URL_CHARACTERS)
         return None
     if host.endswith(_AMP_CACHE):
         segments = parts.path.split("/")  # "", "c", "s", host, ...
         if len(segments) > 3 and segments[1] in ("c", "v", "i"):
             secure = segments[2] == "s"
-            rest = segments[3 if secure else 2 :]
-            scheme = "https" if secure else "http"
-            return f"{scheme}://{'/'.join(rest)}" + (f"?{parts.query}" if parts.query else "")
+            rest = "/".join(segments[3 if secure else 2 :])
+            query = f"?{parts.query}" if parts.query else ""
+            fragment = f"#{parts.fragment}" if parts.fragment else ""
+            return f"{'https' if secure else 'http'}://{rest}{query}{fragment}"
     return None
 
 
@@ -267,10 +290,16 @@ _DERIVATION_MARK = "\u00b7"
 # Kent is not Kentucky, nor India Indiana, nor Niger Nigeria.
 _SHORTEST_PREFIX = 4
 _NAME_ENDINGS = frozenset(
-    {"n", "an", "ian", "i", "is", "s", "es", "ese", "ish", "er", "ers", "ern", "ic"}
+    {
+        *("n", "an", "ian", "vian", "i", "is", "s", "es", "ese", "lese", "ish", "ic"),
+        *("er", "ers", "ern", "a", "istan", "stan", "land", "shire"),
+    }
 )
-# Digits grouped in thousands ("1,500", "12.000.000"): one number, written without them.
-_THOUSANDS = re.compile(r"\d{1,3}(?:([.,])\d{3})(?:\1\d{3})*")
+# Digits grouped in thousands, with a decimal part or none ("1,500", "12.000.000",
+# "1,500.5", "1.500,5"): one number, written without the groups' separator.
+_THOUSANDS = re.compile(
+    r"[1-9]\d{0,2}(?P<group>[.,])\d{3}(?:(?P=group)\d{3})*(?:(?!(?P=group))[.,]\d+)?"
+)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -345,8 +374,9 @@ def _numbers(text: str) -> frozenset[str]:
             number = "".join(
                 str(unicodedata.decimal(character, character)) for character in number
             )
-        if _THOUSANDS.fullmatch(number):
-            number = number.replace(",", "").replace(".", "")
+        grouped = _THOUSANDS.fullmatch(number)
+        if grouped:
+            number = number.replace(grouped["group"], "")
         found.add(number.replace(",", "."))
     return frozenset(found)
 

@@ -75,6 +75,29 @@ SPACEPORT = (
             "https://example.com/a",
         ),
         ("http://[::1]:8080/a?utm_source=x", "https://[::1]:8080/a"),
+        # A redirect's target, written raw or encoded, is kept as written.
+        (
+            "https://www.google.com/url?rct=j&url=https://example.com/caf%E9-1&ct=ga",
+            "https://example.com/caf%E9-1",
+        ),
+        (
+            "https://www.google.com/url?url=https%3A%2F%2Fexample.com%2Fcaf%25E9-1",
+            "https://example.com/caf%E9-1",
+        ),
+        (
+            "https://www.google.com/url?url=https%3A%2F%2Fexample.com%2Fcaf%C3%A9-1",
+            "https://example.com/caf%C3%A9-1",
+        ),
+        (
+            "https://www.google.com/url?url=https://example.com/news%2F1-a",
+            "https://example.com/news%2F1-a",
+        ),
+        (
+            "https://example-com.cdn.ampproject.org/c/s/example.com/live-1#post-2",
+            "https://example.com/live-1#post-2",
+        ),
+        # IDNA 2008 (RFC 5891): "ß" is a letter of its own, not "ss".
+        ("https://straße.example/a", "https://xn--strae-oqa.example/a"),
         ("", ""),
     ],
 )
@@ -255,6 +278,41 @@ def test_a_feeds_next_post_never_joins_its_own_story_through_another_feeds_link(
     assert index.find(post, f"{live}?p=1&utm_content=2", feed=3, at=NOW) == (2, "post-1")
 
 
+def test_a_link_nested_in_redirects_without_end_is_still_a_link() -> None:
+    nested = "https://www.google.com/url?url=" * 1000 + "https://example.com/x-1"
+    cached = "https://" + "a.cdn.ampproject.org/c/s/" * 2000 + "example.com/x-1"
+
+    assert canonical_url(nested).startswith("https://")
+    assert canonical_url(cached).startswith("https://")
+
+
+@pytest.mark.parametrize(
+    ("name", "word", "agree"),
+    [
+        ("Afghanistan", "Afghan", True),
+        ("Somalia", "Somali", True),
+        ("Thailand", "Thai", True),
+        ("Congo", "Congolese", True),
+        ("Peru", "Peruvian", True),
+        ("Ukraine", "Ukrainian", True),
+        ("Israel", "Israeli", True),
+        ("Kentucky", "Kent", False),
+        ("Indiana", "India", False),
+        ("Nigeria", "Niger", False),
+        ("Australia", "Austria", False),
+    ],
+)
+def test_a_place_agrees_with_the_words_of_its_people_and_not_with_another_place(
+    name: str, word: str, agree: bool
+) -> None:
+    text = (
+        "Forecasters warned that heavy rain would continue through the weekend, with rivers"
+        " expected to burst their banks and roads likely to close in low-lying districts."
+    )
+    first = fingerprint(f"Flood warning issued for {name}", text)
+    assert same_story(first, fingerprint(f"{word} flood warning issued", text)) is agree
+
+
 def test_a_number_with_or_without_thousands_separators_is_one_number() -> None:
     text = (
         "Rescuers said on Tuesday that the number of people evacuated from the flooded"
@@ -262,6 +320,11 @@ def test_a_number_with_or_without_thousands_separators_is_one_number() -> None:
     )
     first = fingerprint("Floods: 1,500 evacuated in Valencia", text)
     assert same_story(first, fingerprint("Floods: 1500 evacuated in Valencia", text))
+    assert same_story(first, fingerprint("Floods: 1.500 evacuated in Valencia", text))
+    assert same_story(
+        fingerprint("Floods: 1,500.5 tonnes of aid in Valencia", text),
+        fingerprint("Floods: 1500.5 tonnes of aid in Valencia", text),
+    )
     assert not same_story(first, fingerprint("Floods: 2,500 evacuated in Valencia", text))
 
 
