@@ -77,7 +77,11 @@ async def test_a_send_confirmed_while_the_database_is_locked_arrives_once(
     user = emulator.add_user("Ada")
     chat = emulator.private_chat(user)
     feed_server.publish_rss("/a.xml", [story("Markets open", "https://a.example/1")])
-    other = sqlite3.connect(tmp_path / "herald.db", isolation_level=None, check_same_thread=False)
+    # The lock is taken inside the emulator's reply to sendMessage: waiting for it longer
+    # than the bot's 5 s read timeout would make the bot see a timeout and send again.
+    other = sqlite3.connect(
+        tmp_path / "herald.db", isolation_level=None, check_same_thread=False, timeout=2.0
+    )
     lock_held: list[float] = []
 
     def lock_the_database(message: SentMessage) -> None:
