@@ -526,7 +526,7 @@ class StoryIndex:
         if canonical:
             for entry_id in self._by_link.get(canonical, ()):
                 member = self._members[entry_id]
-                if member.feed != feed and not self._stories[member.story].feeds[feed]:
+                if not self._stories[member.story].feeds[feed]:  # its feed's, too
                     return entry_id, member.story
         if not self._members or np.array_equal(entry.signature, EMPTY):
             return None
